@@ -1,0 +1,145 @@
+//! The one error type of the crate, with stable codes and HTTP statuses.
+
+use alloc::string::String;
+use core::fmt;
+
+use crate::Source;
+
+/// Why a request could not be ingested.
+///
+/// Every variant has a stable [`code`](Error::code) and the HTTP status
+/// ([`http_status`](Error::http_status)) a web app should answer with, so that
+/// every embedding answers the same status for the same fault.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Error {
+    /// The body is empty or whitespace only.
+    EmptyBody,
+    /// The body is larger than `Limits::max_body_bytes`.
+    PayloadTooLarge {
+        /// The body's size in bytes.
+        size: usize,
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// The body (or a text part of it) is not UTF-8.
+    InvalidUtf8 {
+        /// Byte offset of the first invalid sequence.
+        offset: usize,
+    },
+    /// The body was announced or recognised as JSON but does not parse.
+    InvalidJson {
+        /// 1-based line of the fault.
+        line: usize,
+        /// 1-based column of the fault.
+        column: usize,
+        /// What the parser expected.
+        message: String,
+    },
+    /// The top-level JSON value is not an object.
+    NotAnObject {
+        /// What it is instead: "array", "string", "number", "boolean" or "null".
+        found: &'static str,
+    },
+    /// JSON nesting is deeper than `Limits::max_depth`.
+    TooDeep {
+        /// The limit.
+        limit: usize,
+    },
+    /// The payload does not fit the sender it was read as.
+    PayloadMismatch {
+        /// The sender.
+        source: Source,
+        /// What is missing or wrong, e.g. "missing required field 'alerts'".
+        message: String,
+    },
+    /// A field is longer than its limit and `Limits::strict` is set.
+    FieldTooLong {
+        /// The field, e.g. "alerts[0].title".
+        field: String,
+        /// The limit in characters.
+        limit: usize,
+    },
+    /// A source name that is not one of the stable ids.
+    UnknownSource {
+        /// The name given (cut to 64 characters).
+        name: String,
+    },
+    /// A known source this version cannot read yet.
+    UnsupportedSource {
+        /// The source.
+        source: Source,
+    },
+    /// The options themselves are invalid (a programming or configuration error).
+    InvalidOptions {
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl Error {
+    /// The stable snake_case code, the same in every binding.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::EmptyBody => "empty_body",
+            Error::PayloadTooLarge { .. } => "payload_too_large",
+            Error::InvalidUtf8 { .. } => "invalid_utf8",
+            Error::InvalidJson { .. } => "invalid_json",
+            Error::NotAnObject { .. } => "not_an_object",
+            Error::TooDeep { .. } => "too_deep",
+            Error::PayloadMismatch { .. } => "payload_mismatch",
+            Error::FieldTooLong { .. } => "field_too_long",
+            Error::UnknownSource { .. } => "unknown_source",
+            Error::UnsupportedSource { .. } => "unsupported_source",
+            Error::InvalidOptions { .. } => "invalid_options",
+        }
+    }
+
+    /// The HTTP status a web app should answer for this error.
+    pub fn http_status(&self) -> u16 {
+        match self {
+            Error::PayloadTooLarge { .. } => 413,
+            // The caller's configuration is wrong, not the sender's request.
+            Error::InvalidOptions { .. } => 500,
+            _ => 400,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::EmptyBody => f.write_str("the body is empty"),
+            Error::PayloadTooLarge { size, limit } => {
+                write!(f, "the body is {size} bytes; the limit is {limit}")
+            }
+            Error::InvalidUtf8 { offset } => {
+                write!(f, "the body is not valid UTF-8 (at byte {offset})")
+            }
+            Error::InvalidJson {
+                line,
+                column,
+                message,
+            } => write!(f, "invalid JSON at line {line} column {column}: {message}"),
+            Error::NotAnObject { found } => {
+                write!(f, "the JSON body must be an object, not {found}")
+            }
+            Error::TooDeep { limit } => {
+                write!(f, "the JSON body is nested deeper than {limit} levels")
+            }
+            Error::PayloadMismatch { source, message } => {
+                write!(f, "not a {source} payload: {message}")
+            }
+            Error::FieldTooLong { field, limit } => {
+                write!(f, "{field} is longer than {limit} characters")
+            }
+            Error::UnknownSource { name } => write!(f, "unknown source '{name}'"),
+            Error::UnsupportedSource { source } => {
+                write!(f, "source '{source}' is not supported by this version")
+            }
+            Error::InvalidOptions { message } => write!(f, "invalid options: {message}"),
+        }
+    }
+}
+
+impl core::error::Error for Error {}

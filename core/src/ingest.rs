@@ -1,0 +1,301 @@
+//! The entry point: limits, body format, tier, detection, then the sender's parser.
+
+use alloc::borrow::Cow;
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use crate::builder::Builder;
+use crate::json::{self, Kind, Num, Probe};
+use crate::sources::{SENDERS, Sender};
+use crate::{DetectedBy, Error, Ingest, Options, Request, Source, WarningCode, form};
+
+/// A body, read once into the form senders work on.
+#[derive(Debug)]
+pub(crate) enum Payload<'a> {
+    /// A JSON object (the text, and what the probe saw of it).
+    Json { text: &'a [u8], probe: Probe<'a> },
+    /// Form fields (urlencoded, or multipart text parts), in order.
+    Form(Vec<(Cow<'a, str>, Cow<'a, str>)>),
+    /// Anything else, as text.
+    Text(&'a str),
+}
+
+impl<'a> Payload<'a> {
+    /// The JSON text and probe, or a mismatch for the sender.
+    pub fn json(&self, b: &Builder<'_>) -> Result<(&'a [u8], &Probe<'a>), Error> {
+        match self {
+            Payload::Json { text, probe } => Ok((text, probe)),
+            Payload::Form(_) => Err(b.mismatch("expected a JSON object, got form data")),
+            Payload::Text(_) => Err(b.mismatch("expected a JSON object, got plain text")),
+        }
+    }
+
+    /// A mismatch naming the first of `fields` missing at the top level, if any.
+    pub fn require(&self, b: &Builder<'_>, fields: &[&str]) -> Result<(), Error> {
+        let (_, probe) = self.json(b)?;
+        match fields.iter().find(|f| probe.kind(f).is_none()) {
+            Some(f) => Err(b.mismatch(format!("missing required field '{f}'"))),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Reads one webhook request into a canonical [`Ingest`].
+///
+/// The body is checked against the limits, read as JSON, form data or plain
+/// text, attributed to a sender (the hint, else headers, else the payload's
+/// shape, else `generic`) and mapped to canonical alerts.
+///
+/// ```
+/// use alertgate::{ingest, Options, Request, Severity, Status};
+///
+/// let body = br#"{"summary": "Disk full on db1", "severity": "high", "status": "triggered"}"#;
+/// let out = ingest(&Request::new(body), &Options::default()).unwrap();
+/// assert_eq!(out.alerts[0].title, "Disk full on db1");
+/// assert_eq!(out.alerts[0].severity, Severity::Critical);
+/// assert_eq!(out.alerts[0].status, Status::Triggered);
+/// ```
+pub fn ingest(req: &Request<'_>, opts: &Options) -> Result<Ingest, Error> {
+    check_options(opts)?;
+    let limits = opts.limits;
+    if req.body.len() > limits.max_body_bytes {
+        return Err(Error::PayloadTooLarge {
+            size: req.body.len(),
+            limit: limits.max_body_bytes,
+        });
+    }
+    let body = req.body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(req.body);
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(Error::EmptyBody);
+    }
+    let payload = read_payload(body, req.effective_content_type(), limits.max_depth)?;
+
+    let mut b = Builder::new(opts, Source::Generic);
+    let tier = match &payload {
+        Payload::Json { probe, .. } => tier(probe.tier, opts.max_tier, &mut b),
+        _ => None,
+    };
+
+    let (detected_by, reason) = run(req, &payload, &mut b)?;
+    let warnings = b.finish_warnings();
+    Ok(Ingest {
+        source: b.source,
+        detected_by,
+        detection_reason: reason,
+        tier,
+        group_key: b.group_key,
+        notice: b.notice,
+        alerts: b.alerts,
+        warnings,
+    })
+}
+
+fn check_options(opts: &Options) -> Result<(), Error> {
+    let bad = |message: &str| {
+        Err(Error::InvalidOptions {
+            message: String::from(message),
+        })
+    };
+    if opts.max_tier < 1 {
+        return bad("max_tier must be at least 1");
+    }
+    // serde_json refuses nesting past 128 on its own.
+    if !(1..=128).contains(&opts.limits.max_depth) {
+        return bad("limits.max_depth must be between 1 and 128");
+    }
+    if opts.limits.max_title_chars < 1 {
+        return bad("limits.max_title_chars must be at least 1");
+    }
+    Ok(())
+}
+
+/// Attributes the payload to a sender and runs its parser.
+fn run(
+    req: &Request<'_>,
+    payload: &Payload<'_>,
+    b: &mut Builder<'_>,
+) -> Result<(DetectedBy, String), Error> {
+    if let Some(source) = b.opts.source_hint {
+        let sender = sender(source).ok_or(Error::UnsupportedSource { source })?;
+        b.source = source;
+        (sender.parse)(payload, b)?;
+        return Ok((DetectedBy::Hint, format!("source_hint {source}")));
+    }
+
+    for s in SENDERS {
+        let Some(reason) = (s.by_header)(req) else {
+            continue;
+        };
+        b.source = s.source;
+        let (alerts, warnings) = (b.alerts.len(), b.warnings.len());
+        match (s.parse)(payload, b) {
+            Ok(()) => return Ok((DetectedBy::Header, String::from(reason))),
+            Err(Error::PayloadMismatch { message, .. }) => {
+                // A sender may use a custom template; read the body on its merits.
+                b.alerts.truncate(alerts);
+                b.warnings.truncate(warnings);
+                b.group_key = None;
+                b.notice = None;
+                b.warn(
+                    WarningCode::HeaderMismatch,
+                    format!("{reason}, but the payload is not a {}: {message}", s.source),
+                );
+                break;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+
+    for s in SENDERS {
+        if let Some(reason) = (s.by_shape)(payload) {
+            b.source = s.source;
+            (s.parse)(payload, b)?;
+            return Ok((DetectedBy::Shape, String::from(reason)));
+        }
+    }
+
+    b.source = Source::Generic;
+    let generic = sender(Source::Generic).ok_or(Error::UnsupportedSource {
+        source: Source::Generic,
+    })?;
+    (generic.parse)(payload, b)?;
+    Ok((DetectedBy::Fallback, String::from("no sender matched")))
+}
+
+fn sender(source: Source) -> Option<&'static Sender> {
+    SENDERS.iter().find(|s| s.source == source)
+}
+
+/// How the body is read, from the content type.
+fn read_payload<'a>(
+    body: &'a [u8],
+    content_type: Option<&str>,
+    max_depth: usize,
+) -> Result<Payload<'a>, Error> {
+    let ct = content_type.unwrap_or("");
+    let essence = ct.split(';').next().unwrap_or("").trim();
+    let is = |name: &str| essence.eq_ignore_ascii_case(name);
+
+    if is("multipart/form-data") {
+        if let Some(fields) = form::boundary(ct).and_then(|bd| form::multipart(body, bd)) {
+            return multipart_payload(fields?, max_depth);
+        }
+        // A multipart type with an unreadable body: read it on its merits.
+        return sniff(body, max_depth);
+    }
+    let text = utf8(body)?;
+    let essence_lower_has_json = essence
+        .as_bytes()
+        .windows(4)
+        .any(|w| w.eq_ignore_ascii_case(b"json"));
+    if essence_lower_has_json {
+        let probe = json::probe(text.as_bytes(), max_depth)?;
+        return Ok(Payload::Json {
+            text: text.as_bytes(),
+            probe,
+        });
+    }
+    if is("application/x-www-form-urlencoded") {
+        // Some senders post JSON with curl's default form type.
+        if looks_like_json(text) {
+            return sniff(body, max_depth);
+        }
+        return Ok(Payload::Form(form::urlencoded(text.as_bytes())));
+    }
+    sniff(body, max_depth)
+}
+
+/// Text that might be JSON is read as JSON when it parses, else as plain text.
+fn sniff(body: &[u8], max_depth: usize) -> Result<Payload<'_>, Error> {
+    let text = utf8(body)?;
+    if looks_like_json(text) {
+        match json::probe(text.as_bytes(), max_depth) {
+            Ok(probe) => {
+                return Ok(Payload::Json {
+                    text: text.as_bytes(),
+                    probe,
+                });
+            }
+            Err(Error::InvalidJson { .. }) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(Payload::Text(text))
+}
+
+/// Uptime Kuma's multipart mode sends its JSON in one field named `data`.
+fn multipart_payload<'a>(
+    fields: Vec<(Cow<'a, str>, &'a str)>,
+    max_depth: usize,
+) -> Result<Payload<'a>, Error> {
+    if let Some(&(_, data)) = fields.iter().find(|(name, _)| name == "data") {
+        if looks_like_json(data) {
+            let probe = json::probe(data.as_bytes(), max_depth)?;
+            return Ok(Payload::Json {
+                text: data.as_bytes(),
+                probe,
+            });
+        }
+    }
+    Ok(Payload::Form(
+        fields
+            .into_iter()
+            .map(|(k, v)| (k, Cow::Borrowed(v)))
+            .collect(),
+    ))
+}
+
+fn looks_like_json(text: &str) -> bool {
+    matches!(text.trim_start().as_bytes().first(), Some(b'{' | b'['))
+}
+
+fn utf8(body: &[u8]) -> Result<&str, Error> {
+    core::str::from_utf8(body).map_err(|e| Error::InvalidUtf8 {
+        offset: e.valid_up_to(),
+    })
+}
+
+/// Applies the tier rules to a top-level `tier` value.
+fn tier(raw: Option<(Kind, Option<Num>)>, max_tier: u32, b: &mut Builder<'_>) -> Option<u32> {
+    let (kind, num) = raw?;
+    // Integral floats (2.0, 1e30) count as integers; JSON does not tell them apart.
+    let value: Option<i128> = match num {
+        Some(Num::U(u)) => Some(i128::from(u)),
+        Some(Num::I(i)) => Some(i128::from(i)),
+        // `as` saturates, and every float this large is integral.
+        Some(Num::F(f)) if f.is_finite() && (f.abs() >= 1e38 || (f as i128) as f64 == f) => {
+            Some(f as i128)
+        }
+        _ => None,
+    };
+    match (kind, value) {
+        (Kind::Null, _) => None,
+        (_, Some(v)) if v < 1 => {
+            b.warn(
+                WarningCode::TierOutOfRange,
+                format!("tier {v} is below 1; using 1"),
+            );
+            Some(1)
+        }
+        (_, Some(v)) if v > i128::from(max_tier) => {
+            b.warn(
+                WarningCode::TierClamped,
+                format!("tier {v} is above max_tier {max_tier}; using {max_tier}"),
+            );
+            Some(max_tier)
+        }
+        (_, Some(v)) => u32::try_from(v).ok(),
+        (kind, None) => {
+            let what = match kind {
+                Kind::Number => "a fraction",
+                other => other.name(),
+            };
+            b.warn(
+                WarningCode::TierInvalid,
+                format!("tier must be an integer, not {what}; ignored"),
+            );
+            None
+        }
+    }
+}

@@ -1,0 +1,51 @@
+//! # alertgate
+//!
+//! Turns any inbound alert webhook (Prometheus Alertmanager, Grafana, Uptime
+//! Kuma, Healthchecks.io, … or a plain `curl`) into one canonical, deduplicated
+//! [`Ingest`]. The crate is pure: no clock, no I/O, no globals, `no_std` with
+//! `alloc`. Callers pass the body, content type and headers; the result is
+//! plain data whose JSON form ([`Ingest::to_json`]) is the contract shared by
+//! every binding.
+//!
+//! ```
+//! use alertgate::{ingest, Options, Request, Source};
+//!
+//! let body = br#"{"receiver":"ops","status":"firing","alerts":[{"status":"firing",
+//!   "labels":{"alertname":"HighCPU","severity":"warning","instance":"node-1:9100"},
+//!   "annotations":{"summary":"CPU above 80%"},"startsAt":"2024-01-15T10:30:00Z",
+//!   "fingerprint":"abc123"}],"version":"4","groupKey":"{}:{alertname=\"HighCPU\"}"}"#;
+//! let headers = [("User-Agent", "Alertmanager/0.27.0")];
+//! let req = Request { body, content_type: Some("application/json"), headers: &headers };
+//! let out = ingest(&req, &Options::default()).unwrap();
+//! assert_eq!(out.source, Source::Alertmanager);
+//! assert_eq!(out.alerts[0].title, "HighCPU");
+//! assert_eq!(out.alerts[0].dedup_key, "abc123");
+//! ```
+#![no_std]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
+
+mod builder;
+mod dedup;
+mod error;
+mod form;
+mod ingest;
+mod json;
+mod model;
+mod request;
+mod sources;
+mod text;
+mod vocab;
+
+pub use dedup::{cap_key, content_key, labels_fingerprint};
+pub use error::Error;
+pub use ingest::ingest;
+pub use json::strip_tier;
+pub use model::{
+    Alert, DedupBasis, DetectedBy, Ingest, Link, Severity, Source, Status, Warning, WarningCode,
+};
+pub use request::{Limits, Options, Request};

@@ -1,0 +1,306 @@
+//! The canonical output: one `Ingest` per request, holding zero or more `Alert`s.
+//!
+//! Field order and names here are the JSON contract shared by every binding.
+
+use alloc::collections::BTreeMap;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
+use core::str::FromStr;
+
+use serde::Serialize;
+
+use crate::Error;
+
+/// The result of ingesting one webhook request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Ingest {
+    /// The sender the payload was read as.
+    pub source: Source,
+    /// Which kind of rule decided `source`.
+    pub detected_by: DetectedBy,
+    /// The rule that decided `source`, in words (e.g. "User-Agent starts with Alertmanager/").
+    pub detection_reason: String,
+    /// The starting escalation tier requested by a top-level `tier` field, clamped to `1..=max_tier`.
+    pub tier: Option<u32>,
+    /// The sender's own grouping key (Alertmanager `groupKey`, …).
+    pub group_key: Option<String>,
+    /// Why a well-formed request carries no alert (e.g. "test_notification").
+    pub notice: Option<String>,
+    /// The alerts, in payload order.
+    pub alerts: Vec<Alert>,
+    /// Everything that was repaired or ignored on the way.
+    pub warnings: Vec<Warning>,
+}
+
+impl Ingest {
+    /// The canonical JSON text: the same bytes from every binding and the CLI.
+    pub fn to_json(&self) -> String {
+        // Serializing these plain structs to a String cannot fail: every map key is a string.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+/// One canonical alert.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Alert {
+    /// Short headline; never empty.
+    pub title: String,
+    /// Longer context, if the sender gave any.
+    pub description: Option<String>,
+    /// Normalised severity.
+    pub severity: Severity,
+    /// The sender's severity text before mapping, if any.
+    pub severity_raw: Option<String>,
+    /// Normalised lifecycle status.
+    pub status: Status,
+    /// Key that identifies repeats of the same alert; never empty, at most 255 bytes.
+    pub dedup_key: String,
+    /// Which rule produced `dedup_key`.
+    pub dedup_basis: DedupBasis,
+    /// The affected service, if named.
+    pub service: Option<String>,
+    /// The affected host or instance, if named.
+    pub host: Option<String>,
+    /// Identifying key/value pairs, sorted by key.
+    pub labels: BTreeMap<String, String>,
+    /// Descriptive key/value pairs, sorted by key.
+    pub annotations: BTreeMap<String, String>,
+    /// When the problem started (RFC 3339, as sent).
+    pub started_at: Option<String>,
+    /// When the problem ended (RFC 3339, as sent); only for resolved alerts.
+    pub ended_at: Option<String>,
+    /// Related URLs.
+    pub links: Vec<Link>,
+    /// The sender's own id for this alert (fingerprint, incident id, monitor id …).
+    pub source_ref: Option<String>,
+}
+
+/// A related URL and what it points at.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Link {
+    /// The relation: `generator`, `external`, `dashboard`, `panel`, `silence`, `image`, `runbook`, `target`, `details`.
+    pub rel: String,
+    /// The URL as sent.
+    pub href: String,
+}
+
+/// Something the library repaired or ignored; the request still succeeded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Warning {
+    /// Stable machine code.
+    pub code: WarningCode,
+    /// Human-readable detail.
+    pub message: String,
+}
+
+macro_rules! string_enum {
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $name:ident { $( $(#[$vmeta:meta])* $variant:ident => $id:literal ),+ $(,)? }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        $vis enum $name { $( $(#[$vmeta])* $variant ),+ }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The stable snake_case id used in JSON and every binding.
+            pub const fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $id),+ }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+    };
+}
+
+string_enum! {
+    /// Normalised severity: PagerDuty's four levels.
+    pub enum Severity {
+        /// Needs someone now.
+        Critical => "critical",
+        /// Broken, but not paging-grade.
+        Error => "error",
+        /// Degraded or at risk.
+        Warning => "warning",
+        /// Informational.
+        Info => "info",
+    }
+}
+
+string_enum! {
+    /// Normalised lifecycle status.
+    pub enum Status {
+        /// The problem is happening (also the answer for any unknown status: fail open).
+        Triggered => "triggered",
+        /// Someone is on it, or it is expected (maintenance).
+        Acknowledged => "acknowledged",
+        /// The problem is over.
+        Resolved => "resolved",
+    }
+}
+
+impl Default for Status {
+    /// `Triggered`: when in doubt, an alert is live.
+    fn default() -> Self {
+        Status::Triggered
+    }
+}
+
+string_enum! {
+    /// Which kind of rule decided the source.
+    pub enum DetectedBy {
+        /// A request header named the sender.
+        Header => "header",
+        /// The payload's shape matched the sender.
+        Shape => "shape",
+        /// The caller said which sender it is.
+        Hint => "hint",
+        /// Nothing matched; read as a generic payload.
+        Fallback => "fallback",
+    }
+}
+
+string_enum! {
+    /// Which rule produced an alert's dedup key.
+    pub enum DedupBasis {
+        /// The sender's own key, verbatim.
+        Vendor => "vendor",
+        /// The Alertmanager-compatible fingerprint of the labels.
+        Labels => "labels",
+        /// A hash of source, service, host and title.
+        Content => "content",
+    }
+}
+
+string_enum! {
+    /// The senders alertgate knows, by stable id.
+    #[non_exhaustive]
+    pub enum Source {
+        /// Prometheus Alertmanager (webhook v4).
+        Alertmanager => "alertmanager",
+        /// Grafana unified and legacy alerting.
+        Grafana => "grafana",
+        /// Uptime Kuma webhook notifications.
+        UptimeKuma => "uptime_kuma",
+        /// Healthchecks.io webhook integrations.
+        Healthchecks => "healthchecks",
+        /// PagerDuty v3 webhooks.
+        Pagerduty => "pagerduty",
+        /// Datadog webhooks.
+        Datadog => "datadog",
+        /// New Relic workflows and channels.
+        Newrelic => "newrelic",
+        /// Sentry alerts.
+        Sentry => "sentry",
+        /// AWS CloudWatch via SNS.
+        Cloudwatch => "cloudwatch",
+        /// Azure Monitor common alert schema.
+        AzureMonitor => "azure_monitor",
+        /// Google Cloud Monitoring.
+        GcpMonitoring => "gcp_monitoring",
+        /// Dynatrace problem notifications.
+        Dynatrace => "dynatrace",
+        /// AppDynamics HTTP request templates.
+        Appdynamics => "appdynamics",
+        /// Splunk On-Call (VictorOps).
+        SplunkOncall => "splunk_oncall",
+        /// Splunk Observability Cloud.
+        SplunkObservability => "splunk_observability",
+        /// Elastic / Kibana alerting.
+        Elastic => "elastic",
+        /// Honeycomb triggers.
+        Honeycomb => "honeycomb",
+        /// UptimeRobot.
+        Uptimerobot => "uptimerobot",
+        /// Pingdom.
+        Pingdom => "pingdom",
+        /// Better Stack (Better Uptime).
+        Betterstack => "betterstack",
+        /// GitHub webhooks.
+        Github => "github",
+        /// Bitbucket webhooks.
+        Bitbucket => "bitbucket",
+        /// Opsgenie.
+        Opsgenie => "opsgenie",
+        /// Zabbix media type webhooks.
+        Zabbix => "zabbix",
+        /// Any JSON, form or plain-text body.
+        Generic => "generic",
+    }
+}
+
+impl FromStr for Source {
+    type Err = Error;
+
+    /// Parses a stable id; `-` is accepted for `_` so URL-style names (`uptime-kuma`) work.
+    fn from_str(s: &str) -> Result<Self, Error> {
+        let s = s.trim();
+        Source::ALL
+            .iter()
+            .copied()
+            .find(|src| {
+                let id = src.as_str().as_bytes();
+                id.len() == s.len()
+                    && id.iter().zip(s.bytes()).all(|(&a, b)| {
+                        let b = b.to_ascii_lowercase();
+                        a == b || (a == b'_' && b == b'-')
+                    })
+            })
+            .ok_or_else(|| Error::UnknownSource {
+                name: crate::text::bounded(s, 64),
+            })
+    }
+}
+
+string_enum! {
+    /// Stable codes of [`Warning`]s.
+    #[non_exhaustive]
+    pub enum WarningCode {
+        /// A title was cut to the limit.
+        TitleTruncated => "title_truncated",
+        /// A description was cut to the limit.
+        DescriptionTruncated => "description_truncated",
+        /// A label key or value was cut to the limit.
+        LabelTruncated => "label_truncated",
+        /// An annotation key or value was cut to the limit.
+        AnnotationTruncated => "annotation_truncated",
+        /// Another text field (service, host, link …) was cut to the limit.
+        FieldTruncated => "field_truncated",
+        /// A timestamp was not RFC 3339 and became null.
+        InvalidTimestamp => "invalid_timestamp",
+        /// A status value was not recognised; the alert is treated as triggered.
+        UnknownStatus => "unknown_status",
+        /// A severity value was not recognised; the default rule applied.
+        UnknownSeverity => "unknown_severity",
+        /// The payload had no title; one was made up from other fields.
+        TitleMissing => "title_missing",
+        /// `tier` was above `max_tier` and was clamped.
+        TierClamped => "tier_clamped",
+        /// `tier` was below 1 and became 1.
+        TierOutOfRange => "tier_out_of_range",
+        /// `tier` was not an integer and was ignored.
+        TierInvalid => "tier_invalid",
+        /// The sender dropped alerts from this group (Alertmanager `truncatedAlerts`).
+        AlertsTruncated => "alerts_truncated",
+        /// A header named a sender but the payload did not fit it; detection went on.
+        HeaderMismatch => "header_mismatch",
+        /// More warnings were produced than are reported.
+        TooManyWarnings => "too_many_warnings",
+    }
+}

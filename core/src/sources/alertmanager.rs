@@ -1,0 +1,169 @@
+//! Prometheus Alertmanager, webhook payload version 4.
+//!
+//! One alert per element of `alerts`; the alert's own status wins over the
+//! group's. Title from `labels.alertname`, dedup from `fingerprint` (else the
+//! label fingerprint Alertmanager itself would compute).
+
+use alloc::borrow::Cow;
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use serde::Deserialize;
+
+use super::{Sender, user_agent_starts_with};
+use crate::builder::{Builder, Draft};
+use crate::ingest::Payload;
+use crate::json::{self, Kind, Pairs, Text};
+use crate::{Error, Request, Source, WarningCode};
+
+pub(crate) const SENDER: Sender = Sender {
+    source: Source::Alertmanager,
+    by_header,
+    by_shape,
+    parse,
+};
+
+fn by_header(req: &Request<'_>) -> Option<&'static str> {
+    user_agent_starts_with(req, "Alertmanager/").then_some("User-Agent starts with Alertmanager/")
+}
+
+fn by_shape(p: &Payload<'_>) -> Option<&'static str> {
+    let Payload::Json { probe, .. } = p else {
+        return None;
+    };
+    probe
+        .is("alerts", Kind::Array)
+        .then_some("top-level 'alerts' array")
+}
+
+/// The webhook group. Unknown fields are ignored.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct Group<'a> {
+    #[serde(borrow)]
+    pub status: Option<Text<'a>>,
+    #[serde(borrow)]
+    pub group_key: Option<Text<'a>>,
+    #[serde(rename = "externalURL", borrow)]
+    pub external_url: Option<Text<'a>>,
+    pub truncated_alerts: Option<u64>,
+    #[serde(borrow)]
+    pub alerts: Option<Vec<AmAlert<'a>>>,
+}
+
+/// One alert of a group; Grafana's unified alerts add the URL fields and `values`.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct AmAlert<'a> {
+    #[serde(borrow)]
+    pub status: Option<Text<'a>>,
+    #[serde(borrow, default)]
+    pub labels: Option<Pairs<'a>>,
+    #[serde(borrow, default)]
+    pub annotations: Option<Pairs<'a>>,
+    #[serde(borrow)]
+    pub starts_at: Option<Text<'a>>,
+    #[serde(borrow)]
+    pub ends_at: Option<Text<'a>>,
+    #[serde(rename = "generatorURL", borrow)]
+    pub generator_url: Option<Text<'a>>,
+    #[serde(borrow)]
+    pub fingerprint: Option<Text<'a>>,
+    #[serde(rename = "dashboardURL", borrow)]
+    pub dashboard_url: Option<Text<'a>>,
+    #[serde(rename = "panelURL", borrow)]
+    pub panel_url: Option<Text<'a>>,
+    #[serde(rename = "silenceURL", borrow)]
+    pub silence_url: Option<Text<'a>>,
+    #[serde(rename = "imageURL", borrow)]
+    pub image_url: Option<Text<'a>>,
+    #[serde(borrow)]
+    pub values: Option<Pairs<'a>>,
+    #[serde(borrow)]
+    pub value_string: Option<Text<'a>>,
+}
+
+fn parse(p: &Payload<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
+    p.require(b, &["alerts"])?;
+    let (text, _) = p.json(b)?;
+    let group: Group<'_> = json::typed(text).map_err(|m| b.mismatch(m))?;
+    push_group(group, b)
+}
+
+/// Reads a group the Alertmanager way; shared with Grafana's unified format.
+pub(super) fn push_group(group: Group<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
+    b.group_key = group.group_key.map(|k| String::from(k.as_str()));
+    if let Some(n) = group.truncated_alerts.filter(|&n| n > 0) {
+        b.warn(
+            WarningCode::AlertsTruncated,
+            format!("the sender left out {n} alerts of this group (truncatedAlerts)"),
+        );
+    }
+    let external = group.external_url.map(|t| t.0);
+    let group_status = group.status.map(|t| t.0);
+    for alert in group.alerts.unwrap_or_default() {
+        let d = draft(alert, group_status.as_deref(), external.clone(), b);
+        b.push(d)?;
+    }
+    Ok(())
+}
+
+fn draft<'a>(
+    a: AmAlert<'a>,
+    group_status: Option<&str>,
+    external: Option<Cow<'a, str>>,
+    b: &mut Builder<'_>,
+) -> Draft<'a> {
+    let labels = a.labels.unwrap_or_default();
+    let annotations = a.annotations.unwrap_or_default();
+    let status = b.status(a.status.as_ref().map(Text::as_str).or(group_status));
+    let get = |pairs: &Pairs<'a>, key: &str| pairs.get(key).map(|t| t.0.clone());
+
+    let mut links = Vec::new();
+    let url_fields = [
+        ("generator", a.generator_url),
+        ("dashboard", a.dashboard_url),
+        ("panel", a.panel_url),
+        ("silence", a.silence_url),
+        ("image", a.image_url),
+    ];
+    links.extend(url_fields.into_iter().filter_map(|(rel, t)| Some((rel, t?.0))));
+    if let Some(runbook) = get(&annotations, "runbook_url") {
+        links.push(("runbook", runbook));
+    }
+    if let Some(ext) = external {
+        links.push(("external", ext));
+    }
+
+    let mut annotation_pairs = annotations.to_cows();
+    if let Some(values) = a.values.filter(|v| !v.0.is_empty()) {
+        let rendered: Vec<String> = values
+            .0
+            .iter()
+            .map(|(k, v)| format!("{}={}", k.as_str(), v.as_str()))
+            .collect();
+        annotation_pairs.push((Cow::Borrowed("values"), Cow::Owned(rendered.join(", "))));
+    }
+    if let Some(vs) = a.value_string {
+        annotation_pairs.push((Cow::Borrowed("value_string"), vs.0));
+    }
+
+    Draft {
+        title: get(&labels, "alertname").or_else(|| get(&annotations, "summary")),
+        description: get(&annotations, "description").or_else(|| get(&annotations, "summary")),
+        severity_raw: get(&labels, "severity"),
+        status,
+        vendor_key: a.fingerprint.clone().map(|t| t.0),
+        label_identity: true,
+        service: get(&labels, "service"),
+        host: get(&labels, "instance"),
+        labels: labels.to_cows(),
+        annotations: annotation_pairs,
+        started_at: a.starts_at.map(|t| t.0),
+        ended_at: a.ends_at.map(|t| t.0),
+        links,
+        source_ref: a.fingerprint.map(|t| t.0),
+        ..Draft::default()
+    }
+}

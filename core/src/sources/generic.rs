@@ -1,0 +1,227 @@
+//! Any JSON object, form or plain-text body: the fallback sender.
+//!
+//! JSON and form fields are mapped by name (first present wins); every field
+//! not used is kept as an annotation. Plain text: the first non-empty line is
+//! the title, the rest the description, and a leading CRITICAL/ERROR/WARN/INFO
+//! word sets the severity.
+
+use alloc::borrow::Cow;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
+use serde_json::Value;
+
+use super::{Sender, no_header, no_shape, tag_labels};
+use crate::builder::{Builder, Draft};
+use crate::ingest::Payload;
+use crate::{Error, Status};
+
+pub(crate) const SENDER: Sender = Sender {
+    source: crate::Source::Generic,
+    by_header: no_header,
+    by_shape: no_shape,
+    parse,
+};
+
+const TITLE: &[&str] = &["summary", "title", "message", "name"];
+const SEVERITY: &[&str] = &["severity", "level", "priority"];
+const STATUS: &[&str] = &["status", "action", "state", "event_action"];
+const DEDUP: &[&str] = &["dedup_key", "id", "alert_id", "alias", "fingerprint"];
+const ORIGIN: &[&str] = &["source", "origin", "system"];
+const SERVICE: &[&str] = &["service"];
+const HOST: &[&str] = &["host", "hostname"];
+const DESCRIPTION: &[&str] = &["description", "details"];
+const STARTED: &[&str] = &["started_at", "timestamp"];
+const LINK: &[&str] = &["url", "link"];
+const LABELS: &[&str] = &["labels", "tags"];
+
+fn parse(p: &Payload<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
+    match p {
+        Payload::Text(text) => b.push(plain_text(text)),
+        Payload::Form(fields) => {
+            let fields = fields
+                .iter()
+                .map(|(k, v)| (k.clone(), Field::Text(v.clone())))
+                .collect();
+            push_fields(fields, b)
+        }
+        Payload::Json { text, .. } => {
+            let map: serde_json::Map<String, Value> =
+                serde_json::from_slice(text).map_err(|e| b.mismatch(e.to_string()))?;
+            let fields = map
+                .into_iter()
+                .filter_map(|(k, v)| Some((Cow::Owned(k), Field::from_json(v)?)))
+                .collect();
+            push_fields(fields, b)
+        }
+    }
+}
+
+/// A field's value: text, or a nested JSON object/array.
+enum Field<'a> {
+    Text(Cow<'a, str>),
+    Nested(Value),
+}
+
+impl Field<'_> {
+    fn from_json(v: Value) -> Option<Self> {
+        Some(match v {
+            Value::Null => return None,
+            Value::String(s) => Field::Text(Cow::Owned(s)),
+            Value::Bool(_) | Value::Number(_) => Field::Text(Cow::Owned(v.to_string())),
+            nested => Field::Nested(nested),
+        })
+    }
+}
+
+/// Fields not yet used by the mapping, in order.
+struct Fields<'a>(Vec<(Cow<'a, str>, Option<Field<'a>>)>);
+
+impl<'a> Fields<'a> {
+    /// The first non-empty text field among `names`, taken out of the set.
+    fn take(&mut self, names: &[&str]) -> Option<Cow<'a, str>> {
+        names.iter().find_map(|name| {
+            let slot = self
+                .0
+                .iter_mut()
+                .find(|(k, v)| k == name && matches!(v, Some(Field::Text(t)) if !t.trim().is_empty()))?;
+            match slot.1.take() {
+                Some(Field::Text(t)) => Some(t),
+                _ => None,
+            }
+        })
+    }
+
+    /// The first field among `names` whatever its type, taken out of the set.
+    fn take_any(&mut self, names: &[&str]) -> Option<Field<'a>> {
+        names.iter().find_map(|name| {
+            self.0
+                .iter_mut()
+                .find(|(k, v)| k == name && v.is_some())?
+                .1
+                .take()
+        })
+    }
+}
+
+fn push_fields(fields: Vec<(Cow<'_, str>, Field<'_>)>, b: &mut Builder<'_>) -> Result<(), Error> {
+    let mut f = Fields(fields.into_iter().map(|(k, v)| (k, Some(v))).collect());
+    let status_raw = f.take(STATUS);
+    let status = b.status(status_raw.as_deref());
+    let mut d = Draft {
+        title: f.take(TITLE),
+        severity_raw: f.take(SEVERITY),
+        status,
+        vendor_key: f.take(DEDUP),
+        service: f.take(SERVICE),
+        host: f.take(HOST),
+        description: f.take(DESCRIPTION),
+        started_at: f.take(STARTED),
+        ..Draft::default()
+    };
+    if let Some(url) = f.take(LINK) {
+        d.links.push(("details", url));
+    }
+    d.source_ref = d.vendor_key.clone();
+    match f.take_any(LABELS) {
+        Some(Field::Nested(Value::Object(map))) => {
+            for (k, v) in map {
+                if let Some(Field::Text(t)) = Field::from_json(v) {
+                    d.labels.push((Cow::Owned(k), t));
+                }
+            }
+        }
+        Some(Field::Nested(Value::Array(tags))) => {
+            let tags: Vec<String> = tags
+                .into_iter()
+                .filter_map(|t| match Field::from_json(t) {
+                    Some(Field::Text(t)) => Some(t.into_owned()),
+                    _ => None,
+                })
+                .collect();
+            d.labels = owned(tag_labels(tags.iter().map(String::as_str)));
+        }
+        Some(Field::Text(tags)) => {
+            d.labels = owned(tag_labels(tags.split([',', ' '])));
+        }
+        _ => {}
+    }
+    if let Some(origin) = f.take(ORIGIN) {
+        d.labels.push((Cow::Borrowed("source"), origin));
+    }
+    for (k, v) in f.0 {
+        let value = match v {
+            _ if k == "tier" => continue,
+            None => continue,
+            Some(Field::Text(t)) => t,
+            Some(Field::Nested(n)) => Cow::Owned(n.to_string()),
+        };
+        d.annotations.push((k, value));
+    }
+    b.push(d)
+}
+
+fn owned(pairs: Vec<(Cow<'_, str>, Cow<'_, str>)>) -> Vec<(Cow<'static, str>, Cow<'static, str>)> {
+    pairs
+        .into_iter()
+        .map(|(k, v)| (Cow::Owned(k.into_owned()), Cow::Owned(v.into_owned())))
+        .collect()
+}
+
+/// Words that set the severity when they lead a plain-text title.
+const LEADING_SEVERITY: &[&str] = &["critical", "error", "warn", "warning", "info"];
+
+/// A plain-text alert: title line, description, leading severity word.
+pub(crate) fn plain_text(text: &str) -> Draft<'_> {
+    let mut lines = text.lines();
+    let title = lines.by_ref().map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
+    let rest: Vec<&str> = lines.collect();
+    let description = rest.join("\n");
+    let description = description.trim();
+
+    let mut d = Draft::default();
+    let (word, after) = leading_word(title);
+    if LEADING_SEVERITY.iter().any(|w| w.eq_ignore_ascii_case(word)) {
+        d.severity_raw = Some(Cow::Borrowed(word));
+        if !after.is_empty() {
+            d.title = Some(Cow::Borrowed(after));
+        }
+    }
+    if d.title.is_none() {
+        d.title = Some(Cow::Borrowed(title));
+    }
+    if !description.is_empty() {
+        d.description = Some(Cow::Owned(String::from(description)));
+    }
+    d.status = Status::Triggered;
+    d
+}
+
+/// The first word of a line without `[`, `]`, `:` or `-` around it, and the text after it.
+fn leading_word(line: &str) -> (&str, &str) {
+    let line = line.trim_start_matches('[');
+    let end = line
+        .find(|c: char| !c.is_ascii_alphabetic())
+        .unwrap_or(line.len());
+    let (word, after) = line.split_at(end);
+    let after = after.trim_start_matches([']', ':', '-', ' ', '\t', '!']);
+    (word, after.trim())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_text_leading_severity() {
+        let d = plain_text("\n  CRITICAL: disk full on web-3\nmore\n  detail\n");
+        assert_eq!(d.title.as_deref(), Some("disk full on web-3"));
+        assert_eq!(d.severity_raw.as_deref(), Some("CRITICAL"));
+        assert_eq!(d.description.as_deref(), Some("more\n  detail"));
+        let d = plain_text("[warn] cpu hot");
+        assert_eq!(d.title.as_deref(), Some("cpu hot"));
+        let d = plain_text("Informational only");
+        assert_eq!(d.severity_raw, None);
+        assert_eq!(d.title.as_deref(), Some("Informational only"));
+    }
+}

@@ -1,0 +1,145 @@
+//! Grafana: unified alerting (an Alertmanager-style group with `orgId`,
+//! per-alert dashboard/panel/silence URLs and `values`) and the legacy
+//! dashboard-alert format (`ruleName`, `state`, `evalMatches`).
+
+use alloc::borrow::Cow;
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use serde::Deserialize;
+
+use super::alertmanager::{Group, push_group};
+use super::{Sender, user_agent_starts_with};
+use crate::builder::{Builder, Draft};
+use crate::ingest::Payload;
+use crate::json::{self, Kind, Pairs, Text};
+use crate::{Error, Request, Source, Status};
+
+pub(crate) const SENDER: Sender = Sender {
+    source: Source::Grafana,
+    by_header,
+    by_shape,
+    parse,
+};
+
+fn by_header(req: &Request<'_>) -> Option<&'static str> {
+    user_agent_starts_with(req, "Grafana").then_some("User-Agent starts with Grafana")
+}
+
+fn by_shape(p: &Payload<'_>) -> Option<&'static str> {
+    let Payload::Json { probe, .. } = p else {
+        return None;
+    };
+    if probe.is("alerts", Kind::Array) && probe.has("orgId") {
+        Some("top-level 'alerts' array with 'orgId'")
+    } else if probe.has("ruleName") && (probe.has("evalMatches") || probe.has("state")) {
+        Some("legacy 'ruleName' with 'evalMatches' or 'state'")
+    } else {
+        None
+    }
+}
+
+fn parse(p: &Payload<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
+    let (text, probe) = p.json(b)?;
+    if probe.kind("alerts").is_some() {
+        let group: Group<'_> = json::typed(text).map_err(|m| b.mismatch(m))?;
+        return push_group(group, b);
+    }
+    if probe.has("ruleName") || probe.has("evalMatches") {
+        let legacy: Legacy<'_> = json::typed(text).map_err(|m| b.mismatch(m))?;
+        return push_legacy(legacy, b);
+    }
+    Err(b.mismatch("missing required field 'alerts' (or legacy 'ruleName')"))
+}
+
+/// A legacy dashboard alert notification.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Legacy<'a> {
+    #[serde(borrow)]
+    title: Option<Text<'a>>,
+    #[serde(borrow)]
+    rule_id: Option<Text<'a>>,
+    #[serde(borrow)]
+    rule_name: Option<Text<'a>>,
+    #[serde(borrow)]
+    rule_url: Option<Text<'a>>,
+    #[serde(borrow)]
+    state: Option<Text<'a>>,
+    #[serde(borrow)]
+    image_url: Option<Text<'a>>,
+    #[serde(borrow)]
+    message: Option<Text<'a>>,
+    #[serde(borrow)]
+    eval_matches: Option<Vec<EvalMatch<'a>>>,
+    #[serde(borrow)]
+    tags: Option<Pairs<'a>>,
+    #[serde(borrow)]
+    dashboard_id: Option<Text<'a>>,
+    #[serde(borrow)]
+    panel_id: Option<Text<'a>>,
+    #[serde(borrow)]
+    org_id: Option<Text<'a>>,
+}
+
+#[derive(Deserialize)]
+struct EvalMatch<'a> {
+    #[serde(borrow)]
+    metric: Option<Text<'a>>,
+    #[serde(borrow)]
+    value: Option<Text<'a>>,
+}
+
+fn push_legacy(l: Legacy<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
+    let state = l.state.as_ref().map(Text::as_str);
+    // `no_data` is a known Grafana state: something to look at, so triggered.
+    let status = match state {
+        Some(s) if s.trim().eq_ignore_ascii_case("no_data") => Status::Triggered,
+        other => b.status(other),
+    };
+    let tags = l.tags.unwrap_or_default();
+
+    let mut annotations = Vec::new();
+    let matches: Vec<String> = l
+        .eval_matches
+        .unwrap_or_default()
+        .iter()
+        .map(|m| {
+            let metric = m.metric.as_ref().map_or("value", Text::as_str);
+            let value = m.value.as_ref().map_or("null", Text::as_str);
+            format!("{metric}={value}")
+        })
+        .collect();
+    if !matches.is_empty() {
+        annotations.push((Cow::Borrowed("eval_matches"), Cow::Owned(matches.join(", "))));
+    }
+    for (key, value) in [
+        ("state", l.state.clone()),
+        ("dashboard_id", l.dashboard_id),
+        ("panel_id", l.panel_id),
+        ("org_id", l.org_id),
+    ] {
+        if let Some(v) = value {
+            annotations.push((Cow::Borrowed(key), v.0));
+        }
+    }
+
+    let links = [("generator", l.rule_url), ("image", l.image_url)]
+        .into_iter()
+        .filter_map(|(rel, t)| Some((rel, t?.0)))
+        .collect();
+
+    b.push(Draft {
+        title: l.rule_name.or(l.title).map(|t| t.0),
+        description: l.message.map(|t| t.0),
+        severity_raw: tags.get("severity").map(|t| t.0.clone()),
+        status,
+        vendor_key: l.rule_id.clone().map(|t| t.0),
+        labels: tags.to_cows(),
+        annotations,
+        links,
+        source_ref: l.rule_id.map(|t| t.0),
+        ..Draft::default()
+    })
+}

@@ -1,0 +1,67 @@
+//! One module per sender, and the one table that detection walks.
+//!
+//! Adding a sender means adding its module and one row to `SENDERS`; nothing
+//! else changes. Order matters only for shapes: the more specific sender
+//! (Grafana's `alerts` with `orgId`) comes before the more general one.
+
+use alloc::borrow::Cow;
+use alloc::vec::Vec;
+
+use crate::builder::Builder;
+use crate::ingest::Payload;
+use crate::{Error, Request, Source};
+
+mod alertmanager;
+mod generic;
+mod grafana;
+mod healthchecks;
+mod uptime_kuma;
+
+/// How one sender is recognised and read.
+pub(crate) struct Sender {
+    /// The sender's id.
+    pub source: Source,
+    /// Headers that identify the sender; the reason, when they do.
+    pub by_header: fn(&Request<'_>) -> Option<&'static str>,
+    /// Payload shapes that identify the sender; the reason, when they do.
+    pub by_shape: fn(&Payload<'_>) -> Option<&'static str>,
+    /// Reads the payload into alerts; `PayloadMismatch` when it does not fit.
+    pub parse: fn(&Payload<'_>, &mut Builder<'_>) -> Result<(), Error>,
+}
+
+/// Every sender, in detection order. `generic` is the fallback and matches nothing itself.
+pub(crate) static SENDERS: &[Sender] = &[
+    grafana::SENDER,
+    alertmanager::SENDER,
+    uptime_kuma::SENDER,
+    healthchecks::SENDER,
+    generic::SENDER,
+];
+
+/// For senders recognised only by their payload.
+pub(crate) fn no_header(_: &Request<'_>) -> Option<&'static str> {
+    None
+}
+
+/// For senders recognised only by their headers.
+pub(crate) fn no_shape(_: &Payload<'_>) -> Option<&'static str> {
+    None
+}
+
+/// Whether the `User-Agent` starts with `prefix` (ASCII case-insensitive).
+pub(crate) fn user_agent_starts_with(req: &Request<'_>, prefix: &str) -> bool {
+    req.header("user-agent").is_some_and(|ua| {
+        ua.len() >= prefix.len() && ua.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
+    })
+}
+
+/// Tags as labels: `key:value` and `key=value` split, a bare tag maps to "".
+pub(crate) fn tag_labels<'a>(tags: impl Iterator<Item = &'a str>) -> Vec<(Cow<'a, str>, Cow<'a, str>)> {
+    tags.map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(|t| match t.split_once([':', '=']) {
+            Some((k, v)) if !k.trim().is_empty() => (Cow::Borrowed(k.trim()), Cow::Borrowed(v.trim())),
+            _ => (Cow::Borrowed(t), Cow::Borrowed("")),
+        })
+        .collect()
+}

@@ -1,0 +1,160 @@
+//! Small text helpers: cutting on char boundaries, NUL stripping, RFC 3339 checks.
+
+use alloc::borrow::Cow;
+use alloc::string::String;
+
+/// The ellipsis appended to cut text.
+pub const ELLIPSIS: char = '…';
+
+/// `s` without NUL characters, borrowing when there are none.
+pub fn strip_nul(s: Cow<'_, str>) -> Cow<'_, str> {
+    if s.contains('\0') {
+        Cow::Owned(s.chars().filter(|&c| c != '\0').collect())
+    } else {
+        s
+    }
+}
+
+/// Byte index where the first `n` chars of `s` end, or `None` if `s` has at most `n` chars.
+fn char_boundary_after(s: &str, n: usize) -> Option<usize> {
+    // Fast path: a string of at most n bytes has at most n chars.
+    if s.len() <= n {
+        return None;
+    }
+    s.char_indices().nth(n).map(|(i, _)| i)
+}
+
+/// Whether `s` has more than `limit` chars.
+pub fn too_long(s: &str, limit: usize) -> bool {
+    char_boundary_after(s, limit).is_some()
+}
+
+/// `s` cut to at most `limit` chars, the last being "…", when it is longer.
+pub fn cut(s: &str, limit: usize) -> String {
+    if !too_long(s, limit) {
+        return String::from(s);
+    }
+    if limit == 0 {
+        return String::new();
+    }
+    let end = char_boundary_after(s, limit - 1).unwrap_or(s.len());
+    let mut out = String::with_capacity(end + ELLIPSIS.len_utf8());
+    out.push_str(&s[..end]);
+    out.push(ELLIPSIS);
+    out
+}
+
+/// `s` cut to `limit` chars without an ellipsis, for echoing user input in messages.
+pub fn bounded(s: &str, limit: usize) -> String {
+    match char_boundary_after(s, limit) {
+        Some(end) => String::from(&s[..end]),
+        None => String::from(s),
+    }
+}
+
+fn digits(b: &[u8]) -> Option<u32> {
+    if b.is_empty() || !b.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(b.iter().fold(0, |n, d| n * 10 + u32::from(d - b'0')))
+}
+
+/// Whether `s` is an RFC 3339 date-time (`T`, `t` or a space between date and time).
+pub fn is_rfc3339(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[13] != b':' || b[16] != b':' {
+        return false;
+    }
+    if !matches!(b[10], b'T' | b't' | b' ') {
+        return false;
+    }
+    let (Some(year), Some(month), Some(day), Some(hour), Some(min), Some(sec)) = (
+        digits(&b[0..4]),
+        digits(&b[5..7]),
+        digits(&b[8..10]),
+        digits(&b[11..13]),
+        digits(&b[14..16]),
+        digits(&b[17..19]),
+    ) else {
+        return false;
+    };
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    if day == 0 || day > days || hour > 23 || min > 59 || sec > 60 {
+        return false;
+    }
+    let mut rest = &b[19..];
+    if let Some(frac) = rest.strip_prefix(b".") {
+        let n = frac.iter().take_while(|c| c.is_ascii_digit()).count();
+        if n == 0 {
+            return false;
+        }
+        rest = &frac[n..];
+    }
+    match rest {
+        [b'Z' | b'z'] => true,
+        [b'+' | b'-', h1, h2, b':', m1, m2] => {
+            matches!((digits(&[*h1, *h2]), digits(&[*m1, *m2])), (Some(h), Some(m)) if h < 24 && m < 60)
+        }
+        _ => false,
+    }
+}
+
+/// Go's zero time, which Alertmanager and Grafana send for "not set".
+pub fn is_zero_time(s: &str) -> bool {
+    s.starts_with("0001-01-01")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cut_respects_char_boundaries() {
+        assert_eq!(cut("héllo", 10), "héllo");
+        assert_eq!(cut("héllo", 5), "héllo");
+        assert_eq!(cut("héllo wörld", 5), "héll…");
+        assert_eq!(cut("日本語テキスト", 3), "日本…");
+        assert_eq!(cut("abc", 0), "");
+        assert!(cut(&"x".repeat(300), 200).chars().count() == 200);
+    }
+
+    #[test]
+    fn rfc3339_accepts_valid_and_rejects_invalid() {
+        for ok in [
+            "2024-01-15T10:30:00Z",
+            "2024-01-15T10:30:00.000Z",
+            "2024-02-29t23:59:60.123456789+05:30",
+            "2024-01-15 10:30:00-08:00",
+            "0001-01-01T00:00:00Z",
+        ] {
+            assert!(is_rfc3339(ok), "{ok}");
+        }
+        for bad in [
+            "yesterday",
+            "2024-01-15",
+            "2024-01-15T10:30:00",
+            "2023-02-29T10:30:00Z",
+            "2024-13-01T10:30:00Z",
+            "2024-01-15T24:00:00Z",
+            "2024-01-15T10:30:00.Z",
+            "2024-01-15T10:30:00+0530",
+            "2024-01-15T10:30:00Z ",
+            "２０２４-01-15T10:30:00Z",
+        ] {
+            assert!(!is_rfc3339(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn strip_nul_borrows_when_clean() {
+        assert!(matches!(strip_nul(Cow::Borrowed("abc")), Cow::Borrowed(_)));
+        assert_eq!(strip_nul(Cow::Borrowed("a\0b")), "ab");
+    }
+}
