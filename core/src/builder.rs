@@ -126,7 +126,10 @@ impl<'o> Builder<'o> {
                 );
                 self.warn(
                     WarningCode::TitleMissing,
-                    format!("alerts[{i}]: no title in the payload; using '{}'", bounded(&made, 64)),
+                    format!(
+                        "alerts[{i}]: no title in the payload; using '{}'",
+                        bounded(&made, 64)
+                    ),
                 );
                 Cow::Owned(made)
             }
@@ -148,7 +151,12 @@ impl<'o> Builder<'o> {
         let severity = self.severity(i, severity_raw.as_deref(), fallback);
 
         let labels = self.map(i, "labels", d.labels, WarningCode::LabelTruncated)?;
-        let annotations = self.map(i, "annotations", d.annotations, WarningCode::AnnotationTruncated)?;
+        let annotations = self.map(
+            i,
+            "annotations",
+            d.annotations,
+            WarningCode::AnnotationTruncated,
+        )?;
 
         let started_at = self.timestamp(i, "started_at", d.started_at);
         let ended_at = match d.status {
@@ -167,14 +175,12 @@ impl<'o> Builder<'o> {
         }
         let source_ref = self.trimmed(i, "source_ref", d.source_ref)?;
 
-        let vendor_key = d
-            .vendor_key
-            .map(strip_nul)
-            .filter(|k| !k.trim().is_empty());
+        let vendor_key = d.vendor_key.map(strip_nul).filter(|k| !k.trim().is_empty());
         let (dedup_key, dedup_basis) = if let Some(key) = vendor_key {
             (dedup::cap_key(&key), DedupBasis::Vendor)
         } else if d.label_identity && !labels.is_empty() {
-            let key = dedup::fingerprint_sorted(labels.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+            let key =
+                dedup::fingerprint_sorted(labels.iter().map(|(k, v)| (k.as_str(), v.as_str())));
             (key, DedupBasis::Labels)
         } else {
             let key = dedup::content_key(
@@ -228,16 +234,18 @@ impl<'o> Builder<'o> {
             .iter()
             .find(|(word, _)| word.trim().eq_ignore_ascii_case(raw))
             .map(|&(_, s)| s);
-        overridden.or_else(|| vocab::severity(raw)).unwrap_or_else(|| {
-            self.warn(
-                WarningCode::UnknownSeverity,
-                format!(
-                    "alerts[{i}]: severity '{}' is not recognised; using {fallback}",
-                    bounded(raw, 64)
-                ),
-            );
-            fallback
-        })
+        overridden
+            .or_else(|| vocab::severity(raw))
+            .unwrap_or_else(|| {
+                self.warn(
+                    WarningCode::UnknownSeverity,
+                    format!(
+                        "alerts[{i}]: severity '{}' is not recognised; using {fallback}",
+                        bounded(raw, 64)
+                    ),
+                );
+                fallback
+            })
     }
 
     /// NUL-stripped text cut to `limit` (or rejected when strict); empty becomes `None`.
@@ -262,7 +270,10 @@ impl<'o> Builder<'o> {
                     limit,
                 });
             }
-            self.warn(code, format!("alerts[{i}].{field} cut to {limit} characters"));
+            self.warn(
+                code,
+                format!("alerts[{i}].{field} cut to {limit} characters"),
+            );
             return Ok(Some(cut(&value, limit)));
         }
         Ok(Some(value.into_owned()))

@@ -1,6 +1,6 @@
 //! The one error type of the crate, with stable codes and HTTP statuses.
 
-use alloc::string::String;
+use alloc::string::{String, ToString};
 use core::fmt;
 
 use crate::Source;
@@ -106,6 +106,33 @@ impl Error {
     }
 }
 
+impl Error {
+    /// The error as `{"error":{"code","message","http_status"}}`, the shape the
+    /// CLI prints and web apps answer with.
+    pub fn to_json(&self) -> String {
+        let body = ErrorJson {
+            error: ErrorBody {
+                code: self.code(),
+                message: self.to_string(),
+                http_status: self.http_status(),
+            },
+        };
+        serde_json::to_string(&body).unwrap_or_default()
+    }
+}
+
+#[derive(serde::Serialize)]
+struct ErrorJson {
+    error: ErrorBody,
+}
+
+#[derive(serde::Serialize)]
+struct ErrorBody {
+    code: &'static str,
+    message: String,
+    http_status: u16,
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -128,7 +155,7 @@ impl fmt::Display for Error {
                 write!(f, "the JSON body is nested deeper than {limit} levels")
             }
             Error::PayloadMismatch { source, message } => {
-                write!(f, "not a {source} payload: {message}")
+                write!(f, "payload does not fit source '{source}': {message}")
             }
             Error::FieldTooLong { field, limit } => {
                 write!(f, "{field} is longer than {limit} characters")

@@ -10,8 +10,8 @@ use alloc::vec::Vec;
 use core::cell::Cell;
 use core::fmt;
 
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use crate::Error;
 
@@ -82,12 +82,19 @@ pub(crate) struct Pairs<'a>(pub Vec<(Text<'a>, Text<'a>)>);
 impl<'a> Pairs<'a> {
     /// The last value for `key` (JSON's duplicate-key rule: last wins).
     pub fn get(&self, key: &str) -> Option<&Text<'a>> {
-        self.0.iter().rev().find(|(k, _)| k.0 == key).map(|(_, v)| v)
+        self.0
+            .iter()
+            .rev()
+            .find(|(k, _)| k.0 == key)
+            .map(|(_, v)| v)
     }
 
     /// The pairs as borrowed Cow pairs for a draft.
     pub fn to_cows(&self) -> Vec<(Cow<'a, str>, Cow<'a, str>)> {
-        self.0.iter().map(|(k, v)| (k.0.clone(), v.0.clone())).collect()
+        self.0
+            .iter()
+            .map(|(k, v)| (k.0.clone(), v.0.clone()))
+            .collect()
     }
 }
 
@@ -162,7 +169,11 @@ pub(crate) struct Probe<'a> {
 impl Probe<'_> {
     /// The type of the last top-level value named `key`.
     pub fn kind(&self, key: &str) -> Option<Kind> {
-        self.keys.iter().rev().find(|(k, _)| k == key).map(|&(_, kind)| kind)
+        self.keys
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|&(_, kind)| kind)
     }
 
     /// Whether a top-level key is present with a non-null value.
@@ -488,9 +499,15 @@ mod tests {
     fn strip_tier_keeps_other_bytes() {
         assert_eq!(strip(r#"{"tier":2,"a":1}"#), r#"{"a":1}"#);
         assert_eq!(strip(r#"{"a":1, "tier":2}"#), r#"{"a":1}"#);
-        assert_eq!(strip(r#"{ "a": [1,{"tier":3}], "tier": 2 ,"b" : "x"}"#), r#"{ "a": [1,{"tier":3}], "b" : "x"}"#);
+        assert_eq!(
+            strip(r#"{ "a": [1,{"tier":3}], "tier": 2 ,"b" : "x"}"#),
+            r#"{ "a": [1,{"tier":3}], "b" : "x"}"#
+        );
         assert_eq!(strip(r#"{"tier":2}"#), r#"{}"#);
-        assert_eq!(strip(r#"{"t\u0069er":2,"tier":{"x":"}"},"z":null}"#), r#"{"z":null}"#);
+        assert_eq!(
+            strip(r#"{"t\u0069er":2,"tier":{"x":"}"},"z":null}"#),
+            r#"{"z":null}"#
+        );
         assert_eq!(strip(r#"{"a":1}"#), r#"{"a":1}"#);
         assert_eq!(strip("not json"), "not json");
         assert_eq!(strip(r#"{"tier":2"#), r#"{"tier":2"#);
@@ -499,13 +516,22 @@ mod tests {
     #[test]
     fn probe_reports_depth_and_type() {
         let deep = format!("{{\"a\":{}{}}}", "[".repeat(70), "]".repeat(70));
-        assert_eq!(probe(deep.as_bytes(), 64).unwrap_err(), Error::TooDeep { limit: 64 });
+        assert_eq!(
+            probe(deep.as_bytes(), 64).unwrap_err(),
+            Error::TooDeep { limit: 64 }
+        );
         let ok = format!("{{\"a\":{}{}}}", "[".repeat(63), "]".repeat(63));
         assert!(probe(ok.as_bytes(), 64).is_ok());
         let over = format!("{{\"a\":{}{}}}", "[".repeat(64), "]".repeat(64));
         assert!(probe(over.as_bytes(), 64).is_err());
-        assert_eq!(probe(b"[1]", 64).unwrap_err(), Error::NotAnObject { found: "array" });
-        assert!(matches!(probe(b"{\"a\":1} x", 64), Err(Error::InvalidJson { .. })));
+        assert_eq!(
+            probe(b"[1]", 64).unwrap_err(),
+            Error::NotAnObject { found: "array" }
+        );
+        assert!(matches!(
+            probe(b"{\"a\":1} x", 64),
+            Err(Error::InvalidJson { .. })
+        ));
         let p = probe(br#"{"tier":2,"alerts":[]}"#, 64).unwrap();
         assert_eq!(p.tier, Some((Kind::Number, Some(Num::U(2)))));
         assert!(p.is("alerts", Kind::Array));

@@ -128,7 +128,11 @@ fn draft<'a>(
         ("silence", a.silence_url),
         ("image", a.image_url),
     ];
-    links.extend(url_fields.into_iter().filter_map(|(rel, t)| Some((rel, t?.0))));
+    links.extend(
+        url_fields
+            .into_iter()
+            .filter_map(|(rel, t)| Some((rel, t?.0))),
+    );
     if let Some(runbook) = get(&annotations, "runbook_url") {
         links.push(("runbook", runbook));
     }

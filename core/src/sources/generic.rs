@@ -1,7 +1,7 @@
 //! Any JSON object, form or plain-text body: the fallback sender.
 //!
-//! JSON and form fields are mapped by name (first present wins); every field
-//! not used is kept as an annotation. Plain text: the first non-empty line is
+//! JSON and form fields are mapped by name (first present wins); `group_key`
+//! becomes the ingest's group key; every field not used is kept as an annotation. Plain text: the first non-empty line is
 //! the title, the rest the description, and a leading CRITICAL/ERROR/WARN/INFO
 //! word sets the severity.
 
@@ -30,10 +30,11 @@ const DEDUP: &[&str] = &["dedup_key", "id", "alert_id", "alias", "fingerprint"];
 const ORIGIN: &[&str] = &["source", "origin", "system"];
 const SERVICE: &[&str] = &["service"];
 const HOST: &[&str] = &["host", "hostname"];
-const DESCRIPTION: &[&str] = &["description", "details"];
+const DESCRIPTION: &[&str] = &["description", "details", "error"];
 const STARTED: &[&str] = &["started_at", "timestamp"];
 const LINK: &[&str] = &["url", "link"];
 const LABELS: &[&str] = &["labels", "tags"];
+const GROUP: &[&str] = &["group_key"];
 
 fn parse(p: &Payload<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
     match p {
@@ -81,10 +82,9 @@ impl<'a> Fields<'a> {
     /// The first non-empty text field among `names`, taken out of the set.
     fn take(&mut self, names: &[&str]) -> Option<Cow<'a, str>> {
         names.iter().find_map(|name| {
-            let slot = self
-                .0
-                .iter_mut()
-                .find(|(k, v)| k == name && matches!(v, Some(Field::Text(t)) if !t.trim().is_empty()))?;
+            let slot = self.0.iter_mut().find(|(k, v)| {
+                k == name && matches!(v, Some(Field::Text(t)) if !t.trim().is_empty())
+            })?;
             match slot.1.take() {
                 Some(Field::Text(t)) => Some(t),
                 _ => None,
@@ -119,6 +119,9 @@ fn push_fields(fields: Vec<(Cow<'_, str>, Field<'_>)>, b: &mut Builder<'_>) -> R
         started_at: f.take(STARTED),
         ..Draft::default()
     };
+    if let Some(group) = f.take(GROUP) {
+        b.group_key = Some(String::from(group.trim()));
+    }
     if let Some(url) = f.take(LINK) {
         d.links.push(("details", url));
     }
@@ -174,14 +177,21 @@ const LEADING_SEVERITY: &[&str] = &["critical", "error", "warn", "warning", "inf
 /// A plain-text alert: title line, description, leading severity word.
 pub(crate) fn plain_text(text: &str) -> Draft<'_> {
     let mut lines = text.lines();
-    let title = lines.by_ref().map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
+    let title = lines
+        .by_ref()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("");
     let rest: Vec<&str> = lines.collect();
     let description = rest.join("\n");
     let description = description.trim();
 
     let mut d = Draft::default();
     let (word, after) = leading_word(title);
-    if LEADING_SEVERITY.iter().any(|w| w.eq_ignore_ascii_case(word)) {
+    if LEADING_SEVERITY
+        .iter()
+        .any(|w| w.eq_ignore_ascii_case(word))
+    {
         d.severity_raw = Some(Cow::Borrowed(word));
         if !after.is_empty() {
             d.title = Some(Cow::Borrowed(after));

@@ -112,7 +112,10 @@ fn push_legacy(l: Legacy<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
         })
         .collect();
     if !matches.is_empty() {
-        annotations.push((Cow::Borrowed("eval_matches"), Cow::Owned(matches.join(", "))));
+        annotations.push((
+            Cow::Borrowed("eval_matches"),
+            Cow::Owned(matches.join(", ")),
+        ));
     }
     for (key, value) in [
         ("state", l.state.clone()),

@@ -26,7 +26,8 @@ pub(crate) const SENDER: Sender = Sender {
 };
 
 fn by_header(req: &Request<'_>) -> Option<&'static str> {
-    user_agent_starts_with(req, "healthchecks.io").then_some("User-Agent starts with healthchecks.io")
+    user_agent_starts_with(req, "healthchecks.io")
+        .then_some("User-Agent starts with healthchecks.io")
 }
 
 fn by_shape(p: &Payload<'_>) -> Option<&'static str> {
@@ -103,7 +104,8 @@ impl<'de: 'a, 'a> Deserialize<'de> for CheckField<'a> {
                 f.write_str("a check name or a check object")
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-                Check::deserialize(de::value::MapAccessDeserializer::new(map)).map(CheckField::Object)
+                Check::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(CheckField::Object)
             }
             fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
                 Ok(CheckField::Name(Text(Cow::Borrowed(v))))
@@ -170,8 +172,18 @@ fn push_flat(f: Flat<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
         .code
         .or(check.uuid)
         .map(|t| t.0)
-        .or_else(|| check.ping_url.as_ref().and_then(|u| uuid_at_end(u.as_str())))
-        .or_else(|| check.update_url.as_ref().and_then(|u| uuid_at_end(u.as_str())));
+        .or_else(|| {
+            check
+                .ping_url
+                .as_ref()
+                .and_then(|u| uuid_at_end(u.as_str()))
+        })
+        .or_else(|| {
+            check
+                .update_url
+                .as_ref()
+                .and_then(|u| uuid_at_end(u.as_str()))
+        });
     let tags = f.tags.or(check.tags);
 
     let mut d = Draft {
@@ -181,14 +193,19 @@ fn push_flat(f: Flat<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
         availability: true,
         vendor_key: code.clone(),
         source_ref: code,
-        labels: tags.as_ref().map_or_else(Vec::new, |t| tag_labels(t.as_str().split_whitespace())),
+        labels: tags
+            .as_ref()
+            .map_or_else(Vec::new, |t| tag_labels(t.as_str().split_whitespace())),
         ..Draft::default()
     };
     match status {
         Status::Resolved => d.ended_at = f.now.map(|t| t.0),
         _ => d.started_at = f.now.map(|t| t.0),
     }
-    for (key, value) in [("last_ping", f.last_ping.or(check.last_ping)), ("slug", check.slug)] {
+    for (key, value) in [
+        ("last_ping", f.last_ping.or(check.last_ping)),
+        ("slug", check.slug),
+    ] {
         if let Some(v) = value {
             d.annotations.push((Cow::Borrowed(key), v.0));
         }

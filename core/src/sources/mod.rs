@@ -51,16 +51,21 @@ pub(crate) fn no_shape(_: &Payload<'_>) -> Option<&'static str> {
 /// Whether the `User-Agent` starts with `prefix` (ASCII case-insensitive).
 pub(crate) fn user_agent_starts_with(req: &Request<'_>, prefix: &str) -> bool {
     req.header("user-agent").is_some_and(|ua| {
-        ua.len() >= prefix.len() && ua.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
+        ua.len() >= prefix.len()
+            && ua.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
     })
 }
 
 /// Tags as labels: `key:value` and `key=value` split, a bare tag maps to "".
-pub(crate) fn tag_labels<'a>(tags: impl Iterator<Item = &'a str>) -> Vec<(Cow<'a, str>, Cow<'a, str>)> {
+pub(crate) fn tag_labels<'a>(
+    tags: impl Iterator<Item = &'a str>,
+) -> Vec<(Cow<'a, str>, Cow<'a, str>)> {
     tags.map(str::trim)
         .filter(|t| !t.is_empty())
         .map(|t| match t.split_once([':', '=']) {
-            Some((k, v)) if !k.trim().is_empty() => (Cow::Borrowed(k.trim()), Cow::Borrowed(v.trim())),
+            Some((k, v)) if !k.trim().is_empty() => {
+                (Cow::Borrowed(k.trim()), Cow::Borrowed(v.trim()))
+            }
             _ => (Cow::Borrowed(t), Cow::Borrowed("")),
         })
         .collect()

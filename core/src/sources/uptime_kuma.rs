@@ -147,7 +147,11 @@ fn parse(p: &Payload<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
             .hostname
             .map(|t| t.0)
             .filter(|h| !h.trim().is_empty())
-            .or_else(|| url.as_deref().and_then(host_of).map(|h| Cow::Owned(String::from(h))));
+            .or_else(|| {
+                url.as_deref()
+                    .and_then(host_of)
+                    .map(|h| Cow::Owned(String::from(h)))
+            });
         if let Some(url) = url {
             d.links.push(("target", url));
         }
@@ -205,7 +209,10 @@ mod tests {
 
     #[test]
     fn host_of_urls() {
-        assert_eq!(host_of("https://gitea.example.com/x"), Some("gitea.example.com"));
+        assert_eq!(
+            host_of("https://gitea.example.com/x"),
+            Some("gitea.example.com")
+        );
         assert_eq!(host_of("http://u:p@h.example:8080/"), Some("h.example"));
         assert_eq!(host_of("http://[::1]:80/"), Some("::1"));
         assert_eq!(host_of("https://"), None);
@@ -214,8 +221,17 @@ mod tests {
 
     #[test]
     fn kuma_time_becomes_rfc3339() {
-        assert_eq!(utc_time("2024-01-15 10:30:00.123".into()), "2024-01-15T10:30:00.123Z");
-        assert_eq!(utc_time("2024-01-15 10:30:00".into()), "2024-01-15T10:30:00Z");
-        assert_eq!(utc_time("2024-01-15T10:30:00Z".into()), "2024-01-15T10:30:00Z");
+        assert_eq!(
+            utc_time("2024-01-15 10:30:00.123".into()),
+            "2024-01-15T10:30:00.123Z"
+        );
+        assert_eq!(
+            utc_time("2024-01-15 10:30:00".into()),
+            "2024-01-15T10:30:00Z"
+        );
+        assert_eq!(
+            utc_time("2024-01-15T10:30:00Z".into()),
+            "2024-01-15T10:30:00Z"
+        );
     }
 }
