@@ -28,12 +28,12 @@ pub(crate) fn boundary(content_type: &str) -> Option<&str> {
     })
 }
 
+/// A multipart body's text fields: (name, value).
+pub(crate) type Fields<'a> = Vec<(Cow<'a, str>, &'a str)>;
+
 /// The text fields of a multipart body as (name, value); file parts are skipped.
 /// Tolerates bare LF line endings. `None` when no part could be read.
-pub(crate) fn multipart<'a>(
-    body: &'a [u8],
-    boundary: &str,
-) -> Option<Result<Vec<(Cow<'a, str>, &'a str)>, Error>> {
+pub(crate) fn multipart<'a>(body: &'a [u8], boundary: &str) -> Option<Result<Fields<'a>, Error>> {
     let mut delim = Vec::with_capacity(boundary.len() + 2);
     delim.extend_from_slice(b"--");
     delim.extend_from_slice(boundary.as_bytes());

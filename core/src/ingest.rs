@@ -225,18 +225,16 @@ fn sniff(body: &[u8], max_depth: usize) -> Result<Payload<'_>, Error> {
 }
 
 /// Uptime Kuma's multipart mode sends its JSON in one field named `data`.
-fn multipart_payload<'a>(
-    fields: Vec<(Cow<'a, str>, &'a str)>,
-    max_depth: usize,
-) -> Result<Payload<'a>, Error> {
-    if let Some(&(_, data)) = fields.iter().find(|(name, _)| name == "data") {
-        if looks_like_json(data) {
-            let probe = json::probe(data.as_bytes(), max_depth)?;
-            return Ok(Payload::Json {
-                text: data.as_bytes(),
-                probe,
-            });
-        }
+fn multipart_payload<'a>(fields: form::Fields<'a>, max_depth: usize) -> Result<Payload<'a>, Error> {
+    if let Some(&(_, data)) = fields
+        .iter()
+        .find(|(name, data)| name == "data" && looks_like_json(data))
+    {
+        let probe = json::probe(data.as_bytes(), max_depth)?;
+        return Ok(Payload::Json {
+            text: data.as_bytes(),
+            probe,
+        });
     }
     Ok(Payload::Form(
         fields

@@ -1,0 +1,353 @@
+//! Behaviour of `ingest` beyond the shared vectors: limits, options, detection
+//! corner cases and the dedup rules.
+
+use alertgate::{
+    DedupBasis, DetectedBy, Error, Limits, Options, Request, Severity, Source, Status, WarningCode,
+    content_key, ingest, labels_fingerprint, strip_tier,
+};
+
+fn run(body: &str) -> alertgate::Ingest {
+    ingest(&Request::new(body.as_bytes()), &Options::default()).unwrap()
+}
+
+fn run_err(body: &[u8], opts: &Options) -> Error {
+    ingest(&Request::new(body), opts).unwrap_err()
+}
+
+fn codes(out: &alertgate::Ingest) -> Vec<WarningCode> {
+    out.warnings.iter().map(|w| w.code).collect()
+}
+
+#[test]
+fn a_group_of_ten_thousand_alerts_is_fine() {
+    let alerts: Vec<String> = (0..10_000)
+        .map(|i| format!(r#"{{"status":"firing","labels":{{"alertname":"A","instance":"n{i}"}}}}"#))
+        .collect();
+    let body = format!(
+        r#"{{"version":"4","status":"firing","alerts":[{}]}}"#,
+        alerts.join(",")
+    );
+    let out = run(&body);
+    assert_eq!(out.alerts.len(), 10_000);
+    let keys: std::collections::BTreeSet<_> = out.alerts.iter().map(|a| &a.dedup_key).collect();
+    assert_eq!(
+        keys.len(),
+        10_000,
+        "label fingerprints must differ per instance"
+    );
+}
+
+#[test]
+fn header_that_does_not_fit_falls_through_with_a_warning() {
+    let body = br#"{"summary": "custom template", "severity": "low"}"#;
+    let headers = [("user-agent", "Alertmanager/0.27.0")];
+    let req = Request {
+        body,
+        content_type: Some("application/json"),
+        headers: &headers,
+    };
+    let out = ingest(&req, &Options::default()).unwrap();
+    assert_eq!(out.source, Source::Generic);
+    assert_eq!(out.detected_by, DetectedBy::Fallback);
+    assert_eq!(codes(&out), [WarningCode::HeaderMismatch]);
+    assert_eq!(out.alerts[0].severity, Severity::Info);
+}
+
+#[test]
+fn hint_mismatch_names_the_missing_field() {
+    let e = run_err(
+        br#"{"title": "x"}"#,
+        &Options::with_source(Source::Alertmanager),
+    );
+    assert_eq!(e.code(), "payload_mismatch");
+    assert_eq!(e.http_status(), 400);
+    assert!(
+        e.to_string().contains("missing required field 'alerts'"),
+        "{e}"
+    );
+
+    let e = run_err(
+        br#"{"alerts": "nope"}"#,
+        &Options::with_source(Source::Alertmanager),
+    );
+    assert_eq!(e.code(), "payload_mismatch");
+    assert!(e.to_string().contains("invalid type"), "{e}");
+
+    let e = run_err(b"plain words", &Options::with_source(Source::Grafana));
+    assert!(e.to_string().contains("plain text"), "{e}");
+}
+
+#[test]
+fn a_hint_for_a_sender_not_built_yet_is_an_error_not_a_guess() {
+    let e = run_err(
+        br#"{"event": {}}"#,
+        &Options::with_source(Source::Pagerduty),
+    );
+    assert_eq!(e.code(), "unsupported_source");
+}
+
+#[test]
+fn a_shape_that_is_not_an_alertmanager_list_is_read_generically() {
+    let out = run(r#"{"alerts": "three", "title": "odd"}"#);
+    assert_eq!(out.source, Source::Generic);
+    assert_eq!(out.alerts[0].annotations["alerts"], "three");
+}
+
+#[test]
+fn severity_overrides_come_first() {
+    let mut opts = Options::default();
+    opts.severity_overrides = vec![
+        ("Disaster".into(), Severity::Critical),
+        ("warning".into(), Severity::Error),
+    ];
+    for (word, want) in [
+        ("disaster", Severity::Critical),
+        (" WARNING ", Severity::Error),
+        ("low", Severity::Info),
+    ] {
+        let body = format!(r#"{{"title": "t", "severity": "{word}"}}"#);
+        let out = ingest(&Request::new(body.as_bytes()), &opts).unwrap();
+        assert_eq!(out.alerts[0].severity, want, "{word}");
+        assert_eq!(out.alerts[0].severity_raw.as_deref(), Some(word));
+    }
+}
+
+#[test]
+fn status_fails_open_and_severity_defaults_follow_the_rules() {
+    let out = run(r#"{"title": "t", "status": "flapping"}"#);
+    assert_eq!(out.alerts[0].status, Status::Triggered);
+    assert_eq!(codes(&out), [WarningCode::UnknownStatus]);
+    assert_eq!(out.alerts[0].severity, Severity::Warning);
+
+    let out = run(r#"{"title": "t", "status": "resolved"}"#);
+    assert_eq!(out.alerts[0].severity, Severity::Info);
+
+    // An explicit severity is kept on resolve.
+    let out = run(r#"{"title": "t", "status": "resolved", "severity": "critical"}"#);
+    assert_eq!(out.alerts[0].severity, Severity::Critical);
+
+    // An unknown severity warns and uses the default rule.
+    let out = run(r#"{"title": "t", "severity": "catastrophic"}"#);
+    assert_eq!(out.alerts[0].severity, Severity::Warning);
+    assert_eq!(codes(&out), [WarningCode::UnknownSeverity]);
+
+    // An availability failure without severity is critical.
+    let out = run(r#"{"heartbeat": {"status": 0}, "monitor": {"name": "web"}, "msg": "down"}"#);
+    assert_eq!(out.alerts[0].severity, Severity::Critical);
+}
+
+#[test]
+fn long_fields_are_cut_with_warnings_or_rejected_when_strict() {
+    let body = format!(
+        r#"{{"title": "t", "description": "{}", "labels": {{"{}": "{}"}}}}"#,
+        "d".repeat(2500),
+        "k".repeat(300),
+        "v".repeat(5000)
+    );
+    let out = run(&body);
+    let a = &out.alerts[0];
+    assert_eq!(a.description.as_ref().unwrap().chars().count(), 2000);
+    assert!(a.description.as_ref().unwrap().ends_with('…'));
+    let (k, v) = a.labels.iter().next().unwrap();
+    assert_eq!(k.chars().count(), 256);
+    assert_eq!(v.chars().count(), 4096);
+    assert_eq!(
+        codes(&out),
+        [
+            WarningCode::DescriptionTruncated,
+            WarningCode::LabelTruncated,
+            WarningCode::LabelTruncated
+        ]
+    );
+
+    let mut strict = Options::default();
+    strict.limits = Limits::strict();
+    match run_err(body.as_bytes(), &strict) {
+        Error::FieldTooLong { field, limit } => {
+            assert_eq!(field, "alerts[0].description");
+            assert_eq!(limit, 2000);
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn body_limit_is_checked_before_anything_else() {
+    let mut opts = Options::default();
+    opts.limits.max_body_bytes = 16;
+    let e = run_err(&[b'{'; 17], &opts);
+    assert_eq!(
+        e,
+        Error::PayloadTooLarge {
+            size: 17,
+            limit: 16
+        }
+    );
+    assert_eq!(e.http_status(), 413);
+}
+
+#[test]
+fn nul_characters_are_stripped_from_every_output_string() {
+    let out =
+        run(r#"{"title": "a\u0000b", "service": "s\u0000", "labels": {"k\u0000": "v\u0000"}}"#);
+    let a = &out.alerts[0];
+    assert_eq!(a.title, "ab");
+    assert_eq!(a.service.as_deref(), Some("s"));
+    assert_eq!(a.labels["k"], "v");
+    assert!(!out.to_json().contains("\\u0000"));
+}
+
+#[test]
+fn dedup_rules() {
+    // Vendor keys over 255 bytes are hashed.
+    let body = format!(r#"{{"title": "t", "dedup_key": "{}"}}"#, "k".repeat(300));
+    let a = &run(&body).alerts[0];
+    assert_eq!(a.dedup_basis, DedupBasis::Vendor);
+    assert_eq!(a.dedup_key, "sha256:17b16d8ef494060fefa36a6a41567b8c");
+
+    // Labels basis is the Alertmanager fingerprint of the output labels.
+    let a = &run(r#"{"alerts": [{"labels": {"alertname": "X", "job": "j"}}]}"#).alerts[0];
+    assert_eq!(a.dedup_basis, DedupBasis::Labels);
+    let labels: Vec<(&str, &str)> = a
+        .labels
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    assert_eq!(a.dedup_key, labels_fingerprint(&labels));
+
+    // Content basis: the documented layout (vector computed independently).
+    let a = &run(r#"{"title": "disk full", "service": "postgres", "host": "db1.example.net"}"#)
+        .alerts[0];
+    assert_eq!(a.dedup_basis, DedupBasis::Content);
+    assert_eq!(a.dedup_key, "819882cf5bad6089fe02992ac82f640a");
+    assert_eq!(
+        content_key("generic", None, None, "disk full"),
+        "a4de3b02e0202bc9300d31598540b34d"
+    );
+}
+
+#[test]
+fn content_type_rules() {
+    // SNS posts JSON as text/plain.
+    let req = Request {
+        body: br#"{"summary": "from sns"}"#,
+        content_type: Some("text/plain; charset=UTF-8"),
+        headers: &[],
+    };
+    assert_eq!(
+        ingest(&req, &Options::default()).unwrap().alerts[0].title,
+        "from sns"
+    );
+
+    // Text that only looks like JSON stays text.
+    let out = run("{not json} but an alert");
+    assert_eq!(out.alerts[0].title, "{not json} but an alert");
+
+    // Declared JSON must parse.
+    let req = Request {
+        body: b"{\n  \"a\": 1,\n  ]\n}",
+        content_type: Some("application/vnd.api+json"),
+        headers: &[],
+    };
+    match ingest(&req, &Options::default()).unwrap_err() {
+        Error::InvalidJson { line, column, .. } => assert_eq!((line, column), (3, 3)),
+        other => panic!("{other:?}"),
+    }
+
+    // The Content-Type header is used when no content type is passed.
+    let headers = [("Content-Type", "application/x-www-form-urlencoded")];
+    let req = Request {
+        body: b"title=Queue+stuck&severity=err",
+        content_type: None,
+        headers: &headers,
+    };
+    let out = ingest(&req, &Options::default()).unwrap();
+    assert_eq!(out.alerts[0].title, "Queue stuck");
+    assert_eq!(out.alerts[0].severity, Severity::Error);
+}
+
+#[test]
+fn multipart_without_a_data_field_is_read_as_a_form() {
+    let body = b"--b\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nBackup failed\r\n--b\r\nContent-Disposition: form-data; name=\"level\"\r\n\r\ncrit\r\n--b--\r\n";
+    let req = Request {
+        body,
+        content_type: Some("multipart/form-data; boundary=b"),
+        headers: &[],
+    };
+    let out = ingest(&req, &Options::default()).unwrap();
+    assert_eq!(out.alerts[0].title, "Backup failed");
+    assert_eq!(out.alerts[0].severity, Severity::Critical);
+}
+
+#[test]
+fn warnings_are_capped() {
+    let alerts: Vec<&str> = (0..150)
+        .map(|_| r#"{"labels": {"alertname": "A"}, "startsAt": "soon"}"#)
+        .collect();
+    let out = run(&format!(r#"{{"alerts": [{}]}}"#, alerts.join(",")));
+    assert_eq!(out.warnings.len(), 101);
+    assert_eq!(out.warnings[100].code, WarningCode::TooManyWarnings);
+    assert!(out.warnings[100].message.starts_with("50 more"));
+}
+
+#[test]
+fn invalid_options_are_a_server_error() {
+    let mut opts = Options::default();
+    opts.max_tier = 0;
+    let e = run_err(b"{}", &opts);
+    assert_eq!((e.code(), e.http_status()), ("invalid_options", 500));
+}
+
+#[test]
+fn tier_rules() {
+    for (tier, want, warning) in [
+        ("2", Some(2), None),
+        ("2.0", Some(2), None),
+        ("9", Some(3), Some(WarningCode::TierClamped)),
+        ("1e30", Some(3), Some(WarningCode::TierClamped)),
+        ("-4", Some(1), Some(WarningCode::TierOutOfRange)),
+        ("1.5", None, Some(WarningCode::TierInvalid)),
+        ("\"2\"", None, Some(WarningCode::TierInvalid)),
+        ("[2]", None, Some(WarningCode::TierInvalid)),
+        ("null", None, None),
+    ] {
+        let out = run(&format!(
+            r#"{{"tier": {tier}, "title": "t", "severity": "info"}}"#
+        ));
+        assert_eq!(out.tier, want, "{tier}");
+        assert_eq!(
+            codes(&out),
+            warning.into_iter().collect::<Vec<_>>(),
+            "{tier}"
+        );
+        assert_eq!(
+            out.alerts[0].severity,
+            Severity::Info,
+            "tier never changes severity"
+        );
+    }
+    // Tier only comes from JSON bodies.
+    assert_eq!(run("tier=3&title=t").tier, None);
+}
+
+#[test]
+fn strip_tier_is_public_and_leaves_other_bytes_alone() {
+    let body = b"{\"tier\": 2, \"monitor\": {\"name\": \"Gitea\", \"tier\": 9}}";
+    assert_eq!(
+        &*strip_tier(body),
+        b"{\"monitor\": {\"name\": \"Gitea\", \"tier\": 9}}"
+    );
+}
+
+#[test]
+fn source_ids_round_trip() {
+    for s in Source::ALL {
+        assert_eq!(s.as_str().parse::<Source>().unwrap(), *s);
+    }
+    assert_eq!("Uptime-Kuma".parse::<Source>().unwrap(), Source::UptimeKuma);
+    assert_eq!(Source::ALL.len(), 25);
+    assert_eq!(
+        "nope".parse::<Source>().unwrap_err().code(),
+        "unknown_source"
+    );
+}

@@ -1,0 +1,215 @@
+//! Properties: `ingest` never panics; dedup keys ignore JSON key order and
+//! whitespace; a present tier is always within `1..=max_tier`.
+
+use alertgate::{Options, Request, ingest};
+use proptest::prelude::*;
+
+const CONTENT_TYPES: &[&str] = &[
+    "",
+    "application/json",
+    "text/plain",
+    "application/x-www-form-urlencoded",
+    "multipart/form-data; boundary=b",
+    "multipart/form-data",
+    "application/vnd.x+json; charset=utf-8",
+];
+
+const USER_AGENTS: &[&str] = &[
+    "Alertmanager/0.27.0",
+    "Grafana",
+    "healthchecks.io",
+    "Uptime-Kuma/1.23.0",
+    "curl/8.0",
+];
+
+/// Bytes that look a little like the payloads we read, so the fuzzing reaches past the first check.
+fn bodies() -> impl Strategy<Value = Vec<u8>> {
+    let fragments = prop::sample::select(vec![
+        "{",
+        "}",
+        "[",
+        "]",
+        ",",
+        ":",
+        "\"alerts\"",
+        "\"labels\"",
+        "\"heartbeat\"",
+        "\"monitor\"",
+        "\"msg\"",
+        "\"tier\"",
+        "\"check\"",
+        "\"ruleName\"",
+        "\"orgId\"",
+        "\"status\"",
+        "null",
+        "0",
+        "-1",
+        "1e400",
+        "\"x\"",
+        "\"\\u0000\"",
+        "\"\\ud800\"",
+        " ",
+        "\n",
+        "--b\r\n",
+        "Content-Disposition: form-data; name=\"data\"\r\n\r\n",
+        "\u{feff}",
+        "é",
+        "\u{0}",
+    ]);
+    prop_oneof![
+        prop::collection::vec(any::<u8>(), 0..300),
+        prop::collection::vec(fragments, 0..60).prop_map(|f| f.concat().into_bytes()),
+    ]
+}
+
+/// An arbitrary JSON value, nested a few levels.
+fn json_value() -> impl Strategy<Value = serde_json::Value> {
+    let leaf = prop_oneof![
+        Just(serde_json::Value::Null),
+        any::<bool>().prop_map(Into::into),
+        any::<i64>().prop_map(Into::into),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(Into::into),
+        "[a-z0-9 \\-:.]{0,12}".prop_map(Into::into),
+    ];
+    leaf.prop_recursive(4, 48, 6, |inner| {
+        let keys = prop::sample::select(vec![
+            "alerts",
+            "labels",
+            "annotations",
+            "status",
+            "fingerprint",
+            "alertname",
+            "severity",
+            "heartbeat",
+            "monitor",
+            "msg",
+            "name",
+            "check",
+            "tier",
+            "title",
+            "summary",
+            "startsAt",
+            "orgId",
+            "ruleName",
+            "evalMatches",
+            "tags",
+            "values",
+            "id",
+        ]);
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(serde_json::Value::Array),
+            prop::collection::btree_map(keys.prop_map(str::to_owned), inner, 0..6)
+                .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+/// Labels as a JSON object written in the given key order with the given spacing.
+fn object_text(pairs: &[(String, String)], order: &[usize], space: &str) -> String {
+    let members: Vec<String> = order
+        .iter()
+        .map(|&i| {
+            let (k, v) = &pairs[i];
+            format!(
+                "{}{space}:{space}{}",
+                serde_json::Value::from(k.as_str()),
+                serde_json::Value::from(v.as_str())
+            )
+        })
+        .collect();
+    format!("{{{space}{}{space}}}", members.join(&format!(",{space}")))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    #[test]
+    #[cfg_attr(miri, ignore)]
+    fn ingest_never_panics_on_bytes(
+        body in bodies(),
+        ct in prop::sample::select(CONTENT_TYPES),
+        ua in prop::option::of(prop::sample::select(USER_AGENTS)),
+        hint in prop::option::of(prop::sample::select(alertgate::Source::ALL)),
+        strict in any::<bool>(),
+    ) {
+        let headers: Vec<(&str, &str)> = ua.iter().map(|ua| ("User-Agent", *ua)).collect();
+        let req = Request { body: &body, content_type: (!ct.is_empty()).then_some(ct), headers: &headers };
+        let mut opts = Options::default();
+        opts.source_hint = hint;
+        opts.limits.strict = strict;
+        if let Ok(out) = ingest(&req, &opts) {
+            for a in &out.alerts {
+                prop_assert!(!a.title.is_empty());
+                prop_assert!(!a.dedup_key.is_empty() && a.dedup_key.len() <= 255);
+            }
+        }
+    }
+
+    #[test]
+    #[cfg_attr(miri, ignore)]
+    fn ingest_never_panics_on_json(v in json_value(), ua in prop::option::of(prop::sample::select(USER_AGENTS))) {
+        let body = serde_json::to_vec(&v).unwrap();
+        let headers: Vec<(&str, &str)> = ua.iter().map(|ua| ("User-Agent", *ua)).collect();
+        let req = Request { body: &body, content_type: Some("application/json"), headers: &headers };
+        if let Ok(out) = ingest(&req, &Options::default()) {
+            prop_assert!(out.alerts.iter().all(|a| !a.title.is_empty() && !a.dedup_key.is_empty()));
+        }
+    }
+
+    #[test]
+    #[cfg_attr(miri, ignore)]
+    fn dedup_key_ignores_key_order_and_whitespace(
+        labels in prop::collection::btree_map("[a-z_]{1,8}", "[ -~]{0,10}", 1..6),
+        title in "[a-zA-Z ]{1,20}",
+        space in prop::sample::select(vec!["", " ", "\n  ", "\t"]),
+        seed in any::<u64>(),
+    ) {
+        let pairs: Vec<(String, String)> = labels.into_iter().collect();
+        let forward: Vec<usize> = (0..pairs.len()).collect();
+        let mut shuffled = forward.clone();
+        // A deterministic shuffle from the seed.
+        let mut s = seed | 1;
+        for i in (1..shuffled.len()).rev() {
+            s ^= s << 13; s ^= s >> 7; s ^= s << 17;
+            shuffled.swap(i, (s % (i as u64 + 1)) as usize);
+        }
+        let key = |order: &[usize], sp: &str| {
+            // Alertmanager alert without fingerprint: the labels basis.
+            let am = format!(r#"{{"alerts":[{{"labels":{}}}]}}"#, object_text(&pairs, order, sp));
+            let am = ingest(&Request::new(am.as_bytes()), &Options::default()).unwrap();
+            // Generic payload: the content basis.
+            let g = format!(
+                r#"{{{sp}"labels":{},{sp}"title":{}{sp}}}"#,
+                object_text(&pairs, order, sp),
+                serde_json::Value::from(title.as_str())
+            );
+            let g = ingest(&Request::new(g.as_bytes()), &Options::default()).unwrap();
+            (am.alerts[0].dedup_key.clone(), g.alerts[0].dedup_key.clone())
+        };
+        prop_assert_eq!(key(&forward, ""), key(&shuffled, space));
+    }
+
+    #[test]
+    #[cfg_attr(miri, ignore)]
+    fn tier_is_always_within_range(tier in json_value(), max_tier in 1u32..10) {
+        let body = format!(r#"{{"title":"t","tier":{}}}"#, tier);
+        let mut opts = Options::default();
+        opts.max_tier = max_tier;
+        let out = ingest(&Request::new(body.as_bytes()), &opts).unwrap();
+        if let Some(t) = out.tier {
+            prop_assert!((1..=max_tier).contains(&t));
+        }
+    }
+
+    #[test]
+    #[cfg_attr(miri, ignore)]
+    fn integer_tiers_clamp(tier in any::<i64>(), max_tier in 1u32..10) {
+        let body = format!(r#"{{"title":"t","tier":{tier}}}"#);
+        let mut opts = Options::default();
+        opts.max_tier = max_tier;
+        let out = ingest(&Request::new(body.as_bytes()), &opts).unwrap();
+        prop_assert_eq!(out.tier, Some(tier.clamp(1, i64::from(max_tier)) as u32));
+    }
+}
