@@ -55,7 +55,7 @@ pub enum Error {
     },
     /// A field is longer than its limit and `Limits::strict` is set.
     FieldTooLong {
-        /// The field, e.g. "alerts[0].title".
+        /// The field, e.g. `alerts[0].title`.
         field: String,
         /// The limit in characters.
         limit: usize,

@@ -49,3 +49,8 @@ pub use model::{
     Alert, DedupBasis, DetectedBy, Ingest, Link, Severity, Source, Status, Warning, WarningCode,
 };
 pub use request::{Limits, Options, Request};
+
+/// The README's Rust examples run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
