@@ -115,7 +115,8 @@ impl<'o> Builder<'o> {
         )?;
         let service = self.trimmed(i, "service", d.service)?;
         let host = self.trimmed(i, "host", d.host)?;
-        let title = match d.title.filter(|t| !t.trim().is_empty()) {
+        // NULs go first, so a title of only NULs counts as missing.
+        let title = match d.title.map(strip_nul).filter(|t| !t.trim().is_empty()) {
             Some(t) => Cow::Owned(String::from(t.trim())),
             None => {
                 let made = made_up_title(

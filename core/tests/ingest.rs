@@ -351,3 +351,10 @@ fn source_ids_round_trip() {
         "unknown_source"
     );
 }
+
+#[test]
+fn a_title_of_only_nul_characters_counts_as_missing() {
+    let out = run("\u{0} \nsecond line");
+    assert_eq!(out.alerts[0].title, "second line");
+    assert_eq!(codes(&out), [WarningCode::TitleMissing]);
+}
