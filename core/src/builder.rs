@@ -169,7 +169,7 @@ impl<'o> Builder<'o> {
         for (rel, href) in d.links {
             if let Some(href) = self.trimmed(i, rel, Some(href))? {
                 links.push(Link {
-                    rel: String::from(rel),
+                    rel: Cow::Borrowed(rel),
                     href,
                 });
             }

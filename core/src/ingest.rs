@@ -14,7 +14,7 @@ use crate::{DetectedBy, Error, Ingest, Options, Request, Source, WarningCode, fo
 #[derive(Debug)]
 pub(crate) enum Payload<'a> {
     /// A JSON object (the text, and what the probe saw of it).
-    Json { text: &'a [u8], probe: Probe<'a> },
+    Json { text: &'a str, probe: Probe<'a> },
     /// Form fields (urlencoded, or multipart text parts), in order.
     Form(Vec<(Cow<'a, str>, Cow<'a, str>)>),
     /// Anything else, as text.
@@ -23,7 +23,7 @@ pub(crate) enum Payload<'a> {
 
 impl<'a> Payload<'a> {
     /// The JSON text and probe, or a mismatch for the sender.
-    pub fn json(&self, b: &Builder<'_>) -> Result<(&'a [u8], &Probe<'a>), Error> {
+    pub fn json(&self, b: &Builder<'_>) -> Result<(&'a str, &Probe<'a>), Error> {
         match self {
             Payload::Json { text, probe } => Ok((text, probe)),
             Payload::Form(_) => Err(b.mismatch("expected a JSON object, got form data")),
@@ -190,11 +190,8 @@ fn read_payload<'a>(
         .windows(4)
         .any(|w| w.eq_ignore_ascii_case(b"json"));
     if essence_lower_has_json {
-        let probe = json::probe(text.as_bytes(), max_depth)?;
-        return Ok(Payload::Json {
-            text: text.as_bytes(),
-            probe,
-        });
+        let probe = json::probe(text, max_depth)?;
+        return Ok(Payload::Json { text, probe });
     }
     if is("application/x-www-form-urlencoded") {
         // Some senders post JSON with curl's default form type.
@@ -210,12 +207,9 @@ fn read_payload<'a>(
 fn sniff(body: &[u8], max_depth: usize) -> Result<Payload<'_>, Error> {
     let text = utf8(body)?;
     if looks_like_json(text) {
-        match json::probe(text.as_bytes(), max_depth) {
+        match json::probe(text, max_depth) {
             Ok(probe) => {
-                return Ok(Payload::Json {
-                    text: text.as_bytes(),
-                    probe,
-                });
+                return Ok(Payload::Json { text, probe });
             }
             Err(Error::InvalidJson { .. }) => {}
             Err(e) => return Err(e),
@@ -230,11 +224,8 @@ fn multipart_payload<'a>(fields: form::Fields<'a>, max_depth: usize) -> Result<P
         .iter()
         .find(|(name, data)| name == "data" && looks_like_json(data))
     {
-        let probe = json::probe(data.as_bytes(), max_depth)?;
-        return Ok(Payload::Json {
-            text: data.as_bytes(),
-            probe,
-        });
+        let probe = json::probe(data, max_depth)?;
+        return Ok(Payload::Json { text: data, probe });
     }
     Ok(Payload::Form(
         fields

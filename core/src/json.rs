@@ -329,9 +329,11 @@ impl<'de> Visitor<'de> for Top<'_> {
 }
 
 /// Checks a JSON document and probes its top-level object.
-pub(crate) fn probe(text: &[u8], max_depth: usize) -> Result<Probe<'_>, Error> {
+///
+/// Works on `&str` so serde_json skips re-validating UTF-8 string by string.
+pub(crate) fn probe(text: &str, max_depth: usize) -> Result<Probe<'_>, Error> {
     let too_deep = Cell::new(false);
-    let mut de = serde_json::Deserializer::from_slice(text);
+    let mut de = serde_json::Deserializer::from_str(text);
     let top = Top {
         limit: max_depth,
         too_deep: &too_deep,
@@ -359,8 +361,8 @@ pub(crate) fn invalid_json(e: &serde_json::Error) -> Error {
 }
 
 /// Deserializes a sender's typed struct from an already-probed body.
-pub(crate) fn typed<'a, T: Deserialize<'a>>(text: &'a [u8]) -> Result<T, String> {
-    serde_json::from_slice(text).map_err(|e| e.to_string())
+pub(crate) fn typed<'a, T: Deserialize<'a>>(text: &'a str) -> Result<T, String> {
+    serde_json::from_str(text).map_err(|e| e.to_string())
 }
 
 /// The JSON object body with every top-level `tier` member removed, every
@@ -516,23 +518,20 @@ mod tests {
     #[test]
     fn probe_reports_depth_and_type() {
         let deep = format!("{{\"a\":{}{}}}", "[".repeat(70), "]".repeat(70));
-        assert_eq!(
-            probe(deep.as_bytes(), 64).unwrap_err(),
-            Error::TooDeep { limit: 64 }
-        );
+        assert_eq!(probe(&deep, 64).unwrap_err(), Error::TooDeep { limit: 64 });
         let ok = format!("{{\"a\":{}{}}}", "[".repeat(63), "]".repeat(63));
-        assert!(probe(ok.as_bytes(), 64).is_ok());
+        assert!(probe(&ok, 64).is_ok());
         let over = format!("{{\"a\":{}{}}}", "[".repeat(64), "]".repeat(64));
-        assert!(probe(over.as_bytes(), 64).is_err());
+        assert!(probe(&over, 64).is_err());
         assert_eq!(
-            probe(b"[1]", 64).unwrap_err(),
+            probe("[1]", 64).unwrap_err(),
             Error::NotAnObject { found: "array" }
         );
         assert!(matches!(
-            probe(b"{\"a\":1} x", 64),
+            probe("{\"a\":1} x", 64),
             Err(Error::InvalidJson { .. })
         ));
-        let p = probe(br#"{"tier":2,"alerts":[]}"#, 64).unwrap();
+        let p = probe(r#"{"tier":2,"alerts":[]}"#, 64).unwrap();
         assert_eq!(p.tier, Some((Kind::Number, Some(Num::U(2)))));
         assert!(p.is("alerts", Kind::Array));
     }

@@ -2,6 +2,7 @@
 //!
 //! Field order and names here are the JSON contract shared by every binding.
 
+use alloc::borrow::Cow;
 use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -82,7 +83,7 @@ pub struct Alert {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Link {
     /// The relation: `generator`, `external`, `dashboard`, `panel`, `silence`, `image`, `runbook`, `target`, `details`.
-    pub rel: String,
+    pub rel: Cow<'static, str>,
     /// The URL as sent.
     pub href: String,
 }

@@ -48,7 +48,7 @@ fn parse(p: &Payload<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
         }
         Payload::Json { text, .. } => {
             let map: serde_json::Map<String, Value> =
-                serde_json::from_slice(text).map_err(|e| b.mismatch(e.to_string()))?;
+                serde_json::from_str(text).map_err(|e| b.mismatch(e.to_string()))?;
             let fields = map
                 .into_iter()
                 .filter_map(|(k, v)| Some((Cow::Owned(k), Field::from_json(v)?)))
