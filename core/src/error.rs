@@ -5,7 +5,7 @@ use core::fmt;
 
 use crate::Source;
 
-/// Why a request could not be ingested.
+/// Why a request could not be ingested or verified.
 ///
 /// Every variant has a stable [`code`](Error::code) and the HTTP status
 /// ([`http_status`](Error::http_status)) a web app should answer with, so that
@@ -70,10 +70,35 @@ pub enum Error {
         /// The source.
         source: Source,
     },
-    /// The options themselves are invalid (a programming or configuration error).
-    InvalidOptions {
+    /// The options or verifier configuration are invalid (found at construction,
+    /// never caused by a request).
+    InvalidConfig {
         /// What is wrong.
         message: String,
+    },
+    /// A header the scheme requires is absent.
+    MissingCredentials {
+        /// The header that was expected.
+        header: String,
+    },
+    /// A bearer token or shared secret did not match.
+    InvalidToken,
+    /// No signature matched any configured secret.
+    SignatureMismatch,
+    /// A signature or timestamp header could not be read (wrong length, empty,
+    /// missing prefix, not digits …).
+    MalformedSignature {
+        /// What is wrong with it.
+        message: String,
+    },
+    /// The signed timestamp is further from `now` than the tolerance allows.
+    TimestampOutOfTolerance {
+        /// The request's timestamp, Unix seconds.
+        timestamp: i64,
+        /// The caller's clock, Unix seconds.
+        now: i64,
+        /// The tolerance, seconds.
+        tolerance: u64,
     },
 }
 
@@ -91,7 +116,12 @@ impl Error {
             Error::FieldTooLong { .. } => "field_too_long",
             Error::UnknownSource { .. } => "unknown_source",
             Error::UnsupportedSource { .. } => "unsupported_source",
-            Error::InvalidOptions { .. } => "invalid_options",
+            Error::InvalidConfig { .. } => "invalid_config",
+            Error::MissingCredentials { .. } => "missing_credentials",
+            Error::InvalidToken => "invalid_token",
+            Error::SignatureMismatch => "signature_mismatch",
+            Error::MalformedSignature { .. } => "malformed_signature",
+            Error::TimestampOutOfTolerance { .. } => "timestamp_out_of_tolerance",
         }
     }
 
@@ -100,7 +130,12 @@ impl Error {
         match self {
             Error::PayloadTooLarge { .. } => 413,
             // The caller's configuration is wrong, not the sender's request.
-            Error::InvalidOptions { .. } => 500,
+            Error::InvalidConfig { .. } => 500,
+            Error::MissingCredentials { .. }
+            | Error::InvalidToken
+            | Error::SignatureMismatch
+            | Error::MalformedSignature { .. }
+            | Error::TimestampOutOfTolerance { .. } => 401,
             _ => 400,
         }
     }
@@ -164,7 +199,19 @@ impl fmt::Display for Error {
             Error::UnsupportedSource { source } => {
                 write!(f, "source '{source}' is not supported by this version")
             }
-            Error::InvalidOptions { message } => write!(f, "invalid options: {message}"),
+            Error::InvalidConfig { message } => write!(f, "invalid configuration: {message}"),
+            Error::MissingCredentials { header } => write!(f, "missing header {header}"),
+            Error::InvalidToken => f.write_str("the token does not match"),
+            Error::SignatureMismatch => f.write_str("no signature matches"),
+            Error::MalformedSignature { message } => write!(f, "malformed signature: {message}"),
+            Error::TimestampOutOfTolerance {
+                timestamp,
+                now,
+                tolerance,
+            } => write!(
+                f,
+                "timestamp {timestamp} is more than {tolerance}s from now ({now})"
+            ),
         }
     }
 }

@@ -93,7 +93,7 @@ pub fn ingest(req: &Request<'_>, opts: &Options) -> Result<Ingest, Error> {
 
 fn check_options(opts: &Options) -> Result<(), Error> {
     let bad = |message: &str| {
-        Err(Error::InvalidOptions {
+        Err(Error::InvalidConfig {
             message: String::from(message),
         })
     };

@@ -29,6 +29,7 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+mod auth;
 mod builder;
 mod dedup;
 mod error;
@@ -41,6 +42,10 @@ mod sources;
 mod text;
 mod vocab;
 
+pub use auth::{
+    OutgoingWebhook, Scheme, SignedContent, TimestampUnit, Verifier, VerifyOptions, headers_json,
+    outgoing_webhook, sign,
+};
 pub use dedup::{cap_key, content_key, labels_fingerprint};
 pub use error::Error;
 pub use ingest::ingest;

@@ -28,16 +28,21 @@ impl<'a> Request<'a> {
 
     /// The first header with this name (case-insensitive), if any.
     pub fn header(&self, name: &str) -> Option<&'a str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.trim().eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.trim())
+        find_header(self.headers, name)
     }
 
     /// The explicit content type, else the `Content-Type` header.
     pub fn effective_content_type(&self) -> Option<&'a str> {
         self.content_type.or_else(|| self.header("content-type"))
     }
+}
+
+/// The first header with this name (ASCII case-insensitive), value trimmed.
+pub(crate) fn find_header<'a>(headers: &[(&str, &'a str)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(n, _)| n.trim().eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.trim())
 }
 
 /// How a request is read.

@@ -291,11 +291,11 @@ fn warnings_are_capped() {
 }
 
 #[test]
-fn invalid_options_are_a_server_error() {
+fn invalid_config_are_a_server_error() {
     let mut opts = Options::default();
     opts.max_tier = 0;
     let e = run_err(b"{}", &opts);
-    assert_eq!((e.code(), e.http_status()), ("invalid_options", 500));
+    assert_eq!((e.code(), e.http_status()), ("invalid_config", 500));
 }
 
 #[test]

@@ -8,7 +8,7 @@ use std::io::{self, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use alertgate::{Error, Limits, Options, Request, Source};
+use alertgate::{Error, Limits, Options, Request, Scheme, Source, Verifier, VerifyOptions};
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
@@ -26,6 +26,91 @@ struct Cli {
 enum Command {
     /// Read one webhook body and print the canonical JSON.
     Ingest(IngestArgs),
+    /// Verify a webhook's credentials or signature against its raw body.
+    Verify(VerifyArgs),
+    /// Print the headers a sender of a scheme would send for a body.
+    Sign(SignArgs),
+}
+
+/// A scheme and its secrets and settings, shared by `verify` and `sign`.
+#[derive(clap::Args)]
+struct SchemeArgs {
+    /// The scheme: bearer, shared_secret, hmac_sha256, github, opsknight, opshift,
+    /// grafana, pagerduty, sentry, slack, stripe, standard_webhooks (svix).
+    #[arg(long, value_name = "NAME")]
+    scheme: String,
+    /// A secret; repeat for rotation (any one verifying passes; `sign` uses the first).
+    #[arg(long = "secret", value_name = "S", required = true)]
+    secrets: Vec<String>,
+    /// The signature header (hmac_sha256, grafana) or secret header (shared_secret).
+    #[arg(long, value_name = "H")]
+    signature_header: Option<String>,
+    /// The timestamp header (hmac_sha256, grafana).
+    #[arg(long, value_name = "H")]
+    timestamp_header: Option<String>,
+    /// The timestamp header's unit (hmac_sha256).
+    #[arg(long, value_name = "s|ms")]
+    timestamp_unit: Option<String>,
+    /// The message id header for {id}.{ts}.{body} (hmac_sha256).
+    #[arg(long, value_name = "H")]
+    id_header: Option<String>,
+    /// The prefix before the hex signature, e.g. sha256= (hmac_sha256).
+    #[arg(long, value_name = "P")]
+    prefix: Option<String>,
+    /// What is signed: {body}, {ts}.{body}, {ts}:{body}, {id}.{ts}.{body} (hmac_sha256).
+    #[arg(long, value_name = "TEMPLATE")]
+    signed_content: Option<String>,
+}
+
+impl SchemeArgs {
+    fn verifier(&self, tolerance: u64) -> Result<Verifier, Error> {
+        let mut o = VerifyOptions::default();
+        o.tolerance = tolerance;
+        o.signature_header.clone_from(&self.signature_header);
+        o.timestamp_header.clone_from(&self.timestamp_header);
+        o.id_header.clone_from(&self.id_header);
+        o.prefix.clone_from(&self.prefix);
+        if let Some(unit) = &self.timestamp_unit {
+            o.timestamp_unit = unit.parse()?;
+        }
+        if let Some(template) = &self.signed_content {
+            o.signed_content = Some(template.parse()?);
+        }
+        Verifier::new(self.scheme.parse::<Scheme>()?, &self.secrets, &o)
+    }
+}
+
+#[derive(clap::Args)]
+struct VerifyArgs {
+    #[command(flatten)]
+    scheme: SchemeArgs,
+    /// Largest allowed |now - timestamp|, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 300)]
+    tolerance: u64,
+    /// The time to check timestamps against, Unix seconds (default: the system clock).
+    #[arg(long, value_name = "UNIX")]
+    now: Option<i64>,
+    /// A request header, as 'Name: value'; repeatable.
+    #[arg(short = 'H', long = "header", value_name = "'Name: value'", value_parser = parse_header)]
+    headers: Vec<(String, String)>,
+    /// The raw body; `-` or nothing reads stdin.
+    #[arg(value_name = "FILE|-")]
+    file: Option<PathBuf>,
+}
+
+#[derive(clap::Args)]
+struct SignArgs {
+    #[command(flatten)]
+    scheme: SchemeArgs,
+    /// The timestamp to sign, Unix seconds (default: the system clock).
+    #[arg(long, value_name = "T")]
+    timestamp: Option<i64>,
+    /// The message id (standard_webhooks; default: derived from the body and timestamp).
+    #[arg(long, value_name = "ID")]
+    id: Option<String>,
+    /// The raw body; `-` or nothing reads stdin.
+    #[arg(value_name = "FILE|-")]
+    file: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -66,6 +151,79 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Ingest(args) => ingest(args),
+        Command::Verify(args) => verify(args),
+        Command::Sign(args) => sign(args),
+    }
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// A configuration error: the error JSON on stdout, exit 2.
+fn config_error(e: &Error) -> ExitCode {
+    print_line(&e.to_json());
+    ExitCode::from(2)
+}
+
+fn verify(args: VerifyArgs) -> ExitCode {
+    let verifier = match args.scheme.verifier(args.tolerance) {
+        Ok(v) => v,
+        Err(e) => return config_error(&e),
+    };
+    let body = match read_body(args.file.as_deref()) {
+        Ok(body) => body,
+        Err(e) => return fail(&io_error_json(&format!("cannot read the body: {e}"))),
+    };
+    let headers: Vec<(&str, &str)> = args
+        .headers
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    match verifier.verify(&headers, &body, args.now.unwrap_or_else(unix_now)) {
+        Ok(()) => {
+            print_line(r#"{"valid":true}"#);
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            let out =
+                serde_json::json!({"valid": false, "code": e.code(), "message": e.to_string()});
+            print_line(&format!(
+                r#"{{"valid":false,"code":{},"message":{}}}"#,
+                out["code"], out["message"]
+            ));
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn sign(args: SignArgs) -> ExitCode {
+    let signer = match args.scheme.verifier(300) {
+        Ok(v) => v,
+        Err(e) => return config_error(&e),
+    };
+    let body = match read_body(args.file.as_deref()) {
+        Ok(body) => body,
+        Err(e) => return fail(&io_error_json(&format!("cannot read the body: {e}"))),
+    };
+    let timestamp = args.timestamp.unwrap_or_else(unix_now);
+    // A stable id for the same body and time, so retries of one message share it.
+    let id = args.id.clone().unwrap_or_else(|| {
+        let mut seed = body.clone();
+        seed.extend_from_slice(timestamp.to_string().as_bytes());
+        format!(
+            "msg_{}",
+            &alertgate::content_key("sign", None, None, &String::from_utf8_lossy(&seed))[..24]
+        )
+    });
+    match signer.sign(&body, Some(timestamp), Some(&id)) {
+        Ok(headers) => {
+            print_line(&alertgate::headers_json(&headers));
+            ExitCode::SUCCESS
+        }
+        Err(e) => config_error(&e),
     }
 }
 
