@@ -1,0 +1,135 @@
+//! `auth` behaviour beyond the shared signature vectors.
+
+use alertgate::{
+    Scheme, SignedContent, TimestampUnit, Verifier, VerifyOptions, outgoing_webhook, sign,
+};
+
+#[test]
+fn outgoing_events_verify_as_opsknight() {
+    let out = outgoing_webhook(
+        "incident.resolved",
+        "2024-01-15T10:30:00Z",
+        r#"{"id": "42", "title": "API"}"#,
+        "out-secret",
+    )
+    .unwrap();
+    assert_eq!(
+        out.body,
+        r#"{"event":"incident.resolved","timestamp":"2024-01-15T10:30:00Z","data":{"id":"42","title":"API"}}"#
+    );
+    let names: Vec<&str> = out.headers.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        ["Content-Type", "X-Webhook-Event", "X-Webhook-Signature"]
+    );
+    let headers: Vec<(&str, &str)> = out
+        .headers
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    let v = Verifier::new(
+        Scheme::Opsknight,
+        &["out-secret"],
+        &VerifyOptions::default(),
+    )
+    .unwrap();
+    v.verify(&headers, out.body.as_bytes(), 0).unwrap();
+
+    assert_eq!(
+        outgoing_webhook("x", "yesterday", "{}", "k")
+            .unwrap_err()
+            .code(),
+        "invalid_config"
+    );
+    assert_eq!(
+        outgoing_webhook("x", "2024-01-15T10:30:00Z", "{", "k")
+            .unwrap_err()
+            .code(),
+        "invalid_config"
+    );
+}
+
+#[test]
+fn debug_output_never_shows_secrets() {
+    let v = Verifier::new(
+        Scheme::Bearer,
+        &["super-secret-token"],
+        &VerifyOptions::default(),
+    )
+    .unwrap();
+    let text = format!("{v:?}");
+    assert!(!text.contains("super-secret"), "{text}");
+    assert!(text.contains("bearer") || text.contains("Bearer"));
+}
+
+#[test]
+fn scheme_names() {
+    for s in Scheme::ALL {
+        assert_eq!(s.as_str().parse::<Scheme>().unwrap(), *s);
+    }
+    assert_eq!("svix".parse::<Scheme>().unwrap(), Scheme::StandardWebhooks);
+    assert_eq!(
+        "Standard-Webhooks".parse::<Scheme>().unwrap(),
+        Scheme::StandardWebhooks
+    );
+    assert_eq!(
+        "hmac".parse::<Scheme>().unwrap_err().code(),
+        "invalid_config"
+    );
+    assert_eq!(
+        "ms".parse::<TimestampUnit>().unwrap(),
+        TimestampUnit::Milliseconds
+    );
+    assert!("minutes".parse::<TimestampUnit>().is_err());
+    assert_eq!(
+        "{ts}:{body}".parse::<SignedContent>().unwrap(),
+        SignedContent::TsColonBody
+    );
+}
+
+#[test]
+fn timestamped_schemes_need_a_timestamp_to_sign() {
+    assert_eq!(
+        sign(Scheme::Slack, "k", b"x", None, None)
+            .unwrap_err()
+            .code(),
+        "invalid_config"
+    );
+    assert_eq!(
+        sign(Scheme::StandardWebhooks, "whsec_a2V5", b"x", Some(1), None)
+            .unwrap_err()
+            .code(),
+        "invalid_config"
+    );
+    // Millisecond headers carry milliseconds; the tolerance still works in seconds.
+    let mut o = VerifyOptions::default();
+    o.timestamp_header = Some("X-Ts".into());
+    o.timestamp_unit = TimestampUnit::Milliseconds;
+    let v = Verifier::new(Scheme::HmacSha256, &["k"], &o).unwrap();
+    let headers = v.sign(b"x", Some(1_700_000_000), None).unwrap();
+    assert!(
+        headers
+            .iter()
+            .any(|(n, t)| n == "X-Ts" && t == "1700000000000")
+    );
+    let refs: Vec<(&str, &str)> = headers
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    assert!(v.verify(&refs, b"x", 1_700_000_250).is_ok());
+    assert_eq!(
+        v.verify(&refs, b"x", 1_700_000_400).unwrap_err().code(),
+        "timestamp_out_of_tolerance"
+    );
+}
+
+#[test]
+fn auth_errors_are_401_and_config_errors_500() {
+    let v = Verifier::new(Scheme::Github, &["k"], &VerifyOptions::default()).unwrap();
+    let e = v
+        .verify(&[("X-Hub-Signature-256", "sha256=00")], b"x", 0)
+        .unwrap_err();
+    assert_eq!((e.code(), e.http_status()), ("malformed_signature", 401));
+    let e = Verifier::new(Scheme::Github, &[] as &[&str], &VerifyOptions::default()).unwrap_err();
+    assert_eq!((e.code(), e.http_status()), ("invalid_config", 500));
+}
