@@ -3,9 +3,9 @@ CARGO ?= cargo
 NOSTD_TARGET := thumbv7em-none-eabihf
 EXAMPLE := tests/vectors/alertmanager/firing_single.json
 
-.PHONY: test setup fmt-check lint nostd test-rust doc run bless
+.PHONY: test setup fmt-check lint nostd test-rust doc run bless vectors-check
 
-test: setup fmt-check lint nostd doc test-rust
+test: setup fmt-check lint nostd doc vectors-check test-rust
 
 setup:
 	rustup component add rustfmt clippy
@@ -20,6 +20,11 @@ lint:
 # The core must stay no_std: prove it on a bare-metal target.
 nostd:
 	$(CARGO) build -p alertgate --no-default-features --target $(NOSTD_TARGET)
+
+# The signature vectors are generated independently (Python stdlib); they must be current.
+vectors-check:
+	python3 tests/vectors/signatures/gen.py
+	git diff --exit-code -- tests/vectors/signatures
 
 doc:
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps
