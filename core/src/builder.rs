@@ -39,6 +39,59 @@ pub(crate) struct Draft<'a> {
     pub ended_at: Option<Cow<'a, str>>,
     pub links: Vec<(&'static str, Cow<'a, str>)>,
     pub source_ref: Option<Cow<'a, str>>,
+    /// Where fields came from, recorded only when explaining: (field, origin).
+    /// An origin starting with `/` is a JSON Pointer relative to `base`, one
+    /// starting with `#/` is relative to the document root, anything else is a
+    /// derivation in words.
+    pub origins: Vec<(&'static str, Cow<'static, str>)>,
+    /// JSON Pointer of this alert's object in the payload ("" for the root).
+    pub base: Cow<'static, str>,
+    /// Whether to record origins (set by `Builder::draft`).
+    pub explain: bool,
+}
+
+impl<'a> Draft<'a> {
+    /// The first non-blank candidate, recording the origin it came from.
+    ///
+    /// ```ignore
+    /// d.title = d.pick("title", [("/labels/alertname", get("alertname")), ("/annotations/summary", get("summary"))]);
+    /// ```
+    pub fn pick<const N: usize>(
+        &mut self,
+        field: &'static str,
+        candidates: [(&'static str, Option<Cow<'a, str>>); N],
+    ) -> Option<Cow<'a, str>> {
+        let (origin, value) = candidates
+            .into_iter()
+            .find_map(|(origin, v)| v.filter(|v| !v.trim().is_empty()).map(|v| (origin, v)))?;
+        self.origin(field, origin);
+        Some(value)
+    }
+
+    /// Records where `field` came from (a pointer or a derivation), when explaining.
+    pub fn origin(&mut self, field: &'static str, origin: &'static str) {
+        if self.explain {
+            self.origins.push((field, Cow::Borrowed(origin)));
+        }
+    }
+
+    /// Records an origin built at run time (only evaluated when explaining).
+    pub fn origin_with(&mut self, field: &'static str, origin: impl FnOnce() -> String) {
+        if self.explain {
+            self.origins.push((field, Cow::Owned(origin())));
+        }
+    }
+
+    /// An origin made absolute against `base`.
+    fn resolve(&self, origin: &str) -> String {
+        if let Some(root) = origin.strip_prefix('#') {
+            String::from(root)
+        } else if origin.starts_with('/') {
+            format!("{}{origin}", self.base)
+        } else {
+            String::from(origin)
+        }
+    }
 }
 
 /// Collects alerts and warnings for one request.
@@ -49,6 +102,8 @@ pub(crate) struct Builder<'o> {
     pub warnings: Vec<Warning>,
     pub group_key: Option<String>,
     pub notice: Option<String>,
+    /// Per alert, where each canonical field came from (explain mode only).
+    pub origins: Vec<BTreeMap<String, String>>,
     dropped_warnings: usize,
 }
 
@@ -61,8 +116,31 @@ impl<'o> Builder<'o> {
             warnings: Vec::new(),
             group_key: None,
             notice: None,
+            origins: Vec::new(),
             dropped_warnings: 0,
         }
+    }
+
+    /// Whether field origins are being recorded.
+    pub fn explaining(&self) -> bool {
+        self.opts.explain
+    }
+
+    /// A new draft for an alert at the payload root.
+    pub fn draft<'a>(&self) -> Draft<'a> {
+        Draft {
+            explain: self.opts.explain,
+            ..Draft::default()
+        }
+    }
+
+    /// A new draft for element `index` of the array at `array` (a JSON Pointer).
+    pub fn draft_in<'a>(&self, array: &'static str, index: usize) -> Draft<'a> {
+        let mut d = self.draft();
+        if d.explain {
+            d.base = Cow::Owned(format!("{array}/{index}"));
+        }
+        d
     }
 
     /// Records a warning, up to `MAX_WARNINGS`.
@@ -105,6 +183,8 @@ impl<'o> Builder<'o> {
     pub fn push(&mut self, d: Draft<'_>) -> Result<(), Error> {
         let i = self.alerts.len();
         let limits = self.opts.limits;
+        // Field origins, resolved before the draft's fields are moved out.
+        let mut why = d.explain.then(|| explain_fields(&d));
 
         let description = self.text(
             i,
@@ -132,6 +212,11 @@ impl<'o> Builder<'o> {
                         bounded(&made, 64)
                     ),
                 );
+                note(
+                    &mut why,
+                    "title",
+                    "made up from service and host, else the description's first line",
+                );
                 Cow::Owned(made)
             }
         };
@@ -146,10 +231,29 @@ impl<'o> Builder<'o> {
             .unwrap_or_default();
 
         let severity_raw = self.trimmed_keep(i, "severity_raw", d.severity_raw)?;
-        let fallback = d
-            .implied_severity
-            .unwrap_or_else(|| vocab::default_severity(d.status, d.availability));
-        let severity = self.severity(i, severity_raw.as_deref(), fallback);
+        let (fallback, fallback_how) = match d.implied_severity {
+            Some(s) => (s, "implied by the sender's status"),
+            None => (
+                vocab::default_severity(d.status, d.availability),
+                match (d.status, d.availability) {
+                    (Status::Resolved, _) => "default: resolved → info",
+                    (_, true) => "default: availability failure → critical",
+                    _ => "default: triggered → warning",
+                },
+            ),
+        };
+        let (severity, how) = self.severity(i, severity_raw.as_deref(), (fallback, fallback_how));
+        if let Some(w) = why.as_mut() {
+            let from = w.get("severity_raw").cloned();
+            let text = match (how, from) {
+                ("severity_overrides" | "vocabulary", Some(from)) => format!("{from} via {how}"),
+                (how, _) => String::from(how),
+            };
+            w.insert(String::from("severity"), text);
+            if d.status == Status::Triggered && !w.contains_key("status") {
+                w.insert(String::from("status"), String::from("default: triggered"));
+            }
+        }
 
         let labels = self.map(i, "labels", d.labels, WarningCode::LabelTruncated)?;
         let annotations = self.map(
@@ -162,7 +266,14 @@ impl<'o> Builder<'o> {
         let started_at = self.timestamp(i, "started_at", d.started_at);
         let ended_at = match d.status {
             Status::Resolved => self.timestamp(i, "ended_at", d.ended_at),
-            _ => None,
+            _ => {
+                note(
+                    &mut why,
+                    "ended_at",
+                    "null: only resolved alerts have ended",
+                );
+                None
+            }
         };
 
         let mut links = Vec::with_capacity(d.links.len());
@@ -178,12 +289,29 @@ impl<'o> Builder<'o> {
 
         let vendor_key = d.vendor_key.map(strip_nul).filter(|k| !k.trim().is_empty());
         let (dedup_key, dedup_basis) = if let Some(key) = vendor_key {
+            if key.len() > dedup::MAX_KEY_BYTES {
+                note(
+                    &mut why,
+                    "dedup_key",
+                    "the sender's key, over 255 bytes, as sha256: + 32 hex digits",
+                );
+            }
             (dedup::cap_key(&key), DedupBasis::Vendor)
         } else if d.label_identity && !labels.is_empty() {
+            note(
+                &mut why,
+                "dedup_key",
+                "Alertmanager fingerprint of the labels (FNV-1a 64)",
+            );
             let key =
                 dedup::fingerprint_sorted(labels.iter().map(|(k, v)| (k.as_str(), v.as_str())));
             (key, DedupBasis::Labels)
         } else {
+            note(
+                &mut why,
+                "dedup_key",
+                "SHA-256 of source, service, host and title",
+            );
             let key = dedup::content_key(
                 self.source.as_str(),
                 service.as_deref(),
@@ -193,7 +321,7 @@ impl<'o> Builder<'o> {
             (key, DedupBasis::Content)
         };
 
-        self.alerts.push(Alert {
+        let alert = Alert {
             title,
             description,
             severity,
@@ -209,7 +337,12 @@ impl<'o> Builder<'o> {
             ended_at,
             links,
             source_ref,
-        });
+        };
+        if let Some(mut w) = why {
+            fill_absent(&mut w, &alert);
+            self.origins.push(w);
+        }
+        self.alerts.push(alert);
         Ok(())
     }
 
@@ -225,28 +358,35 @@ impl<'o> Builder<'o> {
         out
     }
 
-    fn severity(&mut self, i: usize, raw: Option<&str>, fallback: Severity) -> Severity {
+    /// The severity, and which rule gave it.
+    fn severity(
+        &mut self,
+        i: usize,
+        raw: Option<&str>,
+        (fallback, fallback_how): (Severity, &'static str),
+    ) -> (Severity, &'static str) {
         let Some(raw) = raw.map(str::trim).filter(|s| !s.is_empty()) else {
-            return fallback;
+            return (fallback, fallback_how);
         };
-        let overridden = self
+        if let Some(&(_, s)) = self
             .opts
             .severity_overrides
             .iter()
             .find(|(word, _)| word.trim().eq_ignore_ascii_case(raw))
-            .map(|&(_, s)| s);
-        overridden
-            .or_else(|| vocab::severity(raw))
-            .unwrap_or_else(|| {
-                self.warn(
-                    WarningCode::UnknownSeverity,
-                    format!(
-                        "alerts[{i}]: severity '{}' is not recognised; using {fallback}",
-                        bounded(raw, 64)
-                    ),
-                );
-                fallback
-            })
+        {
+            return (s, "severity_overrides");
+        }
+        if let Some(s) = vocab::severity(raw) {
+            return (s, "vocabulary");
+        }
+        self.warn(
+            WarningCode::UnknownSeverity,
+            format!(
+                "alerts[{i}]: severity '{}' is not recognised; using {fallback}",
+                bounded(raw, 64)
+            ),
+        );
+        (fallback, "unknown severity word; default rule")
     }
 
     /// NUL-stripped text cut to `limit` (or rejected when strict); empty becomes `None`.
@@ -344,6 +484,56 @@ impl<'o> Builder<'o> {
             ),
         );
         None
+    }
+}
+
+/// Field → origin for an alert's draft, pointers made absolute.
+fn explain_fields(d: &Draft<'_>) -> BTreeMap<String, String> {
+    d.origins
+        .iter()
+        .map(|(field, origin)| (String::from(*field), d.resolve(origin)))
+        .collect()
+}
+
+fn note(why: &mut Option<BTreeMap<String, String>>, field: &str, text: &str) {
+    if let Some(w) = why {
+        w.insert(String::from(field), String::from(text));
+    }
+}
+
+/// Every canonical field gets an entry: what was recorded, or why it is empty.
+fn fill_absent(w: &mut BTreeMap<String, String>, a: &Alert) {
+    let empty = [
+        ("description", a.description.is_none()),
+        ("severity_raw", a.severity_raw.is_none()),
+        ("service", a.service.is_none()),
+        ("host", a.host.is_none()),
+        ("labels", a.labels.is_empty()),
+        ("annotations", a.annotations.is_empty()),
+        ("started_at", a.started_at.is_none()),
+        ("ended_at", a.ended_at.is_none()),
+        ("links", a.links.is_empty()),
+        ("source_ref", a.source_ref.is_none()),
+    ];
+    for (field, is_empty) in empty {
+        if is_empty {
+            let text = match w.get(field) {
+                // A derivation that already says why it is null.
+                Some(why) if why.starts_with("null") => continue,
+                Some(origin) => {
+                    format!("{origin}: present but unusable (empty or invalid), so null")
+                }
+                None => String::from("absent"),
+            };
+            w.insert(String::from(field), text);
+        } else {
+            w.entry(String::from(field))
+                .or_insert_with(|| String::from("set by the sender's reader"));
+        }
+    }
+    for field in ["title", "status", "dedup_key"] {
+        w.entry(String::from(field))
+            .or_insert_with(|| String::from("set by the sender's reader"));
     }
 }
 

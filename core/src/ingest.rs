@@ -8,7 +8,10 @@ use alloc::vec::Vec;
 use crate::builder::Builder;
 use crate::json::{self, Kind, Num, Probe};
 use crate::sources::{SENDERS, Sender};
-use crate::{DetectedBy, Error, Ingest, Options, Request, Source, WarningCode, form};
+use crate::{
+    DetectedBy, DetectionStep, Error, Explanation, Ingest, Options, Request, Source, WarningCode,
+    form,
+};
 
 /// A body, read once into the form senders work on.
 #[derive(Debug)]
@@ -77,8 +80,13 @@ pub fn ingest(req: &Request<'_>, opts: &Options) -> Result<Ingest, Error> {
         _ => None,
     };
 
-    let (detected_by, reason) = run(req, &payload, &mut b)?;
+    let mut steps = Vec::new();
+    let (detected_by, reason) = run(req, &payload, &mut b, &mut steps)?;
     let warnings = b.finish_warnings();
+    let explanation = opts.explain.then(|| Explanation {
+        detection: steps,
+        fields: core::mem::take(&mut b.origins),
+    });
     Ok(Ingest {
         source: b.source,
         detected_by,
@@ -88,6 +96,7 @@ pub fn ingest(req: &Request<'_>, opts: &Options) -> Result<Ingest, Error> {
         notice: b.notice,
         alerts: b.alerts,
         warnings,
+        explanation,
     })
 }
 
@@ -110,51 +119,87 @@ fn check_options(opts: &Options) -> Result<(), Error> {
     Ok(())
 }
 
-/// Attributes the payload to a sender and runs its parser.
+/// Attributes the payload to a sender and runs its parser; in explain mode,
+/// `steps` records every rule tried.
 fn run(
     req: &Request<'_>,
     payload: &Payload<'_>,
     b: &mut Builder<'_>,
+    steps: &mut Vec<DetectionStep>,
 ) -> Result<(DetectedBy, String), Error> {
+    let explain = b.explaining();
+    let mut step =
+        |source: Source, by: DetectedBy, rule: &str, matched: bool, note: Option<String>| {
+            if explain {
+                steps.push(DetectionStep {
+                    source,
+                    by,
+                    rule: String::from(rule),
+                    matched,
+                    note,
+                });
+            }
+        };
+
     if let Some(source) = b.opts.source_hint {
+        step(source, DetectedBy::Hint, "source_hint", true, None);
         let sender = sender(source).ok_or(Error::UnsupportedSource { source })?;
         b.source = source;
         (sender.parse)(payload, b)?;
         return Ok((DetectedBy::Hint, format!("source_hint {source}")));
     }
 
-    for s in SENDERS {
+    for s in SENDERS.iter().filter(|s| !s.header_rule.is_empty()) {
         let Some(reason) = (s.by_header)(req) else {
+            step(s.source, DetectedBy::Header, s.header_rule, false, None);
             continue;
         };
         b.source = s.source;
-        let (alerts, warnings) = (b.alerts.len(), b.warnings.len());
+        let (alerts, warnings, origins) = (b.alerts.len(), b.warnings.len(), b.origins.len());
         match (s.parse)(payload, b) {
-            Ok(()) => return Ok((DetectedBy::Header, String::from(reason))),
+            Ok(()) => {
+                step(s.source, DetectedBy::Header, s.header_rule, true, None);
+                return Ok((DetectedBy::Header, String::from(reason)));
+            }
             Err(Error::PayloadMismatch { message, .. }) => {
                 // A sender may use a custom template; read the body on its merits.
                 b.alerts.truncate(alerts);
                 b.warnings.truncate(warnings);
+                b.origins.truncate(origins);
                 b.group_key = None;
                 b.notice = None;
-                b.warn(
-                    WarningCode::HeaderMismatch,
-                    format!("{reason}, but the payload is not a {}: {message}", s.source),
+                let note = format!("{reason}, but the payload is not a {}: {message}", s.source);
+                step(
+                    s.source,
+                    DetectedBy::Header,
+                    s.header_rule,
+                    true,
+                    Some(note.clone()),
                 );
+                b.warn(WarningCode::HeaderMismatch, note);
                 break;
             }
             Err(e) => return Err(e),
         }
     }
 
-    for s in SENDERS {
+    for s in SENDERS.iter().filter(|s| !s.shape_rule.is_empty()) {
         if let Some(reason) = (s.by_shape)(payload) {
+            step(s.source, DetectedBy::Shape, reason, true, None);
             b.source = s.source;
             (s.parse)(payload, b)?;
             return Ok((DetectedBy::Shape, String::from(reason)));
         }
+        step(s.source, DetectedBy::Shape, s.shape_rule, false, None);
     }
 
+    step(
+        Source::Generic,
+        DetectedBy::Fallback,
+        "no sender matched",
+        true,
+        None,
+    );
     b.source = Source::Generic;
     let generic = sender(Source::Generic).ok_or(Error::UnsupportedSource {
         source: Source::Generic,

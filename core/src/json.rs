@@ -28,6 +28,11 @@ impl<'a> Text<'a> {
     }
 }
 
+/// The text of an optional field, for `Draft::pick` candidates.
+pub(crate) fn cow<'a>(t: Option<Text<'a>>) -> Option<Cow<'a, str>> {
+    t.map(|t| t.0)
+}
+
 impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         d.deserialize_any(TextVisitor)

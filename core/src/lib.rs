@@ -51,7 +51,8 @@ pub use error::Error;
 pub use ingest::ingest;
 pub use json::strip_tier;
 pub use model::{
-    Alert, DedupBasis, DetectedBy, Ingest, Link, Severity, Source, Status, Warning, WarningCode,
+    Alert, DedupBasis, DetectedBy, DetectionStep, Explanation, Ingest, Link, Severity, Source,
+    Status, Warning, WarningCode,
 };
 pub use request::{Limits, Options, Request};
 

@@ -33,6 +33,36 @@ pub struct Ingest {
     pub alerts: Vec<Alert>,
     /// Everything that was repaired or ignored on the way.
     pub warnings: Vec<Warning>,
+    /// Why the request was read this way; only with `Options::explain` (absent from the JSON otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub explanation: Option<Explanation>,
+}
+
+/// Why a request was read the way it was (explain mode).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Explanation {
+    /// The detection rules tried, in order, and whether each matched.
+    pub detection: Vec<DetectionStep>,
+    /// Per alert, for every canonical field: the JSON Pointer it came from, or
+    /// the default or derivation used, or "absent".
+    pub fields: Vec<BTreeMap<String, String>>,
+}
+
+/// One detection rule tried.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct DetectionStep {
+    /// The sender the rule belongs to.
+    pub source: Source,
+    /// The kind of rule.
+    pub by: DetectedBy,
+    /// The rule, in words.
+    pub rule: String,
+    /// Whether it matched.
+    pub matched: bool,
+    /// What happened next, when it matters (e.g. why a matching header was not used).
+    pub note: Option<String>,
 }
 
 impl Ingest {

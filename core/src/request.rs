@@ -57,6 +57,8 @@ pub struct Options {
     pub limits: Limits,
     /// Sender severity words mapped before the built-in vocabulary (case-insensitive, trimmed).
     pub severity_overrides: Vec<(String, Severity)>,
+    /// Add an `explanation`: the detection rules tried, and where every field came from.
+    pub explain: bool,
 }
 
 impl Default for Options {
@@ -66,6 +68,7 @@ impl Default for Options {
             max_tier: 3,
             limits: Limits::default(),
             severity_overrides: Vec::new(),
+            explain: false,
         }
     }
 }

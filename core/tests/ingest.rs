@@ -358,3 +358,98 @@ fn a_title_of_only_nul_characters_counts_as_missing() {
     assert_eq!(out.alerts[0].title, "second line");
     assert_eq!(codes(&out), [WarningCode::TitleMissing]);
 }
+
+#[test]
+fn explain_mode_says_where_fields_came_from() {
+    let body = br#"{"alerts":[{"status":"firing","labels":{"alertname":"A","severity":"page"}},{"labels":{"alertname":"B"}}],"status":"resolved"}"#;
+    assert!(
+        run(std::str::from_utf8(body).unwrap())
+            .explanation
+            .is_none()
+    );
+    assert!(
+        !run(std::str::from_utf8(body).unwrap())
+            .to_json()
+            .contains("explanation")
+    );
+
+    let mut opts = Options::default();
+    opts.explain = true;
+    let out = ingest(&Request::new(body), &opts).unwrap();
+    let e = out.explanation.as_ref().unwrap();
+    let matched: Vec<_> = e.detection.iter().filter(|s| s.matched).collect();
+    assert_eq!(matched.len(), 1);
+    assert_eq!(
+        (matched[0].source, matched[0].by),
+        (Source::Alertmanager, DetectedBy::Shape)
+    );
+    assert!(
+        e.detection
+            .iter()
+            .any(|s| s.source == Source::Grafana && !s.matched)
+    );
+
+    let first = &e.fields[0];
+    assert_eq!(first["title"], "/alerts/0/labels/alertname");
+    assert_eq!(first["status"], "/alerts/0/status");
+    assert_eq!(
+        first["severity"],
+        "/alerts/0/labels/severity via vocabulary"
+    );
+    assert_eq!(
+        first["dedup_key"],
+        "Alertmanager fingerprint of the labels (FNV-1a 64)"
+    );
+    assert_eq!(first["service"], "absent");
+    // The second alert has no status of its own: the group's decides.
+    assert_eq!(e.fields[1]["status"], "/status");
+    assert_eq!(e.fields[1]["severity"], "default: resolved → info");
+    // Every canonical field is explained for every alert.
+    for fields in &e.fields {
+        for key in [
+            "title",
+            "description",
+            "severity",
+            "severity_raw",
+            "status",
+            "dedup_key",
+            "service",
+            "host",
+            "labels",
+            "annotations",
+            "started_at",
+            "ended_at",
+            "links",
+            "source_ref",
+        ] {
+            assert!(fields.contains_key(key), "{key} missing from {fields:?}");
+        }
+    }
+    assert!(out.to_json().contains(r#""explanation":{"detection":"#));
+}
+
+#[test]
+fn explain_mode_shows_header_fallthrough() {
+    let mut opts = Options::default();
+    opts.explain = true;
+    let headers = [("User-Agent", "Grafana")];
+    let req = Request {
+        body: b"CRITICAL: db down",
+        content_type: None,
+        headers: &headers,
+    };
+    let out = ingest(&req, &opts).unwrap();
+    let e = out.explanation.unwrap();
+    let grafana = e
+        .detection
+        .iter()
+        .find(|s| s.source == Source::Grafana && s.by == DetectedBy::Header)
+        .unwrap();
+    assert!(grafana.matched);
+    assert!(grafana.note.as_ref().unwrap().contains("plain text"));
+    assert_eq!(e.fields[0]["title"], "the text's first non-empty line");
+    assert_eq!(
+        e.fields[0]["severity"],
+        "the text's leading severity word via vocabulary"
+    );
+}

@@ -102,7 +102,9 @@ fn shared_vectors() {
     let bless = std::env::var_os("BLESS").is_some();
     let mut failures = Vec::new();
     let cases = cases();
-    assert!(cases.len() >= 40, "only {} vectors found", cases.len());
+    if std::env::var_os("VECTORS").is_none() {
+        assert!(cases.len() >= 40, "only {} vectors found", cases.len());
+    }
     for (group, case, path) in &cases {
         let got = run(path);
         let expected_path = path.with_file_name(format!("{case}.expected.json"));
@@ -135,6 +137,9 @@ fn shared_vectors() {
 
 #[test]
 fn every_sender_and_error_code_has_vectors() {
+    if std::env::var_os("VECTORS").is_some() {
+        return; // a partial run cannot judge coverage
+    }
     let cases = cases();
     for source in [
         "alertmanager",

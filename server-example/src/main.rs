@@ -133,6 +133,9 @@ struct IngestArgs {
     /// Pretty-print the JSON.
     #[arg(long)]
     pretty: bool,
+    /// Add an `explanation`: the detection rules tried and where every field came from.
+    #[arg(long)]
+    explain: bool,
     /// The body; `-` or nothing reads stdin.
     #[arg(value_name = "FILE|-")]
     file: Option<PathBuf>,
@@ -246,6 +249,7 @@ fn ingest(args: IngestArgs) -> ExitCode {
         }
     }
     options.max_tier = args.max_tier;
+    options.explain = args.explain;
     if args.strict {
         options.limits = Limits::strict();
     }

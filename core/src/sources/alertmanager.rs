@@ -19,7 +19,9 @@ use crate::{Error, Request, Source, WarningCode};
 
 pub(crate) const SENDER: Sender = Sender {
     source: Source::Alertmanager,
+    header_rule: "User-Agent starts with Alertmanager/",
     by_header,
+    shape_rule: "top-level 'alerts' array",
     by_shape,
     parse,
 };
@@ -102,14 +104,15 @@ pub(super) fn push_group(group: Group<'_>, b: &mut Builder<'_>) -> Result<(), Er
     }
     let external = group.external_url.map(|t| t.0);
     let group_status = group.status.map(|t| t.0);
-    for alert in group.alerts.unwrap_or_default() {
-        let d = draft(alert, group_status.as_deref(), external.clone(), b);
+    for (i, alert) in group.alerts.unwrap_or_default().into_iter().enumerate() {
+        let d = draft(i, alert, group_status.as_deref(), external.clone(), b);
         b.push(d)?;
     }
     Ok(())
 }
 
 fn draft<'a>(
+    i: usize,
     a: AmAlert<'a>,
     group_status: Option<&str>,
     external: Option<Cow<'a, str>>,
@@ -117,10 +120,43 @@ fn draft<'a>(
 ) -> Draft<'a> {
     let labels = a.labels.unwrap_or_default();
     let annotations = a.annotations.unwrap_or_default();
-    let status = b.status(a.status.as_ref().map(Text::as_str).or(group_status));
     let get = |pairs: &Pairs<'a>, key: &str| pairs.get(key).map(|t| t.0.clone());
+    let mut d = b.draft_in("/alerts", i);
 
-    let mut links = Vec::new();
+    // The alert's own status wins over the group's.
+    d.status = b.status(a.status.as_ref().map(Text::as_str).or(group_status));
+    match (&a.status, group_status) {
+        (Some(_), _) => d.origin("status", "/status"),
+        (None, Some(_)) => d.origin("status", "#/status"),
+        _ => {}
+    }
+    d.title = d.pick(
+        "title",
+        [
+            ("/labels/alertname", get(&labels, "alertname")),
+            ("/annotations/summary", get(&annotations, "summary")),
+        ],
+    );
+    d.description = d.pick(
+        "description",
+        [
+            ("/annotations/description", get(&annotations, "description")),
+            ("/annotations/summary", get(&annotations, "summary")),
+        ],
+    );
+    d.severity_raw = d.pick(
+        "severity_raw",
+        [("/labels/severity", get(&labels, "severity"))],
+    );
+    d.service = d.pick("service", [("/labels/service", get(&labels, "service"))]);
+    d.host = d.pick("host", [("/labels/instance", get(&labels, "instance"))]);
+    let fingerprint = a.fingerprint.map(|t| t.0);
+    d.vendor_key = d.pick("dedup_key", [("/fingerprint", fingerprint.clone())]);
+    d.source_ref = d.pick("source_ref", [("/fingerprint", fingerprint)]);
+    d.label_identity = true;
+    d.started_at = d.pick("started_at", [("/startsAt", a.starts_at.map(|t| t.0))]);
+    d.ended_at = d.pick("ended_at", [("/endsAt", a.ends_at.map(|t| t.0))]);
+
     let url_fields = [
         ("generator", a.generator_url),
         ("dashboard", a.dashboard_url),
@@ -128,46 +164,37 @@ fn draft<'a>(
         ("silence", a.silence_url),
         ("image", a.image_url),
     ];
-    links.extend(
+    d.links.extend(
         url_fields
             .into_iter()
             .filter_map(|(rel, t)| Some((rel, t?.0))),
     );
     if let Some(runbook) = get(&annotations, "runbook_url") {
-        links.push(("runbook", runbook));
+        d.links.push(("runbook", runbook));
     }
     if let Some(ext) = external {
-        links.push(("external", ext));
+        d.links.push(("external", ext));
     }
+    d.origin(
+        "links",
+        "generatorURL, dashboardURL, panelURL, silenceURL, imageURL, annotations.runbook_url and the group's externalURL",
+    );
 
-    let mut annotation_pairs = annotations.to_cows();
+    d.labels = labels.to_cows();
+    d.origin("labels", "/labels");
+    d.annotations = annotations.to_cows();
     if let Some(values) = a.values.filter(|v| !v.0.is_empty()) {
         let rendered: Vec<String> = values
             .0
             .iter()
             .map(|(k, v)| format!("{}={}", k.as_str(), v.as_str()))
             .collect();
-        annotation_pairs.push((Cow::Borrowed("values"), Cow::Owned(rendered.join(", "))));
+        d.annotations
+            .push((Cow::Borrowed("values"), Cow::Owned(rendered.join(", "))));
     }
     if let Some(vs) = a.value_string {
-        annotation_pairs.push((Cow::Borrowed("value_string"), vs.0));
+        d.annotations.push((Cow::Borrowed("value_string"), vs.0));
     }
-
-    Draft {
-        title: get(&labels, "alertname").or_else(|| get(&annotations, "summary")),
-        description: get(&annotations, "description").or_else(|| get(&annotations, "summary")),
-        severity_raw: get(&labels, "severity"),
-        status,
-        vendor_key: a.fingerprint.clone().map(|t| t.0),
-        label_identity: true,
-        service: get(&labels, "service"),
-        host: get(&labels, "instance"),
-        labels: labels.to_cows(),
-        annotations: annotation_pairs,
-        started_at: a.starts_at.map(|t| t.0),
-        ended_at: a.ends_at.map(|t| t.0),
-        links,
-        source_ref: a.fingerprint.map(|t| t.0),
-        ..Draft::default()
-    }
+    d.origin("annotations", "/annotations (plus values and valueString)");
+    d
 }

@@ -6,6 +6,7 @@
 //! word sets the severity.
 
 use alloc::borrow::Cow;
+use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
@@ -18,7 +19,9 @@ use crate::{Error, Status};
 
 pub(crate) const SENDER: Sender = Sender {
     source: crate::Source::Generic,
+    header_rule: "",
     by_header: no_header,
+    shape_rule: "",
     by_shape: no_shape,
     parse,
 };
@@ -38,13 +41,13 @@ const GROUP: &[&str] = &["group_key"];
 
 fn parse(p: &Payload<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
     match p {
-        Payload::Text(text) => b.push(plain_text(text)),
+        Payload::Text(text) => b.push(plain_text(text, b.draft())),
         Payload::Form(fields) => {
             let fields = fields
                 .iter()
                 .map(|(k, v)| (k.clone(), Field::Text(v.clone())))
                 .collect();
-            push_fields(fields, b)
+            push_fields(fields, false, b)
         }
         Payload::Json { text, .. } => {
             let map: serde_json::Map<String, Value> =
@@ -53,7 +56,7 @@ fn parse(p: &Payload<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
                 .into_iter()
                 .filter_map(|(k, v)| Some((Cow::Owned(k), Field::from_json(v)?)))
                 .collect();
-            push_fields(fields, b)
+            push_fields(fields, true, b)
         }
     }
 }
@@ -80,13 +83,13 @@ struct Fields<'a>(Vec<(Cow<'a, str>, Option<Field<'a>>)>);
 
 impl<'a> Fields<'a> {
     /// The first non-empty text field among `names`, taken out of the set.
-    fn take(&mut self, names: &[&str]) -> Option<Cow<'a, str>> {
+    fn take(&mut self, names: &[&'static str]) -> Option<(&'static str, Cow<'a, str>)> {
         names.iter().find_map(|name| {
             let slot = self.0.iter_mut().find(|(k, v)| {
                 k == name && matches!(v, Some(Field::Text(t)) if !t.trim().is_empty())
             })?;
             match slot.1.take() {
-                Some(Field::Text(t)) => Some(t),
+                Some(Field::Text(t)) => Some((*name, t)),
                 _ => None,
             }
         })
@@ -104,28 +107,43 @@ impl<'a> Fields<'a> {
     }
 }
 
-fn push_fields(fields: Vec<(Cow<'_, str>, Field<'_>)>, b: &mut Builder<'_>) -> Result<(), Error> {
+fn push_fields(
+    fields: Vec<(Cow<'_, str>, Field<'_>)>,
+    json: bool,
+    b: &mut Builder<'_>,
+) -> Result<(), Error> {
     let mut f = Fields(fields.into_iter().map(|(k, v)| (k, Some(v))).collect());
-    let status_raw = f.take(STATUS);
-    let status = b.status(status_raw.as_deref());
-    let mut d = Draft {
-        title: f.take(TITLE),
-        severity_raw: f.take(SEVERITY),
-        status,
-        vendor_key: f.take(DEDUP),
-        service: f.take(SERVICE),
-        host: f.take(HOST),
-        description: f.take(DESCRIPTION),
-        started_at: f.take(STARTED),
-        ..Draft::default()
+    let mut d = b.draft();
+    // Takes the first present field and records where it came from.
+    let mut take = |d: &mut Draft<'_>, field: &'static str, names: &[&'static str]| {
+        let (name, value) = f.take(names)?;
+        d.origin_with(field, || {
+            if json {
+                format!("/{name}")
+            } else {
+                format!("form field '{name}'")
+            }
+        });
+        Some(value)
     };
-    if let Some(group) = f.take(GROUP) {
+    let status_raw = take(&mut d, "status", STATUS);
+    d.status = b.status(status_raw.as_deref());
+    d.title = take(&mut d, "title", TITLE);
+    d.severity_raw = take(&mut d, "severity_raw", SEVERITY);
+    d.vendor_key = take(&mut d, "dedup_key", DEDUP);
+    d.service = take(&mut d, "service", SERVICE);
+    d.host = take(&mut d, "host", HOST);
+    d.description = take(&mut d, "description", DESCRIPTION);
+    d.started_at = take(&mut d, "started_at", STARTED);
+    if let Some(group) = take(&mut d, "group_key", GROUP) {
         b.group_key = Some(String::from(group.trim()));
     }
-    if let Some(url) = f.take(LINK) {
+    if let Some(url) = take(&mut d, "links", LINK) {
         d.links.push(("details", url));
     }
+    let origin = take(&mut d, "labels", ORIGIN);
     d.source_ref = d.vendor_key.clone();
+    d.origin("source_ref", "the dedup key's field");
     match f.take_any(LABELS) {
         Some(Field::Nested(Value::Object(map))) => {
             for (k, v) in map {
@@ -149,9 +167,14 @@ fn push_fields(fields: Vec<(Cow<'_, str>, Field<'_>)>, b: &mut Builder<'_>) -> R
         }
         _ => {}
     }
-    if let Some(origin) = f.take(ORIGIN) {
+    if let Some(origin) = origin {
         d.labels.push((Cow::Borrowed("source"), origin));
     }
+    d.origin(
+        "labels",
+        "/labels or /tags, plus /source, /origin or /system as label 'source'",
+    );
+    d.origin("annotations", "every field not mapped");
     for (k, v) in f.0 {
         let value = match v {
             _ if k == "tier" => continue,
@@ -175,7 +198,7 @@ fn owned(pairs: Vec<(Cow<'_, str>, Cow<'_, str>)>) -> Vec<(Cow<'static, str>, Co
 const LEADING_SEVERITY: &[&str] = &["critical", "error", "warn", "warning", "info"];
 
 /// A plain-text alert: title line, description, leading severity word.
-pub(crate) fn plain_text(text: &str) -> Draft<'_> {
+pub(crate) fn plain_text<'a>(text: &'a str, mut d: Draft<'a>) -> Draft<'a> {
     let mut lines = text.lines();
     let title = lines
         .by_ref()
@@ -186,13 +209,13 @@ pub(crate) fn plain_text(text: &str) -> Draft<'_> {
     let description = rest.join("\n");
     let description = description.trim();
 
-    let mut d = Draft::default();
     let (word, after) = leading_word(title);
     if LEADING_SEVERITY
         .iter()
         .any(|w| w.eq_ignore_ascii_case(word))
     {
         d.severity_raw = Some(Cow::Borrowed(word));
+        d.origin("severity_raw", "the text's leading severity word");
         if !after.is_empty() {
             d.title = Some(Cow::Borrowed(after));
         }
@@ -200,8 +223,10 @@ pub(crate) fn plain_text(text: &str) -> Draft<'_> {
     if d.title.is_none() {
         d.title = Some(Cow::Borrowed(title));
     }
+    d.origin("title", "the text's first non-empty line");
     if !description.is_empty() {
         d.description = Some(Cow::Owned(String::from(description)));
+        d.origin("description", "the text after the first line");
     }
     d.status = Status::Triggered;
     d
@@ -224,13 +249,16 @@ mod tests {
 
     #[test]
     fn plain_text_leading_severity() {
-        let d = plain_text("\n  CRITICAL: disk full on web-3\nmore\n  detail\n");
+        let d = plain_text(
+            "\n  CRITICAL: disk full on web-3\nmore\n  detail\n",
+            Draft::default(),
+        );
         assert_eq!(d.title.as_deref(), Some("disk full on web-3"));
         assert_eq!(d.severity_raw.as_deref(), Some("CRITICAL"));
         assert_eq!(d.description.as_deref(), Some("more\n  detail"));
-        let d = plain_text("[warn] cpu hot");
+        let d = plain_text("[warn] cpu hot", Draft::default());
         assert_eq!(d.title.as_deref(), Some("cpu hot"));
-        let d = plain_text("Informational only");
+        let d = plain_text("Informational only", Draft::default());
         assert_eq!(d.severity_raw, None);
         assert_eq!(d.title.as_deref(), Some("Informational only"));
     }

@@ -11,14 +11,16 @@ use serde::Deserialize;
 
 use super::alertmanager::{Group, push_group};
 use super::{Sender, user_agent_starts_with};
-use crate::builder::{Builder, Draft};
+use crate::builder::Builder;
 use crate::ingest::Payload;
 use crate::json::{self, Kind, Pairs, Text};
 use crate::{Error, Request, Source, Status};
 
 pub(crate) const SENDER: Sender = Sender {
     source: Source::Grafana,
+    header_rule: "User-Agent starts with Grafana",
     by_header,
+    shape_rule: "top-level 'alerts' array with 'orgId', or legacy 'ruleName' with 'evalMatches' or 'state'",
     by_shape,
     parse,
 };
@@ -128,21 +130,37 @@ fn push_legacy(l: Legacy<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
         }
     }
 
-    let links = [("generator", l.rule_url), ("image", l.image_url)]
+    let links: Vec<_> = [("generator", l.rule_url), ("image", l.image_url)]
         .into_iter()
         .filter_map(|(rel, t)| Some((rel, t?.0)))
         .collect();
 
-    b.push(Draft {
-        title: l.rule_name.or(l.title).map(|t| t.0),
-        description: l.message.map(|t| t.0),
-        severity_raw: tags.get("severity").map(|t| t.0.clone()),
-        status,
-        vendor_key: l.rule_id.clone().map(|t| t.0),
-        labels: tags.to_cows(),
-        annotations,
-        links,
-        source_ref: l.rule_id.map(|t| t.0),
-        ..Draft::default()
-    })
+    let mut d = b.draft();
+    d.status = status;
+    d.origin("status", "/state");
+    d.title = d.pick(
+        "title",
+        [
+            ("/ruleName", l.rule_name.map(|t| t.0)),
+            ("/title", l.title.map(|t| t.0)),
+        ],
+    );
+    d.description = d.pick("description", [("/message", l.message.map(|t| t.0))]);
+    d.severity_raw = d.pick(
+        "severity_raw",
+        [("/tags/severity", tags.get("severity").map(|t| t.0.clone()))],
+    );
+    let rule_id = l.rule_id.map(|t| t.0);
+    d.vendor_key = d.pick("dedup_key", [("/ruleId", rule_id.clone())]);
+    d.source_ref = d.pick("source_ref", [("/ruleId", rule_id)]);
+    d.labels = tags.to_cows();
+    d.origin("labels", "/tags");
+    d.annotations = annotations;
+    d.origin(
+        "annotations",
+        "/evalMatches, /state, /dashboardId, /panelId, /orgId",
+    );
+    d.links = links;
+    d.origin("links", "/ruleUrl (generator), /imageUrl (image)");
+    b.push(d)
 }

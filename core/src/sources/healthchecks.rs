@@ -5,22 +5,23 @@
 //! a `$JSON` check object under `check`, and plain text ("Backup is down").
 
 use alloc::borrow::Cow;
-use alloc::vec::Vec;
 use core::fmt;
 
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 
 use super::{Sender, tag_labels, user_agent_starts_with};
-use crate::builder::{Builder, Draft};
+use crate::builder::Builder;
 use crate::ingest::Payload;
-use crate::json::{self, Kind, Text};
+use crate::json::{self, Kind, Text, cow};
 use crate::sources::generic::plain_text;
 use crate::{Error, Request, Source, Status};
 
 pub(crate) const SENDER: Sender = Sender {
     source: Source::Healthchecks,
+    header_rule: "User-Agent starts with healthchecks.io",
     by_header,
+    shape_rule: "'check' object, or 'name', 'status' and 'last_ping'",
     by_shape,
     parse,
 };
@@ -121,7 +122,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for CheckField<'a> {
 fn parse(p: &Payload<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
     let flat = match p {
         Payload::Text(text) => {
-            let mut d = plain_text(text);
+            let mut d = plain_text(text, b.draft());
             let lower = d.title.as_deref().unwrap_or("").to_ascii_lowercase();
             if lower.contains(" is down") {
                 d.status = Status::Triggered;
@@ -160,47 +161,68 @@ fn parse(p: &Payload<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
     push_flat(flat, b)
 }
 
+/// Maps the template's fields; for form bodies the pointers name form fields.
 fn push_flat(f: Flat<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
     let (check_name, check) = match f.check {
         Some(CheckField::Name(n)) => (Some(n), Check::default()),
         Some(CheckField::Object(c)) => (None, c),
         None => (None, Check::default()),
     };
-    let raw_status = f.event.or(f.status).or(check.status);
-    let status = b.status(raw_status.as_ref().map(Text::as_str));
-    let code = f
-        .code
-        .or(check.uuid)
-        .map(|t| t.0)
-        .or_else(|| {
-            check
-                .ping_url
-                .as_ref()
-                .and_then(|u| uuid_at_end(u.as_str()))
-        })
-        .or_else(|| {
-            check
-                .update_url
-                .as_ref()
-                .and_then(|u| uuid_at_end(u.as_str()))
-        });
-    let tags = f.tags.or(check.tags);
-
-    let mut d = Draft {
-        title: f.name.or(check_name).or(check.name).map(|t| t.0),
-        description: f.desc.or(check.desc).map(|t| t.0),
-        status,
-        availability: true,
-        vendor_key: code.clone(),
-        source_ref: code,
-        labels: tags
-            .as_ref()
-            .map_or_else(Vec::new, |t| tag_labels(t.as_str().split_whitespace())),
-        ..Draft::default()
-    };
-    match status {
-        Status::Resolved => d.ended_at = f.now.map(|t| t.0),
-        _ => d.started_at = f.now.map(|t| t.0),
+    let mut d = b.draft();
+    d.availability = true;
+    let raw_status = d.pick(
+        "status",
+        [
+            ("/event", cow(f.event)),
+            ("/status", cow(f.status)),
+            ("/check/status", cow(check.status)),
+        ],
+    );
+    d.status = b.status(raw_status.as_deref());
+    let from_url = |u: &Option<Text<'_>>| u.as_ref().and_then(|u| uuid_at_end(u.as_str()));
+    let code = d.pick(
+        "dedup_key",
+        [
+            ("/code", cow(f.code)),
+            ("/check/uuid", cow(check.uuid)),
+            (
+                "the UUID at the end of /check/ping_url",
+                from_url(&check.ping_url),
+            ),
+            (
+                "the UUID at the end of /check/update_url",
+                from_url(&check.update_url),
+            ),
+        ],
+    );
+    d.source_ref = code.clone();
+    d.vendor_key = code;
+    d.origin("source_ref", "the dedup key's field");
+    d.title = d.pick(
+        "title",
+        [
+            ("/name", cow(f.name)),
+            ("/check", cow(check_name)),
+            ("/check/name", cow(check.name)),
+        ],
+    );
+    d.description = d.pick(
+        "description",
+        [("/desc", cow(f.desc)), ("/check/desc", cow(check.desc))],
+    );
+    let tags = d.pick(
+        "labels",
+        [("/tags", cow(f.tags)), ("/check/tags", cow(check.tags))],
+    );
+    if let Some(tags) = &tags {
+        d.labels = tag_labels(tags.split_whitespace())
+            .into_iter()
+            .map(|(k, v)| (Cow::Owned(k.into_owned()), Cow::Owned(v.into_owned())))
+            .collect();
+    }
+    match d.status {
+        Status::Resolved => d.ended_at = d.pick("ended_at", [("/now", cow(f.now))]),
+        _ => d.started_at = d.pick("started_at", [("/now", cow(f.now))]),
     }
     for (key, value) in [
         ("last_ping", f.last_ping.or(check.last_ping)),
@@ -210,6 +232,7 @@ fn push_flat(f: Flat<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
             d.annotations.push((Cow::Borrowed(key), v.0));
         }
     }
+    d.origin("annotations", "/last_ping or /check/last_ping, /check/slug");
     b.push(d)
 }
 

@@ -21,8 +21,12 @@ mod uptime_kuma;
 pub(crate) struct Sender {
     /// The sender's id.
     pub source: Source,
+    /// The header rule in words, for explanations ("" when headers cannot tell).
+    pub header_rule: &'static str,
     /// Headers that identify the sender; the reason, when they do.
     pub by_header: fn(&Request<'_>) -> Option<&'static str>,
+    /// The shape rule in words, for explanations ("" when the shape cannot tell).
+    pub shape_rule: &'static str,
     /// Payload shapes that identify the sender; the reason, when they do.
     pub by_shape: fn(&Payload<'_>) -> Option<&'static str>,
     /// Reads the payload into alerts; `PayloadMismatch` when it does not fit.

@@ -11,14 +11,16 @@ use alloc::vec::Vec;
 use serde::Deserialize;
 
 use super::{Sender, user_agent_starts_with};
-use crate::builder::{Builder, Draft};
+use crate::builder::Builder;
 use crate::ingest::Payload;
 use crate::json::{self, Text};
 use crate::{Error, Request, Severity, Source, Status};
 
 pub(crate) const SENDER: Sender = Sender {
     source: Source::UptimeKuma,
+    header_rule: "User-Agent starts with Uptime-Kuma",
     by_header,
+    shape_rule: "'heartbeat' or 'monitor' with 'msg'",
     by_shape,
     parse,
 };
@@ -96,14 +98,13 @@ fn parse(p: &Payload<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
         pair => pair,
     };
 
-    let mut d = Draft {
-        availability: true,
-        ..Draft::default()
-    };
+    let mut d = b.draft();
+    d.availability = true;
     let mut time = None;
     match heartbeat {
         Some(h) => {
             let code = h.status.as_ref().map(Text::as_str);
+            d.origin("status", "/heartbeat/status");
             match code.map(str::trim) {
                 Some("0") => d.status = Status::Triggered,
                 Some("1") => d.status = Status::Resolved,
@@ -119,7 +120,13 @@ fn parse(p: &Payload<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
                 }
                 other => d.status = b.status(other),
             }
-            d.description = h.msg.map(|t| t.0).filter(|m| !m.trim().is_empty());
+            d.description = d.pick(
+                "description",
+                [
+                    ("/heartbeat/msg", h.msg.map(|t| t.0)),
+                    ("/msg", k.msg.as_ref().map(|t| t.0.clone())),
+                ],
+            );
             time = h.time.map(|t| utc_time(t.0));
             if let Some(ping) = h.ping {
                 d.annotations.push((Cow::Borrowed("ping_ms"), ping.0));
@@ -131,33 +138,42 @@ fn parse(p: &Payload<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
         }
     }
     if d.description.is_none() {
-        d.description = k.msg.as_ref().map(|t| t.0.clone());
+        d.description = d.pick(
+            "description",
+            [("/msg", k.msg.as_ref().map(|t| t.0.clone()))],
+        );
     }
     match d.status {
-        Status::Resolved => d.ended_at = time,
-        _ => d.started_at = time,
+        Status::Resolved => d.ended_at = d.pick("ended_at", [("/heartbeat/time", time)]),
+        _ => d.started_at = d.pick("started_at", [("/heartbeat/time", time)]),
     }
 
     if let Some(m) = monitor {
-        d.title = m.name.map(|t| t.0);
-        d.vendor_key = m.id.clone().map(|t| t.0);
-        d.source_ref = m.id.map(|t| t.0);
+        d.title = d.pick("title", [("/monitor/name", m.name.map(|t| t.0))]);
+        let id = m.id.map(|t| t.0);
+        d.vendor_key = d.pick("dedup_key", [("/monitor/id", id.clone())]);
+        d.source_ref = d.pick("source_ref", [("/monitor/id", id)]);
         let url = m.url.map(|t| t.0).filter(|u| has_host(u));
-        d.host = m
-            .hostname
-            .map(|t| t.0)
-            .filter(|h| !h.trim().is_empty())
-            .or_else(|| {
-                url.as_deref()
-                    .and_then(host_of)
-                    .map(|h| Cow::Owned(String::from(h)))
-            });
+        let url_host = url
+            .as_deref()
+            .and_then(host_of)
+            .map(|h| Cow::Owned(String::from(h)));
+        d.host = d.pick(
+            "host",
+            [
+                ("/monitor/hostname", m.hostname.map(|t| t.0)),
+                ("the host of /monitor/url", url_host),
+            ],
+        );
         if let Some(url) = url {
             d.links.push(("target", url));
+            d.origin("links", "/monitor/url (target)");
         }
         if let Some(kind) = m.kind {
             d.annotations.push((Cow::Borrowed("monitor_type"), kind.0));
         }
+        d.origin("labels", "/monitor/tags");
+        d.origin("annotations", "/monitor/type, /heartbeat/ping");
         for tag in m.tags.unwrap_or_default() {
             if let Some(name) = tag.name {
                 d.labels
@@ -166,7 +182,7 @@ fn parse(p: &Payload<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
         }
     }
     if d.title.is_none() {
-        d.title = k.msg.map(|t| t.0);
+        d.title = d.pick("title", [("/msg", k.msg.map(|t| t.0))]);
     }
     b.push(d)
 }
