@@ -102,6 +102,8 @@ pub(crate) struct Builder<'o> {
     pub warnings: Vec<Warning>,
     pub group_key: Option<String>,
     pub notice: Option<String>,
+    /// Request-level annotations (`Ingest::annotations`).
+    pub annotations: BTreeMap<String, String>,
     /// Per alert, where each canonical field came from (explain mode only).
     pub origins: Vec<BTreeMap<String, String>>,
     dropped_warnings: usize,
@@ -116,6 +118,7 @@ impl<'o> Builder<'o> {
             warnings: Vec::new(),
             group_key: None,
             notice: None,
+            annotations: BTreeMap::new(),
             origins: Vec::new(),
             dropped_warnings: 0,
         }
@@ -150,6 +153,14 @@ impl<'o> Builder<'o> {
         } else {
             self.dropped_warnings += 1;
         }
+    }
+
+    /// Adds a request-level annotation (NUL-stripped, cut to the value limit).
+    pub fn annotate(&mut self, key: &str, value: &str) {
+        let limit = self.opts.limits.max_value_chars;
+        let value = strip_nul(Cow::Borrowed(value));
+        self.annotations
+            .insert(String::from(key), cut(value.trim(), limit));
     }
 
     /// The `PayloadMismatch` error for the current sender.

@@ -94,6 +94,7 @@ pub fn ingest(req: &Request<'_>, opts: &Options) -> Result<Ingest, Error> {
         tier,
         group_key: b.group_key,
         notice: b.notice,
+        annotations: core::mem::take(&mut b.annotations),
         alerts: b.alerts,
         warnings,
         explanation,
@@ -168,6 +169,7 @@ fn run(
                 b.origins.truncate(origins);
                 b.group_key = None;
                 b.notice = None;
+                b.annotations.clear();
                 let note = format!("{reason}, but the payload is not a {}: {message}", s.source);
                 step(
                     s.source,

@@ -29,6 +29,9 @@ pub struct Ingest {
     pub group_key: Option<String>,
     /// Why a well-formed request carries no alert (e.g. "test_notification").
     pub notice: Option<String>,
+    /// Facts about the request as a whole, sorted by key (e.g. an SNS
+    /// `subscribe_url` that must be visited to confirm a subscription).
+    pub annotations: BTreeMap<String, String>,
     /// The alerts, in payload order.
     pub alerts: Vec<Alert>,
     /// Everything that was repaired or ignored on the way.

@@ -106,6 +106,45 @@ pub fn is_rfc3339(s: &str) -> bool {
     }
 }
 
+/// Unix seconds as RFC 3339 UTC (`2024-01-15T10:30:00Z`); `None` outside years 1..=9999.
+pub fn unix_to_rfc3339(secs: i64) -> Option<String> {
+    // Days to civil date: Howard Hinnant's algorithm.
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    if !(1..=9999).contains(&year) {
+        return None;
+    }
+    Some(alloc::format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    ))
+}
+
+/// A Unix timestamp in seconds or milliseconds (told apart by size), as text
+/// or a number, as RFC 3339; `None` when it is not one.
+pub fn unix_text_to_rfc3339(text: &str) -> Option<String> {
+    let t = text.trim();
+    let n: i64 = t.split('.').next()?.parse().ok()?;
+    // Past ~5e10 seconds is year 3554: such values are milliseconds.
+    let secs = if n.abs() >= 50_000_000_000 {
+        n / 1000
+    } else {
+        n
+    };
+    unix_to_rfc3339(secs)
+}
+
 /// Go's zero time, which Alertmanager and Grafana send for "not set".
 pub fn is_zero_time(s: &str) -> bool {
     s.starts_with("0001-01-01")
@@ -149,6 +188,33 @@ mod tests {
             "２０２４-01-15T10:30:00Z",
         ] {
             assert!(!is_rfc3339(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn unix_times_become_rfc3339() {
+        assert_eq!(unix_to_rfc3339(0).unwrap(), "1970-01-01T00:00:00Z");
+        assert_eq!(
+            unix_to_rfc3339(1_705_314_600).unwrap(),
+            "2024-01-15T10:30:00Z"
+        );
+        assert_eq!(
+            unix_to_rfc3339(951_782_400).unwrap(),
+            "2000-02-29T00:00:00Z"
+        );
+        assert_eq!(unix_to_rfc3339(-86_400).unwrap(), "1969-12-31T00:00:00Z");
+        assert_eq!(unix_to_rfc3339(i64::MAX), None);
+        assert_eq!(
+            unix_text_to_rfc3339("1705314600123").unwrap(),
+            "2024-01-15T10:30:00Z"
+        );
+        assert_eq!(
+            unix_text_to_rfc3339("1705314600.5").unwrap(),
+            "2024-01-15T10:30:00Z"
+        );
+        assert_eq!(unix_text_to_rfc3339("soon"), None);
+        for s in [0, 1_705_314_600, 4_102_444_800, 253_402_300_799] {
+            assert!(is_rfc3339(&unix_to_rfc3339(s).unwrap()));
         }
     }
 

@@ -93,6 +93,9 @@ fn parse(p: &Payload<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
     let (heartbeat, monitor) = match (k.heartbeat, k.monitor) {
         (None, None) => {
             b.notice = Some(String::from("test_notification"));
+            if let Some(msg) = &k.msg {
+                b.annotate("msg", msg.as_str());
+            }
             return Ok(());
         }
         pair => pair,
