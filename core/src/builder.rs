@@ -24,6 +24,8 @@ pub(crate) struct Draft<'a> {
     pub severity_raw: Option<Cow<'a, str>>,
     /// Severity the sender's own status implies, used when no severity was sent.
     pub implied_severity: Option<Severity>,
+    /// Severity decided by the sender (e.g. a mapping's value table), winning over `severity_raw`.
+    pub explicit_severity: Option<Severity>,
     /// An availability check (monitor, heartbeat): down means critical by default.
     pub availability: bool,
     pub status: Status,
@@ -253,11 +255,16 @@ impl<'o> Builder<'o> {
                 },
             ),
         };
-        let (severity, how) = self.severity(i, severity_raw.as_deref(), (fallback, fallback_how));
+        let (severity, how) = match d.explicit_severity {
+            Some(s) => (s, "the mapping's value table"),
+            None => self.severity(i, severity_raw.as_deref(), (fallback, fallback_how)),
+        };
         if let Some(w) = why.as_mut() {
             let from = w.get("severity_raw").cloned();
             let text = match (how, from) {
-                ("severity_overrides" | "vocabulary", Some(from)) => format!("{from} via {how}"),
+                ("severity_overrides" | "vocabulary" | "the mapping's value table", Some(from)) => {
+                    format!("{from} via {how}")
+                }
                 (how, _) => String::from(how),
             };
             w.insert(String::from("severity"), text);

@@ -76,6 +76,11 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// A custom mapping is invalid (found when it is loaded).
+    InvalidMapping {
+        /// What is wrong, naming the field and pointer.
+        message: String,
+    },
     /// A header the scheme requires is absent.
     MissingCredentials {
         /// The header that was expected.
@@ -117,6 +122,7 @@ impl Error {
             Error::UnknownSource { .. } => "unknown_source",
             Error::UnsupportedSource { .. } => "unsupported_source",
             Error::InvalidConfig { .. } => "invalid_config",
+            Error::InvalidMapping { .. } => "invalid_mapping",
             Error::MissingCredentials { .. } => "missing_credentials",
             Error::InvalidToken => "invalid_token",
             Error::SignatureMismatch => "signature_mismatch",
@@ -130,7 +136,7 @@ impl Error {
         match self {
             Error::PayloadTooLarge { .. } => 413,
             // The caller's configuration is wrong, not the sender's request.
-            Error::InvalidConfig { .. } => 500,
+            Error::InvalidConfig { .. } | Error::InvalidMapping { .. } => 500,
             Error::MissingCredentials { .. }
             | Error::InvalidToken
             | Error::SignatureMismatch
@@ -200,6 +206,7 @@ impl fmt::Display for Error {
                 write!(f, "source '{source}' is not supported by this version")
             }
             Error::InvalidConfig { message } => write!(f, "invalid configuration: {message}"),
+            Error::InvalidMapping { message } => write!(f, "invalid mapping: {message}"),
             Error::MissingCredentials { header } => write!(f, "missing header {header}"),
             Error::InvalidToken => f.write_str("the token does not match"),
             Error::SignatureMismatch => f.write_str("no signature matches"),

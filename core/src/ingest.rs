@@ -114,6 +114,9 @@ fn check_options(opts: &Options) -> Result<(), Error> {
     if !(1..=128).contains(&opts.limits.max_depth) {
         return bad("limits.max_depth must be between 1 and 128");
     }
+    if opts.mapping.is_some() && opts.source_hint.is_some() {
+        return bad("set either source_hint or mapping, not both");
+    }
     if opts.limits.max_title_chars < 1 {
         return bad("limits.max_title_chars must be at least 1");
     }
@@ -142,6 +145,12 @@ fn run(
             }
         };
 
+    if let Some(mapping) = &b.opts.mapping {
+        step(Source::Generic, DetectedBy::Hint, "mapping", true, None);
+        b.source = Source::Generic;
+        mapping.apply(payload, b)?;
+        return Ok((DetectedBy::Hint, format!("mapping {}", mapping.name())));
+    }
     if let Some(source) = b.opts.source_hint {
         step(source, DetectedBy::Hint, "source_hint", true, None);
         let sender = sender(source).ok_or(Error::UnsupportedSource { source })?;

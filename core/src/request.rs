@@ -3,7 +3,7 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use crate::{Severity, Source};
+use crate::{Mapping, Severity, Source};
 
 /// One inbound webhook request, borrowed from the caller.
 #[derive(Debug, Clone, Copy, Default)]
@@ -59,6 +59,8 @@ pub struct Options {
     pub severity_overrides: Vec<(String, Severity)>,
     /// Add an `explanation`: the detection rules tried, and where every field came from.
     pub explain: bool,
+    /// Read the payload with this custom mapping (the result says `source: generic`).
+    pub mapping: Option<Mapping>,
 }
 
 impl Default for Options {
@@ -69,6 +71,7 @@ impl Default for Options {
             limits: Limits::default(),
             severity_overrides: Vec::new(),
             explain: false,
+            mapping: None,
         }
     }
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use alertgate::{Error, Limits, Options, Request, Source, ingest};
+use alertgate::{Error, Limits, Mapping, Options, Request, Source, ingest};
 use serde_json::Value;
 
 fn vectors_dir() -> PathBuf {
@@ -81,6 +81,13 @@ fn run(body_path: &Path) -> Value {
     }
     if opts["strict"].as_bool() == Some(true) {
         options.limits = Limits::strict();
+    }
+    // A mapping is passed as JSON text, as every binding passes it.
+    if !opts["mapping"].is_null() {
+        match Mapping::from_json(&opts["mapping"].to_string()) {
+            Ok(m) => options.mapping = Some(m),
+            Err(e) => return error_json(&e),
+        }
     }
     let request = Request {
         body: &body,

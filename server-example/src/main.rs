@@ -8,7 +8,9 @@ use std::io::{self, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use alertgate::{Error, Limits, Options, Request, Scheme, Source, Verifier, VerifyOptions};
+use alertgate::{
+    Error, Limits, Mapping, Options, Request, Scheme, Source, Verifier, VerifyOptions,
+};
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
@@ -136,6 +138,9 @@ struct IngestArgs {
     /// Add an `explanation`: the detection rules tried and where every field came from.
     #[arg(long)]
     explain: bool,
+    /// Read the payload with a custom mapping (a JSON file; see the README).
+    #[arg(long, value_name = "FILE", conflicts_with = "source")]
+    mapping: Option<PathBuf>,
     /// The body; `-` or nothing reads stdin.
     #[arg(value_name = "FILE|-")]
     file: Option<PathBuf>,
@@ -250,6 +255,19 @@ fn ingest(args: IngestArgs) -> ExitCode {
     }
     options.max_tier = args.max_tier;
     options.explain = args.explain;
+    if let Some(path) = &args.mapping {
+        let loaded = std::fs::read_to_string(path)
+            .map_err(|e| io_error_json(&format!("cannot read {}: {e}", path.display())))
+            .and_then(|text| Mapping::from_json(&text).map_err(|e| e.to_json()));
+        match loaded {
+            Ok(m) => options.mapping = Some(m),
+            // A bad mapping is configuration, like a bad verifier: exit 2.
+            Err(json) => {
+                print_line(&json);
+                return ExitCode::from(2);
+            }
+        }
+    }
     if args.strict {
         options.limits = Limits::strict();
     }

@@ -261,3 +261,35 @@ fn sign_matches_githubs_documented_example() {
         serde_json::json!({"X-Hub-Signature-256": "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"})
     );
 }
+
+#[test]
+fn ingest_with_a_mapping_file_and_explain() {
+    let dir = std::env::temp_dir().join(format!("alertgate-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mapping = dir.join("acme.json");
+    std::fs::write(
+        &mapping,
+        r#"{"name": "acme", "title": "/check/name", "dedup": "/check/id"}"#,
+    )
+    .unwrap();
+    let out = alertgate(
+        &[
+            "ingest",
+            "--explain",
+            "--mapping",
+            mapping.to_str().unwrap(),
+        ],
+        br#"{"check": {"id": "c1", "name": "API down"}}"#,
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let v = json(&out);
+    assert_eq!(v["detection_reason"], "mapping acme");
+    assert_eq!(v["alerts"][0]["title"], "API down");
+    assert_eq!(v["explanation"]["fields"][0]["title"], "/check/name");
+
+    std::fs::write(&mapping, r#"{"title": "check/name"}"#).unwrap();
+    let out = alertgate(&["ingest", "--mapping", mapping.to_str().unwrap()], b"{}");
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(json(&out)["error"]["code"], "invalid_mapping");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
