@@ -177,3 +177,43 @@ fn every_sender_and_error_code_has_vectors() {
         assert!(codes.contains(code), "no error vector yields {code}");
     }
 }
+
+/// Every sender vector, run with its headers removed (Content-Type kept), is
+/// still attributed to its sender — except where its `.request.json` says
+/// `"header_only": "<why>"`, and even then it is never taken for another sender.
+#[test]
+fn detection_without_headers() {
+    let mut wrong = Vec::new();
+    for (group, case, path) in cases() {
+        if matches!(group.as_str(), "errors" | "generic" | "mappings") {
+            continue;
+        }
+        let req: Value = fs::read(path.with_extension("request.json"))
+            .map(|b| serde_json::from_slice(&b).unwrap())
+            .unwrap_or(Value::Null);
+        if !req["options"]["source"].is_null() {
+            continue;
+        }
+        let body = fs::read(&path).unwrap();
+        let request = Request {
+            body: &body,
+            content_type: req["content_type"].as_str(),
+            headers: &[],
+        };
+        let got = match ingest(&request, &Options::default()) {
+            Ok(out) => out.source.as_str().to_owned(),
+            Err(e) => format!("error {}", e.code()),
+        };
+        let header_only = req["header_only"].as_str().is_some();
+        let ok = got == group || (header_only && got == "generic");
+        if !ok {
+            wrong.push(format!("{group}/{case}: detected as {got} without headers"));
+        }
+        if header_only && got == group {
+            wrong.push(format!(
+                "{group}/{case}: marked header_only but the shape tells it"
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}

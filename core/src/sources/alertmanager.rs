@@ -21,7 +21,7 @@ pub(crate) const SENDER: Sender = Sender {
     source: Source::Alertmanager,
     header_rule: "User-Agent starts with Alertmanager/",
     by_header,
-    shape_rule: "top-level 'alerts' array",
+    shape_rule: "top-level 'alerts' array, or 'alerts' with 'groupKey' and 'version'",
     by_shape,
     parse,
 };
@@ -34,9 +34,13 @@ fn by_shape(p: &Payload<'_>) -> Option<&'static str> {
     let Payload::Json { probe, .. } = p else {
         return None;
     };
-    probe
-        .is("alerts", Kind::Array)
-        .then_some("top-level 'alerts' array")
+    if probe.is("alerts", Kind::Array) {
+        Some("top-level 'alerts' array")
+    } else if probe.kind("alerts").is_some() && probe.has("groupKey") && probe.has("version") {
+        Some("'alerts' with 'groupKey' and 'version'")
+    } else {
+        None
+    }
 }
 
 /// The webhook group. Unknown fields are ignored.
