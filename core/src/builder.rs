@@ -55,7 +55,7 @@ pub(crate) struct Draft<'a> {
 impl<'a> Draft<'a> {
     /// The first non-blank candidate, recording the origin it came from.
     ///
-    /// ```ignore
+    /// ```text
     /// d.title = d.pick("title", [("/labels/alertname", get("alertname")), ("/annotations/summary", get("summary"))]);
     /// ```
     pub fn pick<const N: usize>(
