@@ -279,6 +279,39 @@ string_enum! {
     }
 }
 
+impl Source {
+    /// The sender's product name for people ("Uptime Kuma", "Azure Monitor").
+    pub const fn display_name(self) -> &'static str {
+        match self {
+            Source::Alertmanager => "Alertmanager",
+            Source::Grafana => "Grafana",
+            Source::UptimeKuma => "Uptime Kuma",
+            Source::Healthchecks => "Healthchecks.io",
+            Source::Pagerduty => "PagerDuty",
+            Source::Datadog => "Datadog",
+            Source::Newrelic => "New Relic",
+            Source::Sentry => "Sentry",
+            Source::Cloudwatch => "CloudWatch",
+            Source::AzureMonitor => "Azure Monitor",
+            Source::GcpMonitoring => "Google Cloud Monitoring",
+            Source::Dynatrace => "Dynatrace",
+            Source::Appdynamics => "AppDynamics",
+            Source::SplunkOncall => "Splunk On-Call",
+            Source::SplunkObservability => "Splunk Observability",
+            Source::Elastic => "Elastic",
+            Source::Honeycomb => "Honeycomb",
+            Source::Uptimerobot => "UptimeRobot",
+            Source::Pingdom => "Pingdom",
+            Source::Betterstack => "Better Stack",
+            Source::Github => "GitHub",
+            Source::Bitbucket => "Bitbucket",
+            Source::Opsgenie => "Opsgenie",
+            Source::Zabbix => "Zabbix",
+            Source::Generic => "A webhook",
+        }
+    }
+}
+
 impl FromStr for Source {
     type Err = Error;
 

@@ -2,107 +2,14 @@
 //! the full canonical JSON. `BLESS=1 cargo test -p alertgate --test vectors`
 //! writes missing or changed `*.expected.json` files for review.
 
+mod support;
+
 use std::collections::BTreeSet;
 use std::fs;
-use std::path::{Path, PathBuf};
 
-use alertgate::{Error, Limits, Mapping, Options, Request, Source, ingest};
+use alertgate::{Options, Request, ingest};
 use serde_json::Value;
-
-fn vectors_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/vectors")
-}
-
-/// Every case: (source dir, case name, body path).
-fn cases() -> Vec<(String, String, PathBuf)> {
-    let mut out = Vec::new();
-    for dir in fs::read_dir(vectors_dir()).unwrap() {
-        let dir = dir.unwrap().path();
-        if !dir.is_dir() {
-            continue;
-        }
-        let group = dir.file_name().unwrap().to_string_lossy().into_owned();
-        // Signature vectors have their own runner (tests/signatures.rs).
-        if group == "signatures" {
-            continue;
-        }
-        for file in fs::read_dir(&dir).unwrap() {
-            let path = file.unwrap().path();
-            let name = path.file_name().unwrap().to_string_lossy().into_owned();
-            if name.ends_with(".expected.json") || name.ends_with(".request.json") {
-                continue;
-            }
-            let case = name
-                .rsplit_once('.')
-                .map_or(name.clone(), |(c, _)| c.to_owned());
-            out.push((group.clone(), case, path));
-        }
-    }
-    out.sort();
-    out
-}
-
-/// What a vector's `.request.json` says, applied the way every binding applies it.
-fn run(body_path: &Path) -> Value {
-    let body = fs::read(body_path).unwrap();
-    let req_path = body_path.with_extension("request.json");
-    let req: Value = fs::read(&req_path)
-        .map(|b| serde_json::from_slice(&b).unwrap())
-        .unwrap_or(Value::Null);
-    let content_type = req["content_type"].as_str();
-    let headers: Vec<(String, String)> = req["headers"]
-        .as_array()
-        .map(|hs| {
-            hs.iter()
-                .map(|h| {
-                    (
-                        h[0].as_str().unwrap().to_owned(),
-                        h[1].as_str().unwrap().to_owned(),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    let header_refs: Vec<(&str, &str)> = headers
-        .iter()
-        .map(|(n, v)| (n.as_str(), v.as_str()))
-        .collect();
-
-    let opts = &req["options"];
-    let mut options = Options::default();
-    if let Some(src) = opts["source"].as_str() {
-        match src.parse::<Source>() {
-            Ok(s) => options.source_hint = Some(s),
-            Err(e) => return error_json(&e),
-        }
-    }
-    if let Some(t) = opts["max_tier"].as_u64() {
-        options.max_tier = t as u32;
-    }
-    if opts["strict"].as_bool() == Some(true) {
-        options.limits = Limits::strict();
-    }
-    // A mapping is passed as JSON text, as every binding passes it.
-    if !opts["mapping"].is_null() {
-        match Mapping::from_json(&opts["mapping"].to_string()) {
-            Ok(m) => options.mapping = Some(m),
-            Err(e) => return error_json(&e),
-        }
-    }
-    let request = Request {
-        body: &body,
-        content_type,
-        headers: &header_refs,
-    };
-    match ingest(&request, &options) {
-        Ok(out) => serde_json::from_str(&out.to_json()).unwrap(),
-        Err(e) => error_json(&e),
-    }
-}
-
-fn error_json(e: &Error) -> Value {
-    serde_json::from_str(&e.to_json()).unwrap()
-}
+use support::{cases, result_json};
 
 #[test]
 fn shared_vectors() {
@@ -112,9 +19,11 @@ fn shared_vectors() {
     if std::env::var_os("VECTORS").is_none() {
         assert!(cases.len() >= 40, "only {} vectors found", cases.len());
     }
-    for (group, case, path) in &cases {
-        let got = run(path);
-        let expected_path = path.with_file_name(format!("{case}.expected.json"));
+    for case in &cases {
+        let got = result_json(&case.ingest());
+        let expected_path = case
+            .path
+            .with_file_name(format!("{}.expected.json", case.name));
         let expected: Option<Value> = fs::read(&expected_path)
             .ok()
             .map(|b| serde_json::from_slice(&b).unwrap());
@@ -125,10 +34,11 @@ fn shared_vectors() {
             let mut text = serde_json::to_string_pretty(&got).unwrap();
             text.push('\n');
             fs::write(&expected_path, text).unwrap();
-            eprintln!("blessed {group}/{case}");
         } else {
             failures.push(format!(
-                "{group}/{case}:\n  expected: {}\n  got:      {}",
+                "{}/{}:\n  expected: {}\n  got:      {}",
+                case.group,
+                case.name,
                 expected.map_or("<missing>".into(), |e| e.to_string()),
                 got
             ));
@@ -155,13 +65,13 @@ fn every_sender_and_error_code_has_vectors() {
         "healthchecks",
         "generic",
     ] {
-        let n = cases.iter().filter(|(g, _, _)| g == source).count();
+        let n = cases.iter().filter(|c| c.group == source).count();
         assert!(n >= 4, "{source} has {n} vectors, want at least 4");
     }
     let codes: BTreeSet<String> = cases
         .iter()
-        .filter(|(g, _, _)| g == "errors")
-        .filter_map(|(_, _, p)| run(p)["error"]["code"].as_str().map(str::to_owned))
+        .filter(|c| c.group == "errors")
+        .filter_map(|c| c.ingest().err().map(|e| e.code().to_owned()))
         .collect();
     for code in [
         "empty_body",
@@ -184,17 +94,15 @@ fn every_sender_and_error_code_has_vectors() {
 #[test]
 fn detection_without_headers() {
     let mut wrong = Vec::new();
-    for (group, case, path) in cases() {
-        if matches!(group.as_str(), "errors" | "generic" | "mappings") {
+    for case in cases() {
+        if matches!(case.group.as_str(), "errors" | "generic" | "mappings") {
             continue;
         }
-        let req: Value = fs::read(path.with_extension("request.json"))
-            .map(|b| serde_json::from_slice(&b).unwrap())
-            .unwrap_or(Value::Null);
+        let req = case.request();
         if !req["options"]["source"].is_null() {
             continue;
         }
-        let body = fs::read(&path).unwrap();
+        let body = case.body();
         let request = Request {
             body: &body,
             content_type: req["content_type"].as_str(),
@@ -205,13 +113,16 @@ fn detection_without_headers() {
             Err(e) => format!("error {}", e.code()),
         };
         let header_only = req["header_only"].as_str().is_some();
-        let ok = got == group || (header_only && got == "generic");
-        if !ok {
-            wrong.push(format!("{group}/{case}: detected as {got} without headers"));
-        }
-        if header_only && got == group {
+        if !(got == case.group || (header_only && got == "generic")) {
             wrong.push(format!(
-                "{group}/{case}: marked header_only but the shape tells it"
+                "{}/{}: detected as {got} without headers",
+                case.group, case.name
+            ));
+        }
+        if header_only && got == case.group {
+            wrong.push(format!(
+                "{}/{}: marked header_only but the shape tells it",
+                case.group, case.name
             ));
         }
     }

@@ -138,6 +138,10 @@ struct IngestArgs {
     /// Add an `explanation`: the detection rules tried and where every field came from.
     #[arg(long)]
     explain: bool,
+    /// Add an investigation brief: from the LLM configured by ALERTGATE_LLM_* when a
+    /// key is set, else the offline template.
+    #[arg(long)]
+    brief: bool,
     /// Read the payload with a custom mapping (a JSON file; see the README).
     #[arg(long, value_name = "FILE", conflicts_with = "source")]
     mapping: Option<PathBuf>,
@@ -281,18 +285,45 @@ fn ingest(args: IngestArgs) -> ExitCode {
         content_type: args.content_type.as_deref(),
         headers: &headers,
     };
-    match alertgate::ingest(&request, &options) {
-        Ok(out) => {
-            let text = if args.pretty {
-                serde_json::to_string_pretty(&out).unwrap_or_default()
-            } else {
-                out.to_json()
-            };
-            print_line(&text);
-            ExitCode::SUCCESS
+    let out = match alertgate::ingest(&request, &options) {
+        Ok(out) => out,
+        Err(e) => return reject(&e),
+    };
+    let text = if args.brief {
+        let config = alertgate_synth::SynthConfig::from_env();
+        let brief = match alertgate_synth::brief(&out, &body, &config) {
+            Ok(b) => b,
+            Err(e) => return fail(&e.to_json()),
+        };
+        let with = WithBrief {
+            ingest: &out,
+            brief: &brief.text,
+            synthesized_by: brief.synthesized_by,
+            model: brief.model.as_deref(),
+        };
+        if args.pretty {
+            serde_json::to_string_pretty(&with)
+        } else {
+            serde_json::to_string(&with)
         }
-        Err(e) => reject(&e),
-    }
+        .unwrap_or_default()
+    } else if args.pretty {
+        serde_json::to_string_pretty(&out).unwrap_or_default()
+    } else {
+        out.to_json()
+    };
+    print_line(&text);
+    ExitCode::SUCCESS
+}
+
+/// The canonical fields, then the brief (same object, extra keys).
+#[derive(serde::Serialize)]
+struct WithBrief<'a> {
+    #[serde(flatten)]
+    ingest: &'a alertgate::Ingest,
+    brief: &'a str,
+    synthesized_by: &'a str,
+    model: Option<&'a str>,
 }
 
 fn read_body(file: Option<&std::path::Path>) -> io::Result<Vec<u8>> {

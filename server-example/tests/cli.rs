@@ -11,7 +11,23 @@ fn vectors() -> PathBuf {
 }
 
 fn alertgate(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_alertgate"))
+    alertgate_env(args, stdin, &[])
+}
+
+/// Runs the CLI with a clean LLM environment plus `env`.
+fn alertgate_env(args: &[&str], stdin: &[u8], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_alertgate"));
+    for var in [
+        "ANTHROPIC_API_KEY",
+        "OPENAI_API_KEY",
+        "ALERTGATE_LLM_API_KEY",
+        "ALERTGATE_LLM_PROVIDER",
+        "ALERTGATE_LLM_BASE_URL",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.envs(env.iter().copied());
+    let mut child = cmd
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -292,4 +308,91 @@ fn ingest_with_a_mapping_file_and_explain() {
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(json(&out)["error"]["code"], "invalid_mapping");
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn brief_uses_the_template_offline() {
+    let out = alertgate(
+        &["ingest", "--brief"],
+        br#"{"summary": "Disk full", "service": "db"}"#,
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let v = json(&out);
+    assert_eq!(v["synthesized_by"], "template");
+    assert_eq!(v["model"], serde_json::Value::Null);
+    assert!(v["brief"].as_str().unwrap().contains("Disk full"));
+    // The canonical fields are all still there.
+    assert_eq!(v["alerts"][0]["title"], "Disk full");
+}
+
+#[test]
+fn brief_asks_the_configured_llm() {
+    use std::io::{BufRead, BufReader, Read};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let server = std::thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        let mut len = 0;
+        loop {
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                len = v.trim().parse().unwrap();
+            }
+            if line.trim().is_empty() {
+                break;
+            }
+        }
+        let mut body = vec![0; len];
+        reader.read_exact(&mut body).unwrap();
+        let reply = r#"{"content":[{"type":"text","text":"The db is full. Check /var."}]}"#;
+        let mut stream = stream;
+        write!(stream, "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{reply}", reply.len()).unwrap();
+        String::from_utf8(body).unwrap()
+    });
+    let out = alertgate_env(
+        &["ingest", "--brief"],
+        br#"{"summary": "Disk full", "tier": 2}"#,
+        &[
+            ("ALERTGATE_LLM_API_KEY", "k"),
+            ("ALERTGATE_LLM_BASE_URL", &base),
+            ("ALERTGATE_WEBHOOK_MODEL", "m1"),
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let v = json(&out);
+    assert_eq!(v["brief"], "The db is full. Check /var.");
+    assert_eq!(v["synthesized_by"], "anthropic");
+    assert_eq!(v["model"], "m1");
+    let sent = server.join().unwrap();
+    assert!(sent.contains(r#""model":"m1""#));
+    assert!(!sent.contains("tier"), "{sent}");
+}
+
+#[test]
+fn brief_errors_exit_1_with_the_error_json() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let base = format!("http://127.0.0.1:{port}");
+    let out = alertgate_env(
+        &["ingest", "--brief"],
+        br#"{"summary": "x"}"#,
+        &[
+            ("ALERTGATE_LLM_API_KEY", "k"),
+            ("ALERTGATE_LLM_BASE_URL", &base),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let v = json(&out);
+    assert_eq!(v["error"]["code"], "transport");
+    assert_eq!(v["error"]["http_status"], 502);
 }
