@@ -57,8 +57,3 @@ pub use model::{
     Status, Warning, WarningCode,
 };
 pub use request::{Limits, Options, Request};
-
-/// The README's Rust examples run as doctests.
-#[cfg(doctest)]
-#[doc = include_str!("../../README.md")]
-struct ReadmeDoctests;

@@ -173,5 +173,10 @@ pub fn brief(
     }
 }
 
+/// The README's Rust examples run as doctests here, where every crate they use is in scope.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
+
 /// Default request timeout.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20);
