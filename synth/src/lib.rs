@@ -17,20 +17,27 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+#[cfg(feature = "http")]
 mod config;
+#[cfg(feature = "http")]
 mod error;
 mod prompt;
 mod template;
 
+#[cfg(feature = "http")]
 use std::time::Duration;
 
+#[cfg(feature = "http")]
 use serde_json::{Value, json};
 
+#[cfg(feature = "http")]
 pub use config::{DEFAULT_MODEL, DEFAULT_SYSTEM_PROMPT, Provider, SynthConfig};
+#[cfg(feature = "http")]
 pub use error::SynthError;
 pub use prompt::{clean_reply, redact_text, user_content};
 pub use template::template_brief;
 
+#[cfg(feature = "http")]
 /// Longest reply body read from the LLM server.
 const MAX_RESPONSE_BYTES: u64 = 1 << 20;
 
@@ -56,6 +63,7 @@ impl Brief {
     }
 }
 
+#[cfg(feature = "http")]
 /// Asks the configured LLM for a brief about this alert. `body` is the raw
 /// webhook body: its top-level `tier` is removed, secret-looking values are
 /// redacted and it is cut to `max_payload_bytes` before it is sent.
@@ -135,6 +143,7 @@ pub fn synthesize(
     })
 }
 
+#[cfg(feature = "http")]
 /// The brief text in a provider's response body.
 fn extract(provider: Provider, body: &str) -> Result<String, SynthError> {
     let bad = |message: &str| SynthError::BadResponse {
@@ -160,6 +169,7 @@ fn extract(provider: Provider, body: &str) -> Result<String, SynthError> {
     }
 }
 
+#[cfg(feature = "http")]
 /// A brief from the LLM when a key is configured, else the template.
 /// Errors from a configured LLM are returned, not hidden behind the template.
 pub fn brief(
@@ -178,5 +188,6 @@ pub fn brief(
 #[doc = include_str!("../../README.md")]
 struct ReadmeDoctests;
 
+#[cfg(feature = "http")]
 /// Default request timeout.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20);

@@ -1,5 +1,6 @@
 //! `synthesize` against a real HTTP server on 127.0.0.1, started per test:
 //! the exact request for both providers, and every error mapping.
+#![cfg(feature = "http")]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
