@@ -99,6 +99,8 @@ impl<'a> Draft<'a> {
 /// Collects alerts and warnings for one request.
 pub(crate) struct Builder<'o> {
     pub opts: &'o Options,
+    /// The request's headers, for senders whose event type travels in a header.
+    headers: &'o [(&'o str, &'o str)],
     pub source: Source,
     pub alerts: Vec<Alert>,
     pub warnings: Vec<Warning>,
@@ -112,9 +114,10 @@ pub(crate) struct Builder<'o> {
 }
 
 impl<'o> Builder<'o> {
-    pub fn new(opts: &'o Options, source: Source) -> Self {
+    pub fn new(opts: &'o Options, headers: &'o [(&'o str, &'o str)], source: Source) -> Self {
         Builder {
             opts,
+            headers,
             source,
             alerts: Vec::new(),
             warnings: Vec::new(),
@@ -124,6 +127,12 @@ impl<'o> Builder<'o> {
             origins: Vec::new(),
             dropped_warnings: 0,
         }
+    }
+
+    /// A request header's value (case-insensitive name, trimmed), if present.
+    #[allow(dead_code)] // used by senders whose event type travels in a header (GitHub, Bitbucket)
+    pub fn header(&self, name: &str) -> Option<&'o str> {
+        crate::request::find_header(self.headers, name)
     }
 
     /// Whether field origins are being recorded.

@@ -74,7 +74,7 @@ pub fn ingest(req: &Request<'_>, opts: &Options) -> Result<Ingest, Error> {
     }
     let payload = read_payload(body, req.effective_content_type(), limits.max_depth)?;
 
-    let mut b = Builder::new(opts, Source::Generic);
+    let mut b = Builder::new(opts, req.headers, Source::Generic);
     let tier = match &payload {
         Payload::Json { probe, .. } => tier(probe.tier, opts.max_tier, &mut b),
         _ => None,

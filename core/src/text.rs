@@ -137,7 +137,7 @@ pub fn unix_text_to_rfc3339(text: &str) -> Option<String> {
     let t = text.trim();
     let n: i64 = t.split('.').next()?.parse().ok()?;
     // Past ~5e10 seconds is year 3554: such values are milliseconds.
-    let secs = if n.abs() >= 50_000_000_000 {
+    let secs = if n.unsigned_abs() >= 50_000_000_000 {
         n / 1000
     } else {
         n
@@ -213,6 +213,8 @@ mod tests {
             "2024-01-15T10:30:00Z"
         );
         assert_eq!(unix_text_to_rfc3339("soon"), None);
+        assert_eq!(unix_text_to_rfc3339("-9223372036854775808"), None);
+        assert_eq!(unix_text_to_rfc3339("9223372036854775807"), None);
         for s in [0, 1_705_314_600, 4_102_444_800, 253_402_300_799] {
             assert!(is_rfc3339(&unix_to_rfc3339(s).unwrap()));
         }
