@@ -12,10 +12,14 @@ use crate::ingest::Payload;
 use crate::{Error, Request, Source};
 
 mod alertmanager;
+mod bitbucket;
 mod generic;
+mod github;
 mod grafana;
 mod healthchecks;
+mod pingdom;
 mod uptime_kuma;
+mod uptimerobot;
 
 /// How one sender is recognised and read.
 pub(crate) struct Sender {
@@ -39,6 +43,10 @@ pub(crate) static SENDERS: &[Sender] = &[
     alertmanager::SENDER,
     uptime_kuma::SENDER,
     healthchecks::SENDER,
+    uptimerobot::SENDER,
+    pingdom::SENDER,
+    github::SENDER,
+    bitbucket::SENDER,
     generic::SENDER,
 ];
 
