@@ -12,9 +12,13 @@ use crate::ingest::Payload;
 use crate::{Error, Request, Source};
 
 mod alertmanager;
+mod betterstack;
 mod generic;
 mod grafana;
 mod healthchecks;
+mod opsgenie;
+mod pagerduty;
+mod splunk_oncall;
 mod uptime_kuma;
 
 /// How one sender is recognised and read.
@@ -39,6 +43,10 @@ pub(crate) static SENDERS: &[Sender] = &[
     alertmanager::SENDER,
     uptime_kuma::SENDER,
     healthchecks::SENDER,
+    pagerduty::SENDER,
+    opsgenie::SENDER,
+    splunk_oncall::SENDER,
+    betterstack::SENDER,
     generic::SENDER,
 ];
 
