@@ -79,10 +79,7 @@ fn hint_mismatch_names_the_missing_field() {
 
 #[test]
 fn a_hint_for_a_sender_not_built_yet_is_an_error_not_a_guess() {
-    let e = run_err(
-        br#"{"event": {}}"#,
-        &Options::with_source(Source::Pagerduty),
-    );
+    let e = run_err(br#"{"event": {}}"#, &Options::with_source(Source::Zabbix));
     assert_eq!(e.code(), "unsupported_source");
 }
 

@@ -12,12 +12,16 @@ use crate::ingest::Payload;
 use crate::{Error, Request, Source};
 
 mod alertmanager;
+mod betterstack;
 mod bitbucket;
 mod generic;
 mod github;
 mod grafana;
 mod healthchecks;
+mod opsgenie;
+mod pagerduty;
 mod pingdom;
+mod splunk_oncall;
 mod uptime_kuma;
 mod uptimerobot;
 
@@ -47,6 +51,10 @@ pub(crate) static SENDERS: &[Sender] = &[
     pingdom::SENDER,
     github::SENDER,
     bitbucket::SENDER,
+    pagerduty::SENDER,
+    opsgenie::SENDER,
+    splunk_oncall::SENDER,
+    betterstack::SENDER,
     generic::SENDER,
 ];
 
