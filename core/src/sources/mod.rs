@@ -12,6 +12,9 @@ use crate::ingest::Payload;
 use crate::{Error, Request, Source};
 
 mod alertmanager;
+mod azure_monitor;
+mod cloudwatch;
+mod gcp_monitoring;
 mod generic;
 mod grafana;
 mod healthchecks;
@@ -39,6 +42,9 @@ pub(crate) static SENDERS: &[Sender] = &[
     alertmanager::SENDER,
     uptime_kuma::SENDER,
     healthchecks::SENDER,
+    cloudwatch::SENDER,
+    azure_monitor::SENDER,
+    gcp_monitoring::SENDER,
     generic::SENDER,
 ];
 
