@@ -12,8 +12,11 @@ use crate::ingest::Payload;
 use crate::{Error, Request, Source};
 
 mod alertmanager;
+mod azure_monitor;
 mod betterstack;
 mod bitbucket;
+mod cloudwatch;
+mod gcp_monitoring;
 mod generic;
 mod github;
 mod grafana;
@@ -55,6 +58,9 @@ pub(crate) static SENDERS: &[Sender] = &[
     opsgenie::SENDER,
     splunk_oncall::SENDER,
     betterstack::SENDER,
+    cloudwatch::SENDER,
+    azure_monitor::SENDER,
+    gcp_monitoring::SENDER,
     generic::SENDER,
 ];
 
