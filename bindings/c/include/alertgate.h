@@ -19,6 +19,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+typedef struct ag_error ag_error;
+typedef struct ag_options ag_options;
+typedef struct ag_verifier ag_verifier;
+typedef struct ag_header ag_header;
+typedef struct ag_verify_options ag_verify_options;
+
 
 /**
  * Result of every fallible call. Values are explicit and never reused.
@@ -64,28 +70,28 @@ typedef uint32_t ag_status;
 /**
  * An error: a stable code (as in Rust), a message and an HTTP status.
  */
-typedef struct ag_error ag_error;
+struct ag_error;
 
 /**
  * The result of `ag_ingest` (opaque); owns every string it hands out.
  */
-typedef struct ag_ingest ag_ingest;
+struct ag_ingest;
 
 /**
  * Options for `ag_ingest` (opaque).
  */
-typedef struct ag_options ag_options;
+struct ag_options;
 
 /**
  * A reusable verifier (opaque).
  */
-typedef struct ag_verifier ag_verifier;
+struct ag_verifier;
 
 /**
  * One request header. `name`/`value` need not be NUL-terminated; they may be
  * NULL only when their length is 0.
  */
-typedef struct ag_header {
+struct ag_header {
   /**
    * Header name bytes (UTF-8).
    */
@@ -102,13 +108,13 @@ typedef struct ag_header {
    * Length of `value` in bytes.
    */
   size_t value_len;
-} ag_header;
+};
 
 /**
  * Settings for the configurable parts of a scheme; start from
  * `ag_verify_options_default()`. NULL strings mean "the scheme's default".
  */
-typedef struct ag_verify_options {
+struct ag_verify_options {
   /**
    * Largest allowed |now - timestamp| in seconds (default 300).
    */
@@ -137,7 +143,7 @@ typedef struct ag_verify_options {
    * "{body}", "{ts}.{body}", "{ts}:{body}" or "{id}.{ts}.{body}" (hmac_sha256).
    */
   const char *signed_content;
-} ag_verify_options;
+};
 
 #ifdef __cplusplus
 extern "C" {

@@ -8,7 +8,7 @@
 #include <string.h>
 
 /* Whole file into a malloc'd buffer; *len set. Exits on error. */
-static unsigned char *read_file(const char *path, size_t *len) {
+static inline unsigned char *read_file(const char *path, size_t *len) {
     FILE *f = fopen(path, "rb");
     long n;
     unsigned char *buf;
@@ -24,14 +24,14 @@ static unsigned char *read_file(const char *path, size_t *len) {
     return buf;
 }
 
-static int hexval(char c) {
+static inline int hexval(char c) {
     if (c >= '0' && c <= '9') return c - '0';
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;
     return -1;
 }
 
 /* Decodes a hex field into a NUL-terminated malloc'd buffer; NULL for "-". */
-static char *unhex(const char *field, size_t *len) {
+static inline char *unhex(const char *field, size_t *len) {
     size_t n, i;
     char *out;
     if (strcmp(field, "-") == 0) { if (len) *len = 0; return NULL; }
@@ -49,7 +49,7 @@ static char *unhex(const char *field, size_t *len) {
 }
 
 /* Splits a line on tabs in place; returns the number of fields (at most max). */
-static size_t split_tabs(char *line, char **fields, size_t max) {
+static inline size_t split_tabs(char *line, char **fields, size_t max) {
     size_t n = 0;
     char *p = line;
     while (n < max) {
@@ -63,7 +63,7 @@ static size_t split_tabs(char *line, char **fields, size_t max) {
 }
 
 /* Prints bytes as lowercase hex. */
-static void put_hex(const char *s, size_t len) {
+static inline void put_hex(const char *s, size_t len) {
     size_t i;
     for (i = 0; i < len; i++) printf("%02x", (unsigned char)s[i]);
 }

@@ -1,0 +1,207 @@
+/* The C API's contract beyond the vectors: NULL arguments, every status,
+ * accessors, options, sign/verify, the template brief and the panic boundary.
+ * Prints "ok N - …" / "not ok N - …" lines; exits 1 on any failure. */
+#include "alertgate.h"
+#include "util.h"
+
+/* Exported only by a library built with --features test-hooks. */
+ag_status ag_test_panic(ag_error **err);
+
+static int failures = 0, count = 0;
+
+static void check(int cond, const char *what) {
+    count++;
+    printf("%s %d - %s\n", cond ? "ok" : "not ok", count, what);
+    if (!cond) failures++;
+}
+
+static int streq(const char *a, const char *b) { return a && b && strcmp(a, b) == 0; }
+
+static const char AM[] =
+    "{\"version\":\"4\",\"status\":\"firing\",\"groupKey\":\"g\",\"tier\":9,\"alerts\":["
+    "{\"status\":\"firing\",\"labels\":{\"alertname\":\"HighCPU\",\"severity\":\"page\",\"service\":\"api\"},"
+    "\"fingerprint\":\"f1\"},"
+    "{\"status\":\"resolved\",\"labels\":{\"alertname\":\"DiskFull\"},\"fingerprint\":\"f2\","
+    "\"endsAt\":\"2024-01-15T10:30:00Z\"}]}";
+
+static void test_ingest(void) {
+    struct ag_ingest *r = NULL;
+    ag_error *err = NULL;
+    ag_options *opts = ag_options_new();
+    ag_header ua = {"User-Agent", 10, "Alertmanager/0.27.0", 19};
+    const char *json = NULL;
+    size_t len = 0;
+    char *brief = NULL;
+    check(ag_options_set_max_tier(opts, 2) == AG_STATUS_OK, "set max tier");
+    check(ag_ingest((const uint8_t *)AM, strlen(AM), "application/json", &ua, 1, opts, &r, &err) == AG_STATUS_OK,
+          "ingest an Alertmanager group");
+    check(err == NULL, "no error on success");
+    check(ag_ingest_alert_count(r) == 2, "two alerts");
+    check(streq(ag_ingest_source(r), "alertmanager"), "source");
+    check(ag_ingest_tier(r) == 2, "tier clamped to max_tier");
+    check(streq(ag_ingest_alert_title(r, 0), "HighCPU"), "title");
+    check(streq(ag_ingest_alert_severity(r, 0), "critical"), "severity");
+    check(streq(ag_ingest_alert_status(r, 1), "resolved"), "status");
+    check(streq(ag_ingest_alert_dedup_key(r, 1), "f2"), "dedup key");
+    check(streq(ag_ingest_alert_service(r, 0), "api"), "service");
+    check(ag_ingest_alert_service(r, 1) == NULL, "absent service is NULL");
+    check(ag_ingest_alert_title(r, 2) == NULL, "out of range is NULL");
+    check(ag_ingest_json(r, &json, &len) == AG_STATUS_OK && len == strlen(json) &&
+              strncmp(json, "{\"source\":\"alertmanager\"", 24) == 0,
+          "canonical JSON");
+    check(ag_template_brief(r, &brief) == AG_STATUS_OK && strstr(brief, "Alertmanager reports") == brief,
+          "template brief");
+    ag_string_free(brief);
+    ag_ingest_free(r);
+    ag_options_free(opts);
+}
+
+static void expect_error(ag_status st, ag_error *err, ag_status want, const char *code, unsigned http, const char *what) {
+    char msg[256];
+    snprintf(msg, sizeof msg, "%s: status %u code %s http %u", what, (unsigned)st, err ? ag_error_code(err) : "(none)",
+             err ? (unsigned)ag_error_http_status(err) : 0u);
+    check(st == want && err && streq(ag_error_code(err), code) && ag_error_http_status(err) == http &&
+              ag_error_message(err) && strlen(ag_error_message(err)) > 0,
+          msg);
+    ag_error_free(err);
+}
+
+static void test_errors(void) {
+    struct ag_ingest *r = (struct ag_ingest *)1;
+    ag_error *err = NULL;
+    ag_status st;
+    ag_options *opts = ag_options_new();
+    ag_verifier *v;
+    const char *secrets[] = {"s3cret"};
+    ag_header bad = {"X-Hub-Signature-256", 19, "sha256=00", 9};
+
+    st = ag_ingest((const uint8_t *)"  ", 2, NULL, NULL, 0, NULL, &r, &err);
+    expect_error(st, err, AG_STATUS_INPUT_ERROR, "empty_body", 400, "empty body");
+    check(r == NULL, "*out is NULL after a failure");
+    err = NULL;
+    st = ag_ingest((const uint8_t *)"[1]", 3, "application/json", NULL, 0, NULL, &r, &err);
+    expect_error(st, err, AG_STATUS_INPUT_ERROR, "not_an_object", 400, "not an object");
+    err = NULL;
+    ag_options_set_max_tier(opts, 0);
+    st = ag_ingest((const uint8_t *)"{}", 2, NULL, NULL, 0, opts, &r, &err);
+    expect_error(st, err, AG_STATUS_CONFIG_ERROR, "invalid_config", 500, "max tier 0");
+    err = NULL;
+    st = ag_options_set_mapping_json(opts, "{\"title\": \"x\"}", 14, &err);
+    expect_error(st, err, AG_STATUS_CONFIG_ERROR, "invalid_mapping", 500, "invalid mapping");
+    check(ag_options_set_source(opts, "nagios") == AG_STATUS_CONFIG_ERROR, "unknown source id");
+    check(ag_options_set_source(opts, "uptime-kuma") == AG_STATUS_OK, "source id with a dash");
+    check(ag_options_set_source(opts, NULL) == AG_STATUS_OK, "NULL source restores detection");
+    ag_options_free(opts);
+
+    err = NULL;
+    v = ag_verifier_new("github", secrets, 1, NULL, &err);
+    check(v != NULL && err == NULL, "verifier");
+    st = ag_verify(v, &bad, 1, (const uint8_t *)"x", 1, 0, &err);
+    expect_error(st, err, AG_STATUS_AUTH_ERROR, "malformed_signature", 401, "malformed signature");
+    err = NULL;
+    st = ag_verify(v, NULL, 0, (const uint8_t *)"x", 1, 0, &err);
+    expect_error(st, err, AG_STATUS_AUTH_ERROR, "missing_credentials", 401, "missing header");
+    ag_verifier_free(v);
+    err = NULL;
+    check(ag_verifier_new("nope", secrets, 1, NULL, &err) == NULL, "unknown scheme gives NULL");
+    expect_error(AG_STATUS_CONFIG_ERROR, err, AG_STATUS_CONFIG_ERROR, "invalid_config", 500, "unknown scheme");
+    v = ag_verifier_new("github", secrets, 1, NULL, NULL);
+    check(v != NULL, "err may be NULL");
+    ag_verifier_free(v);
+}
+
+static void test_nulls(void) {
+    struct ag_ingest *r = NULL;
+    ag_error *err = NULL;
+    const char *json;
+    char *s = NULL;
+    ag_header null_name = {NULL, 3, "v", 1};
+    ag_header bad_utf8 = {"X", 1, "\xff", 1};
+    check(ag_ingest(NULL, 0, NULL, NULL, 0, NULL, NULL, &err) == AG_STATUS_INVALID_ARGUMENT, "NULL out");
+    check(streq(ag_error_code(err), "invalid_argument"), "invalid_argument code");
+    ag_error_free(err);
+    err = NULL;
+    check(ag_ingest(NULL, 5, NULL, NULL, 0, NULL, &r, &err) == AG_STATUS_INVALID_ARGUMENT, "NULL body with a length");
+    ag_error_free(err);
+    err = NULL;
+    check(ag_ingest((const uint8_t *)"x", 1, NULL, NULL, 2, NULL, &r, &err) == AG_STATUS_INVALID_ARGUMENT,
+          "NULL headers with a count");
+    ag_error_free(err);
+    err = NULL;
+    check(ag_ingest((const uint8_t *)"x", 1, NULL, &null_name, 1, NULL, &r, &err) == AG_STATUS_INVALID_ARGUMENT,
+          "NULL header name with a length");
+    ag_error_free(err);
+    err = NULL;
+    check(ag_ingest((const uint8_t *)"x", 1, NULL, &bad_utf8, 1, NULL, &r, &err) == AG_STATUS_INVALID_ARGUMENT,
+          "non-UTF-8 header value");
+    ag_error_free(err);
+    check(ag_ingest((const uint8_t *)"x", 1, NULL, NULL, 0, NULL, &r, NULL) == AG_STATUS_OK, "err may be NULL");
+    ag_ingest_free(r);
+    check(ag_ingest_alert_count(NULL) == 0, "count of NULL");
+    check(ag_ingest_source(NULL) == NULL, "source of NULL");
+    check(ag_ingest_tier(NULL) == 0, "tier of NULL");
+    check(ag_ingest_alert_title(NULL, 0) == NULL, "title of NULL");
+    check(ag_ingest_json(NULL, &json, NULL) == AG_STATUS_INVALID_ARGUMENT, "json of NULL");
+    check(ag_template_brief(NULL, &s) == AG_STATUS_INVALID_ARGUMENT, "brief of NULL");
+    check(ag_options_set_strict(NULL, true) == AG_STATUS_INVALID_ARGUMENT, "setter on NULL");
+    check(ag_options_set_mapping_json(NULL, "{}", 2, NULL) == AG_STATUS_INVALID_ARGUMENT, "mapping on NULL");
+    check(ag_verify(NULL, NULL, 0, NULL, 0, 0, NULL) == AG_STATUS_INVALID_ARGUMENT, "verify with NULL verifier");
+    check(ag_verifier_new(NULL, NULL, 0, NULL, NULL) == NULL, "verifier with NULL scheme");
+    check(ag_sign("github", "k", NULL, 0, NULL, NULL, NULL, NULL, NULL) == AG_STATUS_INVALID_ARGUMENT,
+          "sign with NULL output");
+    check(ag_error_code(NULL) == NULL && ag_error_message(NULL) == NULL && ag_error_http_status(NULL) == 0,
+          "error accessors on NULL");
+    ag_error_free(NULL);
+    ag_ingest_free(NULL);
+    ag_options_free(NULL);
+    ag_verifier_free(NULL);
+    ag_string_free(NULL);
+    check(1, "frees accept NULL");
+}
+
+static void test_sign_verify(void) {
+    const char *secrets[] = {"old", "It's a Secret to Everybody"};
+    char *json = NULL;
+    ag_error *err = NULL;
+    ag_verifier *v = ag_verifier_new("github", secrets, 2, NULL, &err);
+    ag_header h = {"x-hub-signature-256", 19,
+                   "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17", 71};
+    int64_t ts = 1700000000;
+    check(ag_verify(v, &h, 1, (const uint8_t *)"Hello, World!", 13, 0, &err) == AG_STATUS_OK,
+          "GitHub's documented example verifies with a rotated secret");
+    ag_verifier_free(v);
+    check(ag_sign("github", "It's a Secret to Everybody", (const uint8_t *)"Hello, World!", 13, NULL, NULL, NULL, &json,
+                  &err) == AG_STATUS_OK &&
+              streq(json, "{\"X-Hub-Signature-256\":\"sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17\"}"),
+          "ag_sign reproduces it");
+    ag_string_free(json);
+    json = NULL;
+    check(ag_sign("slack", "k", (const uint8_t *)"x", 1, &ts, NULL, NULL, &json, &err) == AG_STATUS_OK &&
+              strstr(json, "\"X-Slack-Request-Timestamp\":\"1700000000\"") != NULL,
+          "timestamped signing");
+    ag_string_free(json);
+    json = NULL;
+    check(ag_sign("slack", "k", (const uint8_t *)"x", 1, NULL, NULL, NULL, &json, &err) == AG_STATUS_CONFIG_ERROR &&
+              json == NULL,
+          "slack needs a timestamp");
+    ag_error_free(err);
+}
+
+static void test_panic(void) {
+    ag_error *err = NULL;
+    check(ag_test_panic(&err) == AG_STATUS_PANIC, "a panic becomes AG_STATUS_PANIC");
+    check(streq(ag_error_code(err), "panic"), "panic error code");
+    ag_error_free(err);
+    check(ag_test_panic(NULL) == AG_STATUS_PANIC, "panic with NULL err");
+}
+
+int main(void) {
+    check(ag_version() != NULL && strlen(ag_version()) > 0, "version");
+    test_ingest();
+    test_errors();
+    test_nulls();
+    test_sign_verify();
+    test_panic();
+    printf("%d passed, %d failed\n", count - failures, failures);
+    return failures ? 1 : 0;
+}
