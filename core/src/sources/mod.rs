@@ -12,9 +12,13 @@ use crate::ingest::Payload;
 use crate::{Error, Request, Source};
 
 mod alertmanager;
+mod datadog;
 mod generic;
 mod grafana;
 mod healthchecks;
+mod honeycomb;
+mod newrelic;
+mod sentry;
 mod uptime_kuma;
 
 /// How one sender is recognised and read.
@@ -39,6 +43,10 @@ pub(crate) static SENDERS: &[Sender] = &[
     alertmanager::SENDER,
     uptime_kuma::SENDER,
     healthchecks::SENDER,
+    sentry::SENDER,
+    honeycomb::SENDER,
+    newrelic::SENDER,
+    datadog::SENDER,
     generic::SENDER,
 ];
 
