@@ -16,14 +16,18 @@ mod azure_monitor;
 mod betterstack;
 mod bitbucket;
 mod cloudwatch;
+mod datadog;
 mod gcp_monitoring;
 mod generic;
 mod github;
 mod grafana;
 mod healthchecks;
+mod honeycomb;
+mod newrelic;
 mod opsgenie;
 mod pagerduty;
 mod pingdom;
+mod sentry;
 mod splunk_oncall;
 mod uptime_kuma;
 mod uptimerobot;
@@ -61,6 +65,10 @@ pub(crate) static SENDERS: &[Sender] = &[
     cloudwatch::SENDER,
     azure_monitor::SENDER,
     gcp_monitoring::SENDER,
+    sentry::SENDER,
+    honeycomb::SENDER,
+    newrelic::SENDER,
+    datadog::SENDER,
     generic::SENDER,
 ];
 

@@ -1,0 +1,727 @@
+//! Datadog Webhooks integration: the default payload (`body`, `title`, `date`,
+//! `last_updated`, `event_type`, `org`, `id`) and the recommended body of
+//! template variables documented in `docs/sources/datadog.md` (JSON, or the
+//! same keys form-encoded).
+//!
+//! Datadog titles start with the transition, the scope and sometimes the
+//! priority (`[P2] [Triggered on {host:web-01}] CPU high`): that prefix is read
+//! and taken off the title, so a trigger and its recovery share one title.
+
+use alloc::borrow::Cow;
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
+use serde::Deserialize;
+
+use super::{Sender, no_header, tag_labels};
+use crate::builder::{Builder, Draft};
+use crate::ingest::Payload;
+use crate::json::{self, Kind, Text, cow};
+use crate::text::unix_text_to_rfc3339;
+use crate::{Error, Severity, Source, Status};
+
+pub(crate) const SENDER: Sender = Sender {
+    source: Source::Datadog,
+    header_rule: "",
+    by_header: no_header,
+    shape_rule: "recommended body ('alert_transition' with 'alert_id', 'alert_title' or 'event_title'), or the default payload ('last_updated' and 'event_type' with an 'org' object)",
+    by_shape,
+    parse,
+};
+
+const RECOMMENDED: &str = "'alert_transition' with 'alert_id', 'alert_title' or 'event_title'";
+const DEFAULT: &str = "'last_updated' and 'event_type' with an 'org' object";
+
+fn by_shape(p: &Payload<'_>) -> Option<&'static str> {
+    let Payload::Json { probe, .. } = p else {
+        return None;
+    };
+    if probe.has("alert_transition")
+        && (probe.has("alert_id") || probe.has("alert_title") || probe.has("event_title"))
+    {
+        Some(RECOMMENDED)
+    } else if probe.has("last_updated") && probe.has("event_type") && probe.is("org", Kind::Object)
+    {
+        Some(DEFAULT)
+    } else {
+        None
+    }
+}
+
+/// Every key the recommended body and the default payload use. Unknown keys are ignored.
+#[derive(Deserialize, Default)]
+struct Body<'a> {
+    #[serde(borrow)]
+    alert_id: Option<Text<'a>>,
+    #[serde(borrow)]
+    alert_transition: Option<Text<'a>>,
+    #[serde(borrow)]
+    alert_title: Option<Text<'a>>,
+    #[serde(borrow)]
+    alert_status: Option<Text<'a>>,
+    #[serde(borrow)]
+    alert_type: Option<Text<'a>>,
+    #[serde(borrow)]
+    alert_priority: Option<Text<'a>>,
+    #[serde(borrow)]
+    alert_scope: Option<Text<'a>>,
+    #[serde(borrow)]
+    alert_metric: Option<Text<'a>>,
+    #[serde(borrow)]
+    alert_query: Option<Text<'a>>,
+    #[serde(borrow)]
+    alert_cycle_key: Option<Text<'a>>,
+    #[serde(borrow)]
+    aggreg_key: Option<Text<'a>>,
+    #[serde(borrow)]
+    event_title: Option<Text<'a>>,
+    #[serde(borrow)]
+    event_msg: Option<Text<'a>>,
+    #[serde(borrow)]
+    text_only_msg: Option<Text<'a>>,
+    #[serde(borrow)]
+    event_type: Option<Text<'a>>,
+    #[serde(borrow)]
+    id: Option<Text<'a>>,
+    #[serde(borrow)]
+    priority: Option<Text<'a>>,
+    #[serde(borrow)]
+    tags: Option<Text<'a>>,
+    #[serde(borrow)]
+    hostname: Option<Text<'a>>,
+    #[serde(borrow)]
+    link: Option<Text<'a>>,
+    #[serde(borrow)]
+    snapshot: Option<Text<'a>>,
+    #[serde(borrow)]
+    date: Option<Text<'a>>,
+    #[serde(borrow)]
+    date_posix: Option<Text<'a>>,
+    #[serde(borrow)]
+    last_updated: Option<Text<'a>>,
+    #[serde(borrow)]
+    org_id: Option<Text<'a>>,
+    #[serde(borrow)]
+    org_name: Option<Text<'a>>,
+    // The default payload.
+    #[serde(borrow)]
+    title: Option<Text<'a>>,
+    #[serde(borrow)]
+    body: Option<Text<'a>>,
+    #[serde(borrow)]
+    org: Option<Org<'a>>,
+}
+
+#[derive(Deserialize, Default)]
+struct Org<'a> {
+    #[serde(borrow)]
+    id: Option<Text<'a>>,
+    #[serde(borrow)]
+    name: Option<Text<'a>>,
+}
+
+/// Keys of which at least one must be present.
+const ANY_OF: &[&str] = &[
+    "alert_transition",
+    "alert_id",
+    "alert_title",
+    "event_title",
+    "event_msg",
+    "title",
+    "body",
+];
+
+fn parse(p: &Payload<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
+    match p {
+        Payload::Json { text, probe } => {
+            if !ANY_OF.iter().any(|k| probe.has(k)) {
+                return Err(b.mismatch(
+                    "missing required field 'alert_transition' (or the default payload's 'title')",
+                ));
+            }
+            let body: Body<'_> = json::typed(text).map_err(|m| b.mismatch(m))?;
+            push(body, b)
+        }
+        // "Encode as form": the recommended body's keys as form fields, read
+        // through a JSON object of strings (the last of repeated fields wins).
+        Payload::Form(fields) => {
+            let map: serde_json::Map<String, serde_json::Value> = fields
+                .iter()
+                .filter(|(_, v)| !v.trim().is_empty())
+                .map(|(k, v)| (k.to_string(), serde_json::Value::String(v.to_string())))
+                .collect();
+            if !ANY_OF.iter().any(|k| map.contains_key(*k)) {
+                return Err(b.mismatch("missing required field 'alert_transition'"));
+            }
+            let text = serde_json::Value::Object(map).to_string();
+            let body: Body<'_> = json::typed(&text).map_err(|m| b.mismatch(m))?;
+            push(body, b)
+        }
+        Payload::Text(_) => {
+            Err(b.mismatch("expected a JSON object or form fields, got plain text"))
+        }
+    }
+}
+
+fn push(f: Body<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
+    let mut d = b.draft();
+    let org = f.org.unwrap_or_default();
+    let messages = [cow(f.event_msg), cow(f.text_only_msg), cow(f.body)];
+
+    // The title and what its "[P1] [Triggered on {…}]" prefix says.
+    let raw_title = first([
+        ("/event_title", cow(f.event_title)),
+        ("/alert_title", cow(f.alert_title)),
+        ("/title", cow(f.title)),
+    ]);
+    let (title_from, raw_title) = match raw_title {
+        Some((from, t)) => (from, Some(t)),
+        None => ("", None),
+    };
+    let pre = raw_title.as_deref().map(prefix).unwrap_or_default();
+    let title = raw_title.as_ref().map(|t| tail(t, pre.rest));
+
+    // A test notification: "[Triggered] [TEST] …" and a message saying so.
+    let is_test = title
+        .as_deref()
+        .is_some_and(|t| starts_with_ci(t.trim_start(), "[test]"))
+        && messages
+            .iter()
+            .flatten()
+            .any(|m| m.to_ascii_lowercase().contains("test notification"));
+    if is_test {
+        b.notice = Some(String::from("test_notification"));
+        if let Some(t) = &raw_title {
+            b.annotate("title", t);
+        }
+        return Ok(());
+    }
+
+    if let Some(t) = title.filter(|t| !t.trim().is_empty()) {
+        d.title = Some(t);
+        if pre.rest > 0 {
+            d.origin_with("title", || {
+                format!("{title_from} without Datadog's [transition] prefix")
+            });
+        } else {
+            d.origin("title", title_from);
+        }
+    }
+
+    // Status from $ALERT_TRANSITION, else from the title's prefix.
+    let transition = d_first(
+        &mut d,
+        "status",
+        [
+            ("/alert_transition", cow(f.alert_transition)),
+            (
+                "the title's [transition] prefix",
+                pre.transition.map(|t| Cow::Owned(String::from(t))),
+            ),
+        ],
+    );
+    let mut warn_level = false;
+    if let Some(word) = &transition {
+        match read_transition(word) {
+            Some((status, implied)) => {
+                d.status = status;
+                warn_level = implied.is_some();
+                d.implied_severity = implied;
+            }
+            None => d.status = b.status(Some(word)),
+        }
+        d.annotations.push((
+            Cow::Borrowed("transition"),
+            Cow::Owned(String::from(word.trim())),
+        ));
+    }
+
+    // Severity: a Warn transition is a warning; else the monitor priority (P1–P5),
+    // else $ALERT_TYPE when it is a severity word.
+    let priority_of = |t: &Option<Text<'_>>| {
+        t.as_ref()
+            .map(|t| t.as_str().trim())
+            .filter(|t| is_priority(t))
+            .map(|t| Cow::Owned(String::from(t)))
+    };
+    let alert_priority = priority_of(&f.alert_priority);
+    let event_priority = priority_of(&f.priority);
+    // Priorities that do not set the severity are kept as annotations.
+    for (key, t, p) in [
+        ("alert_priority", &f.alert_priority, &alert_priority),
+        ("event_priority", &f.priority, &event_priority),
+    ] {
+        let Some(t) = t.as_ref().filter(|t| !t.as_str().trim().is_empty()) else {
+            continue;
+        };
+        if p.is_none() || warn_level {
+            d.annotations.push((
+                Cow::Borrowed(key),
+                Cow::Owned(String::from(t.as_str().trim())),
+            ));
+        }
+    }
+    let alert_type = f.alert_type.map(|t| t.0);
+    if !warn_level {
+        let type_word = alert_type
+            .as_ref()
+            .filter(|t| {
+                ["error", "warning", "info"]
+                    .iter()
+                    .any(|w| t.trim().eq_ignore_ascii_case(w))
+            })
+            .cloned();
+        d.severity_raw = d.pick(
+            "severity_raw",
+            [
+                ("/alert_priority", alert_priority),
+                ("/priority", event_priority),
+                (
+                    "the title's [P…] prefix",
+                    pre.priority.map(|p| Cow::Owned(String::from(p))),
+                ),
+                ("/alert_type", type_word),
+            ],
+        );
+    }
+
+    // Identity: the monitor id, plus the scope of a multi-alert monitor.
+    let monitor = messages.iter().flatten().find_map(|m| monitor_link(m));
+    let (monitor_in_message, monitor_url) = match monitor {
+        Some((id, url)) => (Some(id), url),
+        None => (None, None),
+    };
+    let alert_id = d.pick(
+        "source_ref",
+        [
+            ("/alert_id", cow(f.alert_id)),
+            (
+                "the monitor link in the message",
+                monitor_in_message.map(Cow::Owned),
+            ),
+        ],
+    );
+    let scope_text = first([
+        ("/alert_scope", cow(f.alert_scope)),
+        (
+            "the title's 'on {…}' scope",
+            pre.scope.map(|s| Cow::Owned(String::from(s))),
+        ),
+    ]);
+    let scope = scope_text.as_ref().and_then(|(_, s)| normal_scope(s));
+    if let Some(id) = &alert_id {
+        d.vendor_key = Some(match &scope {
+            Some(scope) => Cow::Owned(format!("{}/{scope}", id.trim())),
+            None => id.clone(),
+        });
+        if scope.is_some() {
+            d.origin(
+                "dedup_key",
+                "the monitor id, '/', and the sorted scope tags",
+            );
+        } else {
+            d.origin("dedup_key", "the monitor id");
+        }
+    }
+    d.source_ref = alert_id;
+
+    // Labels: $TAGS, then the scope's tags.
+    if let Some(tags) = f.tags {
+        let tags = tag_list(tags.as_str());
+        d.labels = owned_tags(tags.split(','));
+    }
+    if let Some(scope) = &scope {
+        for (k, v) in owned_tags(scope.split(',')) {
+            if !d.labels.iter().any(|(key, _)| *key == k) {
+                d.labels.push((k, v));
+            }
+        }
+    }
+    if !d.labels.is_empty() {
+        d.origin(
+            "labels",
+            "/tags (key:value, comma separated), then the scope's tags (/alert_scope, else the title's 'on {…}')",
+        );
+    }
+    let service = label(&d.labels, "service");
+    let host_tag = label(&d.labels, "host");
+    d.service = d.pick("service", [("the 'service:' tag", service)]);
+    d.host = d.pick(
+        "host",
+        [
+            ("/hostname", cow(f.hostname)),
+            ("the 'host:' tag", host_tag),
+        ],
+    );
+
+    // Description: the event text without Datadog's %%% markdown fences.
+    let [event_msg, text_only, body] = messages;
+    let description = d.pick(
+        "description",
+        [
+            ("/event_msg", event_msg),
+            ("/text_only_msg", text_only),
+            ("/body", body),
+        ],
+    );
+    let alert_status = f.alert_status.map(|t| t.0);
+    d.description = match description {
+        Some(text) => {
+            if let Some(s) = alert_status.filter(|s| !s.trim().is_empty()) {
+                d.annotations.push((Cow::Borrowed("alert_status"), s));
+            }
+            Some(unfence(text))
+        }
+        None => d.pick("description", [("/alert_status", alert_status)]),
+    };
+
+    // Times are Unix milliseconds ($DATE, $LAST_UPDATED) or seconds ($DATE_POSIX).
+    let time_field = if d.status == Status::Resolved {
+        "ended_at"
+    } else {
+        "started_at"
+    };
+    let when = d_first(
+        &mut d,
+        time_field,
+        [
+            ("/date", cow(f.date)),
+            ("/date_posix", cow(f.date_posix)),
+            ("/last_updated", cow(f.last_updated)),
+        ],
+    )
+    .map(unix_time);
+    match d.status {
+        Status::Resolved => d.ended_at = when,
+        _ => d.started_at = when,
+    }
+
+    match f.link.filter(|l| !l.as_str().trim().is_empty()) {
+        Some(link) => d.links.push(("alert", link.0)),
+        None => {
+            if let Some(url) = monitor_url {
+                d.links.push(("alert", Cow::Owned(url)));
+            }
+        }
+    }
+    if let Some(snapshot) = f.snapshot {
+        d.links.push(("image", snapshot.0));
+    }
+    if !d.links.is_empty() {
+        d.origin(
+            "links",
+            "/link (alert; else the monitor link in the message), /snapshot (image)",
+        );
+    }
+
+    let annotations = [
+        ("alert_type", alert_type),
+        ("alert_metric", cow(f.alert_metric)),
+        ("alert_query", cow(f.alert_query)),
+        ("alert_cycle_key", cow(f.alert_cycle_key)),
+        ("event_type", cow(f.event_type)),
+        ("event_id", cow(f.id)),
+        ("org_id", cow(f.org_id.or(org.id))),
+        ("org_name", cow(f.org_name.or(org.name))),
+    ];
+    d.annotations.extend(
+        annotations
+            .into_iter()
+            .filter_map(|(k, v)| Some((Cow::Borrowed(k), v?)))
+            .filter(|(_, v)| !v.trim().is_empty()),
+    );
+    if !d.annotations.is_empty() {
+        d.origin("annotations", "transition (/alert_transition or the title's prefix), /alert_status, /alert_type, /alert_metric, /alert_query, /alert_cycle_key, /event_type, /id, /org_id (or /org/id), /org_name (or /org/name), and priorities that are not P1–P5");
+    }
+    b.group_key = f
+        .aggreg_key
+        .map(|k| String::from(k.as_str().trim()))
+        .filter(|k| !k.is_empty());
+    b.push(d)
+}
+
+/// The value of the first non-blank label named `key`.
+fn label<'a>(labels: &[(Cow<'a, str>, Cow<'a, str>)], key: &str) -> Option<Cow<'a, str>> {
+    labels
+        .iter()
+        .find(|(k, v)| k == key && !v.trim().is_empty())
+        .map(|(_, v)| v.clone())
+}
+
+/// The first non-blank candidate and where it came from, without recording it.
+fn first<'a, const N: usize>(
+    candidates: [(&'static str, Option<Cow<'a, str>>); N],
+) -> Option<(&'static str, Cow<'a, str>)> {
+    candidates
+        .into_iter()
+        .find_map(|(from, v)| v.filter(|v| !v.trim().is_empty()).map(|v| (from, v)))
+}
+
+/// `first`, recording the origin under `field`.
+fn d_first<'a, const N: usize>(
+    d: &mut Draft<'_>,
+    field: &'static str,
+    candidates: [(&'static str, Option<Cow<'a, str>>); N],
+) -> Option<Cow<'a, str>> {
+    let (from, v) = first(candidates)?;
+    d.origin(field, from);
+    Some(v)
+}
+
+/// Datadog's transition words: (status, implied severity); `None` for other words.
+fn read_transition(word: &str) -> Option<(Status, Option<Severity>)> {
+    let w = word.trim();
+    let w = match w.get(..3) {
+        Some(re) if re.eq_ignore_ascii_case("re-") => &w[3..],
+        _ => w,
+    };
+    let norm: String = w
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '_'))
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    match norm.as_str() {
+        "triggered" | "renotify" => Some((Status::Triggered, None)),
+        "warn" => Some((Status::Triggered, Some(Severity::Warning))),
+        "recovered" => Some((Status::Resolved, None)),
+        "nodata" => Some((Status::Triggered, None)),
+        _ => None,
+    }
+}
+
+/// What a title's leading bracket groups say.
+#[derive(Default)]
+struct Prefix<'t> {
+    transition: Option<&'t str>,
+    scope: Option<&'t str>,
+    priority: Option<&'t str>,
+    /// Byte offset where the title proper starts.
+    rest: usize,
+}
+
+/// Transition words a title can start with, longest first.
+const TITLE_WORDS: &[&str] = &[
+    "Re-Triggered",
+    "Triggered",
+    "Re-No Data",
+    "No Data",
+    "Re-Warn",
+    "Warn",
+    "Recovered",
+    "Renotify",
+];
+
+/// Reads `[P2] [Triggered on {host:a,env:b}]` off the front of a title.
+fn prefix(title: &str) -> Prefix<'_> {
+    let mut p = Prefix::default();
+    let mut at = 0;
+    loop {
+        let s = &title[at..];
+        let trimmed = s.trim_start();
+        let lead = s.len() - trimmed.len();
+        let Some(inner) = trimmed.strip_prefix('[') else {
+            break;
+        };
+        let Some(close) = inner.find(']') else {
+            break;
+        };
+        let group = inner[..close].trim();
+        if p.priority.is_none() && is_priority(group) {
+            p.priority = Some(group);
+        } else if let (None, Some((word, scope))) = (p.transition, transition_group(group)) {
+            p.transition = Some(word);
+            p.scope = scope;
+        } else {
+            break;
+        }
+        at += lead + 1 + close + 1;
+        p.rest = at;
+    }
+    if p.transition.is_none() {
+        // A lone "[P1]" is part of the title, not a Datadog prefix.
+        return Prefix::default();
+    }
+    p
+}
+
+/// `Triggered` or `Triggered on {host:a}`: the word and the scope.
+fn transition_group(group: &str) -> Option<(&str, Option<&str>)> {
+    let word = TITLE_WORDS.iter().find(|w| starts_with_ci(group, w))?;
+    let (word, rest) = group.split_at(word.len());
+    let rest = rest.trim();
+    if rest.is_empty() {
+        return Some((word, None));
+    }
+    let scope = rest
+        .strip_prefix("on ")
+        .or_else(|| rest.strip_prefix("On "))?
+        .trim();
+    let scope = scope
+        .strip_prefix('{')
+        .and_then(|s| s.strip_suffix('}'))
+        .unwrap_or(scope)
+        .trim();
+    Some((word, (!scope.is_empty()).then_some(scope)))
+}
+
+fn is_priority(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 2 && matches!(b[0], b'P' | b'p') && (b'1'..=b'5').contains(&b[1])
+}
+
+fn starts_with_ci(s: &str, prefix: &str) -> bool {
+    s.len() >= prefix.len() && s.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
+}
+
+/// `t` from byte `at`, trimmed, borrowing when `t` does.
+fn tail<'a>(t: &Cow<'a, str>, at: usize) -> Cow<'a, str> {
+    match t {
+        Cow::Borrowed(s) => Cow::Borrowed(s[at..].trim()),
+        Cow::Owned(s) => Cow::Owned(String::from(s[at..].trim())),
+    }
+}
+
+/// Scope tags trimmed, sorted and comma-joined; `None` when there are none (or `*`).
+fn normal_scope(scope: &str) -> Option<String> {
+    let mut tags: Vec<&str> = scope
+        .split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty() && *t != "*")
+        .collect();
+    tags.sort_unstable();
+    tags.dedup();
+    (!tags.is_empty()).then(|| tags.join(","))
+}
+
+/// `$TAGS` as text; a JSON array of tags (from a `["$TAGS"]` template) is joined.
+fn tag_list(tags: &str) -> Cow<'_, str> {
+    if tags.trim_start().starts_with('[')
+        && let Ok(list) = serde_json::from_str::<Vec<Text<'_>>>(tags)
+    {
+        let parts: Vec<&str> = list.iter().map(Text::as_str).collect();
+        return Cow::Owned(parts.join(","));
+    }
+    Cow::Borrowed(tags)
+}
+
+fn owned_tags<'x>(
+    tags: impl Iterator<Item = &'x str>,
+) -> Vec<(Cow<'static, str>, Cow<'static, str>)> {
+    tag_labels(tags)
+        .into_iter()
+        .map(|(k, v)| (Cow::Owned(k.into_owned()), Cow::Owned(v.into_owned())))
+        .collect()
+}
+
+/// The monitor id in a `…/monitors#123…` or `…/monitors/123…` link, and the
+/// link itself when it is a plain `http(s)://` URL.
+fn monitor_link(text: &str) -> Option<(String, Option<String>)> {
+    ["/monitors#", "/monitors/"].iter().find_map(|marker| {
+        text.match_indices(marker).find_map(|(i, _)| {
+            let digits: String = text[i + marker.len()..]
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect();
+            if digits.is_empty() {
+                return None;
+            }
+            let url = text[..i].rfind("http").and_then(|start| {
+                let end = text[i..]
+                    .find(|c: char| c.is_whitespace() || matches!(c, ')' | ']' | '"' | '>'))
+                    .map_or(text.len(), |n| i + n);
+                let url = &text[start..end];
+                let plain = url.starts_with("https://") || url.starts_with("http://");
+                (plain && !url.contains(char::is_whitespace)).then(|| String::from(url))
+            });
+            Some((digits, url))
+        })
+    })
+}
+
+/// Event text without the `%%%` fences Datadog puts around markdown.
+fn unfence(text: Cow<'_, str>) -> Cow<'_, str> {
+    let t = text.trim();
+    match t.strip_prefix("%%%").and_then(|s| s.strip_suffix("%%%")) {
+        Some(inner) => Cow::Owned(String::from(inner.trim())),
+        None => text,
+    }
+}
+
+/// A Unix time in seconds or milliseconds as RFC 3339; anything else unchanged
+/// (the builder then reports it as an invalid timestamp).
+fn unix_time(t: Cow<'_, str>) -> Cow<'_, str> {
+    match unix_text_to_rfc3339(&t) {
+        Some(rfc) => Cow::Owned(rfc),
+        None => t,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn title_prefix_is_read_and_taken_off() {
+        let t = "[P2] [Triggered on {host:web-01,env:prod}] CPU high on web-01";
+        let p = prefix(t);
+        assert_eq!(p.priority, Some("P2"));
+        assert_eq!(p.transition, Some("Triggered"));
+        assert_eq!(p.scope, Some("host:web-01,env:prod"));
+        assert_eq!(t[p.rest..].trim(), "CPU high on web-01");
+
+        let p = prefix("[Re-No Data] Disk gone");
+        assert_eq!(p.transition, Some("Re-No Data"));
+        assert_eq!(p.scope, None);
+
+        let p = prefix("[P1] Not a Datadog prefix");
+        assert_eq!((p.transition, p.rest), (None, 0));
+        let p = prefix("[Triggered] [TEST] Host check");
+        assert_eq!(
+            "[Triggered] [TEST] Host check"[p.rest..].trim(),
+            "[TEST] Host check"
+        );
+    }
+
+    #[test]
+    fn transitions_map_to_status() {
+        assert_eq!(
+            read_transition("Re-Triggered"),
+            Some((Status::Triggered, None))
+        );
+        assert_eq!(
+            read_transition("Re-Warn"),
+            Some((Status::Triggered, Some(Severity::Warning)))
+        );
+        assert_eq!(read_transition("Recovered"), Some((Status::Resolved, None)));
+        assert_eq!(read_transition("No Data"), Some((Status::Triggered, None)));
+        assert_eq!(read_transition("Renotify"), Some((Status::Triggered, None)));
+        assert_eq!(read_transition("Null"), None);
+    }
+
+    #[test]
+    fn scope_and_monitor_id() {
+        assert_eq!(
+            normal_scope(" host:a , env:b,host:a"),
+            Some(String::from("env:b,host:a"))
+        );
+        assert_eq!(normal_scope("*"), None);
+        assert_eq!(
+            monitor_link("[[Monitor Status](https://app.datadoghq.com/monitors#18692904?)]"),
+            Some((
+                String::from("18692904"),
+                Some(String::from("https://app.datadoghq.com/monitors#18692904?"))
+            ))
+        );
+        assert_eq!(
+            monitor_link("see https://app.datadoghq.eu/monitors/42?from_ts=1 now"),
+            Some((
+                String::from("42"),
+                Some(String::from(
+                    "https://app.datadoghq.eu/monitors/42?from_ts=1"
+                ))
+            ))
+        );
+        assert_eq!(monitor_link("no link"), None);
+    }
+}

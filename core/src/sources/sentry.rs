@@ -1,0 +1,580 @@
+//! Sentry integration-platform webhooks (`Sentry-Hook-Resource`): issue alerts
+//! (`event_alert`), metric alerts (`metric_alert`) and issue state changes
+//! (`issue`). Other resources (`installation`, `comment`, `error`, …) carry no
+//! alert: 0 alerts and a notice.
+//!
+//! The parser does not see headers, so the resource is read from the payload:
+//! `data.event` (issue alert), `data.metric_alert`, or `data.issue`.
+
+use alloc::borrow::Cow;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use serde::Deserialize;
+use serde::de::IgnoredAny;
+
+use super::Sender;
+use crate::builder::{Builder, Draft};
+use crate::ingest::Payload;
+use crate::json::{self, Kind, Text, cow};
+use crate::text::unix_text_to_rfc3339;
+use crate::{Error, Request, Source, Status};
+
+pub(crate) const SENDER: Sender = Sender {
+    source: Source::Sentry,
+    header_rule: "Sentry-Hook-Resource header present",
+    by_header,
+    shape_rule: "'action' with 'data' and 'installation' objects",
+    by_shape,
+    parse,
+};
+
+fn by_header(req: &Request<'_>) -> Option<&'static str> {
+    req.header("sentry-hook-resource")
+        .is_some_and(|r| !r.is_empty())
+        .then_some("Sentry-Hook-Resource header present")
+}
+
+fn by_shape(p: &Payload<'_>) -> Option<&'static str> {
+    let Payload::Json { probe, .. } = p else {
+        return None;
+    };
+    (probe.has("action")
+        && probe.is("data", Kind::Object)
+        && probe.is("installation", Kind::Object))
+    .then_some("'action' with 'data' and 'installation' objects")
+}
+
+#[derive(Deserialize)]
+struct Hook<'a> {
+    #[serde(borrow)]
+    action: Option<Text<'a>>,
+    #[serde(borrow)]
+    data: Option<Data<'a>>,
+}
+
+#[derive(Deserialize, Default)]
+struct Data<'a> {
+    // event_alert
+    #[serde(borrow)]
+    event: Option<Event<'a>>,
+    #[serde(borrow)]
+    triggered_rule: Option<Text<'a>>,
+    // metric_alert
+    #[serde(borrow)]
+    metric_alert: Option<MetricAlert<'a>>,
+    #[serde(borrow)]
+    description_title: Option<Text<'a>>,
+    #[serde(borrow)]
+    description_text: Option<Text<'a>>,
+    #[serde(borrow)]
+    web_url: Option<Text<'a>>,
+    // issue
+    #[serde(borrow)]
+    issue: Option<Issue<'a>>,
+    // resources that carry no alert
+    installation: Option<IgnoredAny>,
+    comment: Option<IgnoredAny>,
+    error: Option<IgnoredAny>,
+}
+
+/// The event of an issue alert.
+#[derive(Deserialize)]
+struct Event<'a> {
+    #[serde(borrow)]
+    title: Option<Text<'a>>,
+    #[serde(borrow)]
+    message: Option<Text<'a>>,
+    #[serde(borrow)]
+    url: Option<Text<'a>>,
+    #[serde(borrow)]
+    web_url: Option<Text<'a>>,
+    #[serde(borrow)]
+    issue_id: Option<Text<'a>>,
+    #[serde(borrow)]
+    event_id: Option<Text<'a>>,
+    #[serde(borrow)]
+    level: Option<Text<'a>>,
+    #[serde(borrow)]
+    culprit: Option<Text<'a>>,
+    #[serde(borrow)]
+    project: Option<Text<'a>>,
+    #[serde(borrow)]
+    platform: Option<Text<'a>>,
+    #[serde(borrow)]
+    release: Option<Text<'a>>,
+    #[serde(borrow)]
+    datetime: Option<Text<'a>>,
+    #[serde(borrow)]
+    timestamp: Option<Text<'a>>,
+    #[serde(borrow, default)]
+    tags: Option<Vec<Tag<'a>>>,
+}
+
+/// An event tag: `["key", "value"]`, or `{"key": …, "value": …}` as the API writes it.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Tag<'a> {
+    Pair(#[serde(borrow)] Text<'a>, #[serde(borrow)] Text<'a>),
+    Object {
+        #[serde(borrow)]
+        key: Text<'a>,
+        #[serde(borrow)]
+        value: Option<Text<'a>>,
+    },
+    Other(IgnoredAny),
+}
+
+#[derive(Deserialize)]
+struct MetricAlert<'a> {
+    #[serde(borrow)]
+    id: Option<Text<'a>>,
+    #[serde(borrow)]
+    identifier: Option<Text<'a>>,
+    #[serde(borrow)]
+    title: Option<Text<'a>>,
+    #[serde(borrow)]
+    date_started: Option<Text<'a>>,
+    #[serde(borrow)]
+    date_detected: Option<Text<'a>>,
+    #[serde(borrow)]
+    date_created: Option<Text<'a>>,
+    #[serde(borrow)]
+    date_closed: Option<Text<'a>>,
+    #[serde(borrow)]
+    projects: Option<Vec<Text<'a>>>,
+    #[serde(borrow)]
+    alert_rule: Option<AlertRule<'a>>,
+}
+
+#[derive(Deserialize)]
+struct AlertRule<'a> {
+    #[serde(borrow)]
+    id: Option<Text<'a>>,
+    #[serde(borrow)]
+    name: Option<Text<'a>>,
+    #[serde(borrow)]
+    aggregate: Option<Text<'a>>,
+    #[serde(borrow)]
+    query: Option<Text<'a>>,
+    #[serde(borrow)]
+    dataset: Option<Text<'a>>,
+    #[serde(borrow)]
+    environment: Option<Text<'a>>,
+    #[serde(borrow)]
+    time_window: Option<Text<'a>>,
+    #[serde(borrow)]
+    projects: Option<Vec<Text<'a>>>,
+}
+
+#[derive(Deserialize)]
+struct Issue<'a> {
+    #[serde(borrow)]
+    id: Option<Text<'a>>,
+    #[serde(rename = "shortId", borrow)]
+    short_id: Option<Text<'a>>,
+    #[serde(borrow)]
+    title: Option<Text<'a>>,
+    #[serde(borrow)]
+    culprit: Option<Text<'a>>,
+    #[serde(borrow)]
+    level: Option<Text<'a>>,
+    #[serde(borrow)]
+    status: Option<Text<'a>>,
+    #[serde(borrow)]
+    substatus: Option<Text<'a>>,
+    #[serde(rename = "firstSeen", borrow)]
+    first_seen: Option<Text<'a>>,
+    #[serde(borrow)]
+    web_url: Option<Text<'a>>,
+    #[serde(borrow)]
+    permalink: Option<Text<'a>>,
+    #[serde(borrow)]
+    platform: Option<Text<'a>>,
+    #[serde(borrow)]
+    count: Option<Text<'a>>,
+    #[serde(rename = "userCount", borrow)]
+    user_count: Option<Text<'a>>,
+    #[serde(borrow)]
+    project: Option<Project<'a>>,
+}
+
+#[derive(Deserialize)]
+struct Project<'a> {
+    #[serde(borrow)]
+    id: Option<Text<'a>>,
+    #[serde(borrow)]
+    slug: Option<Text<'a>>,
+    #[serde(borrow)]
+    name: Option<Text<'a>>,
+}
+
+fn parse(p: &Payload<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
+    p.require(b, &["data"])?;
+    let (text, _) = p.json(b)?;
+    let hook: Hook<'_> = json::typed(text).map_err(|m| b.mismatch(m))?;
+    let action = hook.action.map(|t| t.0);
+    let data = hook.data.unwrap_or_default();
+    if let Some(m) = data.metric_alert {
+        return metric_alert(
+            action,
+            m,
+            data.description_title,
+            data.description_text,
+            data.web_url,
+            b,
+        );
+    }
+    if let Some(event) = data.event {
+        return event_alert(action, event, data.triggered_rule, b);
+    }
+    if let Some(issue) = data.issue {
+        return issue_change(action, issue, b);
+    }
+    // installation, comment, error, seer, … : well-formed, but not an alert.
+    b.notice = Some(String::from("not_an_alert"));
+    let resource = if data.installation.is_some() {
+        Some("installation")
+    } else if data.comment.is_some() {
+        Some("comment")
+    } else if data.error.is_some() {
+        Some("error")
+    } else {
+        None
+    };
+    if let Some(r) = resource {
+        b.annotate("resource", r);
+    }
+    if let Some(a) = &action {
+        b.annotate("action", a);
+    }
+    Ok(())
+}
+
+/// `event_alert`: an issue alert rule fired for this event.
+fn event_alert(
+    action: Option<Cow<'_, str>>,
+    e: Event<'_>,
+    rule: Option<Text<'_>>,
+    b: &mut Builder<'_>,
+) -> Result<(), Error> {
+    let mut d = b.draft();
+    d.status = b.status(action.as_deref());
+    d.origin("status", "/action");
+    d.title = d.pick(
+        "title",
+        [
+            ("/data/event/title", cow(e.title)),
+            ("/data/event/message", cow(e.message.clone())),
+            ("/data/triggered_rule", cow(rule.clone())),
+        ],
+    );
+    if d.title.as_deref() != e.message.as_ref().map(Text::as_str) {
+        d.description = d.pick("description", [("/data/event/message", cow(e.message))]);
+    }
+    d.severity_raw = level(&mut d, "/data/event/level", e.level);
+    let issue_id = d.pick("dedup_key", [("/data/event/issue_id", cow(e.issue_id))]);
+    d.source_ref = issue_id.clone();
+    d.vendor_key = issue_id;
+    d.origin("source_ref", "/data/event/issue_id");
+
+    for tag in e.tags.unwrap_or_default() {
+        match tag {
+            Tag::Pair(k, v) => d.labels.push((k.0, v.0)),
+            Tag::Object { key, value } => {
+                d.labels
+                    .push((key.0, value.map_or(Cow::Borrowed(""), |v| v.0)));
+            }
+            Tag::Other(_) => {}
+        }
+    }
+    if let Some(project) = e.project {
+        d.labels.push((Cow::Borrowed("project_id"), project.0));
+    }
+    let slug = e
+        .url
+        .as_ref()
+        .and_then(|u| project_slug(u.as_str()))
+        .map(|s| Cow::Owned(String::from(s)));
+    d.service = d.pick("service", [("the project slug in /data/event/url", slug)]);
+    if !d.labels.is_empty() {
+        d.origin(
+            "labels",
+            "/data/event/tags, and /data/event/project as project_id",
+        );
+    }
+    let server = d
+        .labels
+        .iter()
+        .find(|(k, v)| k == "server_name" && !v.trim().is_empty())
+        .map(|(_, v)| v.clone());
+    d.host = d.pick("host", [("the server_name tag", server)]);
+
+    let received = e.timestamp.map(|t| unix_time(t.0));
+    d.started_at = d.pick(
+        "started_at",
+        [
+            ("/data/event/datetime", cow(e.datetime)),
+            ("/data/event/timestamp", received),
+        ],
+    );
+    if let Some(url) = e.web_url {
+        d.links.push(("issue", url.0));
+        if !d.links.is_empty() {
+            d.origin("links", "/data/event/web_url (issue)");
+        }
+    }
+    let annotations = [
+        ("triggered_rule", cow(rule)),
+        ("event_id", cow(e.event_id)),
+        ("culprit", cow(e.culprit)),
+        ("platform", cow(e.platform)),
+        ("release", cow(e.release)),
+    ];
+    push_annotations(&mut d, annotations);
+    if !d.annotations.is_empty() {
+        d.origin(
+            "annotations",
+            "/data/triggered_rule and /data/event: event_id, culprit, platform, release",
+        );
+    }
+    b.push(d)
+}
+
+/// `metric_alert`: critical, warning or resolved.
+fn metric_alert<'a>(
+    action: Option<Cow<'a, str>>,
+    m: MetricAlert<'a>,
+    description_title: Option<Text<'a>>,
+    description_text: Option<Text<'a>>,
+    web_url: Option<Text<'a>>,
+    b: &mut Builder<'_>,
+) -> Result<(), Error> {
+    let mut d = b.draft();
+    d.origin("status", "/action");
+    match action.as_deref().map(str::trim) {
+        Some(a) if a.eq_ignore_ascii_case("critical") || a.eq_ignore_ascii_case("warning") => {
+            d.status = Status::Triggered;
+            d.severity_raw = action.clone();
+            d.origin("severity_raw", "/action");
+        }
+        other => d.status = b.status(other),
+    }
+    let rule = m.alert_rule;
+    let (rule_id, rule_name, rule_projects) = match &rule {
+        Some(r) => (
+            r.id.clone().map(|t| t.0),
+            r.name.clone().map(|t| t.0),
+            r.projects.clone(),
+        ),
+        None => (None, None, None),
+    };
+    d.title = d.pick(
+        "title",
+        [
+            ("/data/metric_alert/alert_rule/name", rule_name),
+            ("/data/description_title", cow(description_title.clone())),
+            ("/data/metric_alert/title", cow(m.title.clone())),
+        ],
+    );
+    d.description = d.pick(
+        "description",
+        [("/data/description_text", cow(description_text))],
+    );
+    let id = d.pick(
+        "dedup_key",
+        [
+            ("/data/metric_alert/id", cow(m.id)),
+            ("/data/metric_alert/alert_rule/id", rule_id.clone()),
+        ],
+    );
+    d.source_ref = id.clone();
+    d.vendor_key = id;
+    d.origin("source_ref", "the dedup key's field");
+
+    // One named project is the application the alert is about.
+    let projects = m.projects.or(rule_projects).unwrap_or_default();
+    if let [only] = projects.as_slice() {
+        d.service = d.pick("service", [("the only project slug", Some(only.0.clone()))]);
+    } else if !projects.is_empty() {
+        let names: Vec<&str> = projects.iter().map(Text::as_str).collect();
+        d.labels
+            .push((Cow::Borrowed("projects"), Cow::Owned(names.join(","))));
+    }
+    if let Some(env) = rule.as_ref().and_then(|r| r.environment.clone()) {
+        d.labels.push((Cow::Borrowed("environment"), env.0));
+    }
+    if let Some(rid) = rule_id {
+        d.labels.push((Cow::Borrowed("alert_rule_id"), rid));
+    }
+    if !d.labels.is_empty() {
+        d.origin(
+            "labels",
+            "the alert rule's id and environment, and its projects when there are several",
+        );
+    }
+
+    let start = d.pick(
+        "started_at",
+        [
+            ("/data/metric_alert/date_started", cow(m.date_started)),
+            ("/data/metric_alert/date_detected", cow(m.date_detected)),
+            ("/data/metric_alert/date_created", cow(m.date_created)),
+        ],
+    );
+    d.started_at = start;
+    if d.status == Status::Resolved {
+        d.ended_at = d.pick(
+            "ended_at",
+            [("/data/metric_alert/date_closed", cow(m.date_closed))],
+        );
+    }
+    if let Some(url) = web_url {
+        d.links.push(("alert", url.0));
+        if !d.links.is_empty() {
+            d.origin("links", "/data/web_url (alert)");
+        }
+    }
+    let (aggregate, query, dataset, window) = match rule {
+        Some(r) => (r.aggregate, r.query, r.dataset, r.time_window),
+        None => (None, None, None, None),
+    };
+    let annotations = [
+        ("description_title", cow(description_title)),
+        ("incident", cow(m.identifier)),
+        ("incident_title", cow(m.title)),
+        ("aggregate", cow(aggregate)),
+        ("query", cow(query)),
+        ("dataset", cow(dataset)),
+        ("time_window_minutes", cow(window)),
+    ];
+    push_annotations(&mut d, annotations);
+    if !d.annotations.is_empty() {
+        d.origin("annotations", "/data/description_title, /data/metric_alert (identifier, title) and its alert_rule (aggregate, query, dataset, time_window)");
+    }
+    b.push(d)
+}
+
+/// `issue`: an issue was created, resolved, assigned, archived or unresolved.
+fn issue_change(
+    action: Option<Cow<'_, str>>,
+    i: Issue<'_>,
+    b: &mut Builder<'_>,
+) -> Result<(), Error> {
+    let mut d = b.draft();
+    d.origin("status", "/action");
+    let word = action.as_deref().map(str::trim).unwrap_or("");
+    d.status = match word.to_ascii_lowercase().as_str() {
+        "created" | "unresolved" => Status::Triggered,
+        "resolved" | "ignored" | "archived" => Status::Resolved,
+        "assigned" => Status::Acknowledged,
+        _ => b.status(action.as_deref()),
+    };
+    d.title = d.pick("title", [("/data/issue/title", cow(i.title))]);
+    d.severity_raw = level(&mut d, "/data/issue/level", i.level);
+    let id = d.pick("dedup_key", [("/data/issue/id", cow(i.id))]);
+    d.source_ref = id.clone();
+    d.vendor_key = id;
+    d.origin("source_ref", "/data/issue/id");
+    if let Some(project) = i.project {
+        d.service = d.pick(
+            "service",
+            [
+                ("/data/issue/project/slug", cow(project.slug)),
+                ("/data/issue/project/name", cow(project.name)),
+            ],
+        );
+        if let Some(pid) = project.id {
+            d.labels.push((Cow::Borrowed("project_id"), pid.0));
+            if !d.labels.is_empty() {
+                d.origin("labels", "/data/issue/project/id as project_id");
+            }
+        }
+    }
+    d.started_at = d.pick("started_at", [("/data/issue/firstSeen", cow(i.first_seen))]);
+    let link = d.pick(
+        "links",
+        [
+            ("/data/issue/web_url (issue)", cow(i.web_url)),
+            ("/data/issue/permalink (issue)", cow(i.permalink)),
+        ],
+    );
+    if let Some(url) = link {
+        d.links.push(("issue", url));
+    }
+    let annotations = [
+        ("action", action.clone()),
+        ("short_id", cow(i.short_id)),
+        ("issue_status", cow(i.status)),
+        ("substatus", cow(i.substatus)),
+        ("culprit", cow(i.culprit)),
+        ("platform", cow(i.platform)),
+        ("count", cow(i.count)),
+        ("user_count", cow(i.user_count)),
+    ];
+    push_annotations(&mut d, annotations);
+    if !d.annotations.is_empty() {
+        d.origin("annotations", "/action and /data/issue: shortId, status, substatus, culprit, platform, count, userCount");
+    }
+    b.push(d)
+}
+
+/// The project slug of an API URL: `…/api/0/projects/{org}/{project}/events/…`.
+fn project_slug(url: &str) -> Option<&str> {
+    let (_, rest) = url.split_once("/projects/")?;
+    let mut parts = rest.split('/');
+    let (_org, project) = (parts.next()?, parts.next()?);
+    (!project.is_empty()).then_some(project)
+}
+
+/// Sentry's level as a severity word; `debug`, not in the vocabulary, becomes `info`.
+fn level<'a>(
+    d: &mut Draft<'_>,
+    from: &'static str,
+    level: Option<Text<'a>>,
+) -> Option<Cow<'a, str>> {
+    let level = level.map(|t| t.0).filter(|l| !l.trim().is_empty())?;
+    if level.trim().eq_ignore_ascii_case("debug") {
+        d.origin_with("severity_raw", || {
+            alloc::format!("{from}, 'debug' translated to info")
+        });
+        return Some(Cow::Borrowed("info"));
+    }
+    d.origin("severity_raw", from);
+    Some(level)
+}
+
+fn push_annotations<'a, const N: usize>(
+    d: &mut Draft<'a>,
+    pairs: [(&'static str, Option<Cow<'a, str>>); N],
+) {
+    d.annotations.extend(
+        pairs
+            .into_iter()
+            .filter_map(|(k, v)| Some((Cow::Borrowed(k), v?)))
+            .filter(|(_, v)| !v.trim().is_empty()),
+    );
+}
+
+/// A Unix time in seconds or milliseconds as RFC 3339; anything else unchanged.
+fn unix_time(t: Cow<'_, str>) -> Cow<'_, str> {
+    match unix_text_to_rfc3339(&t) {
+        Some(rfc) => Cow::Owned(rfc),
+        None => t,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn project_slug_from_the_event_api_url() {
+        assert_eq!(
+            project_slug("https://sentry.io/api/0/projects/acme/front-end/events/e48/"),
+            Some("front-end")
+        );
+        assert_eq!(project_slug("https://sentry.io/api/0/projects/acme/"), None);
+        assert_eq!(project_slug("https://sentry.io/api/0/issues/1/"), None);
+    }
+}
