@@ -106,8 +106,6 @@ pub fn is_rfc3339(s: &str) -> bool {
     }
 }
 
-// Used by the senders that send Unix times (being added now); the allow goes with them.
-#[allow(dead_code)]
 /// Unix seconds as RFC 3339 UTC (`2024-01-15T10:30:00Z`); `None` outside years 1..=9999.
 pub fn unix_to_rfc3339(secs: i64) -> Option<String> {
     // Days to civil date: Howard Hinnant's algorithm.
@@ -133,7 +131,6 @@ pub fn unix_to_rfc3339(secs: i64) -> Option<String> {
     ))
 }
 
-#[allow(dead_code)]
 /// A Unix timestamp in seconds or milliseconds (told apart by size), as text
 /// or a number, as RFC 3339; `None` when it is not one.
 pub fn unix_text_to_rfc3339(text: &str) -> Option<String> {

@@ -12,10 +12,15 @@ use crate::ingest::Payload;
 use crate::{Error, Request, Source};
 
 mod alertmanager;
+mod appdynamics;
+mod dynatrace;
+mod elastic;
 mod generic;
 mod grafana;
 mod healthchecks;
+mod splunk_observability;
 mod uptime_kuma;
+mod zabbix;
 
 /// How one sender is recognised and read.
 pub(crate) struct Sender {
@@ -39,6 +44,11 @@ pub(crate) static SENDERS: &[Sender] = &[
     alertmanager::SENDER,
     uptime_kuma::SENDER,
     healthchecks::SENDER,
+    dynatrace::SENDER,
+    appdynamics::SENDER,
+    splunk_observability::SENDER,
+    elastic::SENDER,
+    zabbix::SENDER,
     generic::SENDER,
 ];
 
