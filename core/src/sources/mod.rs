@@ -12,11 +12,14 @@ use crate::ingest::Payload;
 use crate::{Error, Request, Source};
 
 mod alertmanager;
+mod appdynamics;
 mod azure_monitor;
 mod betterstack;
 mod bitbucket;
 mod cloudwatch;
 mod datadog;
+mod dynatrace;
+mod elastic;
 mod gcp_monitoring;
 mod generic;
 mod github;
@@ -28,9 +31,11 @@ mod opsgenie;
 mod pagerduty;
 mod pingdom;
 mod sentry;
+mod splunk_observability;
 mod splunk_oncall;
 mod uptime_kuma;
 mod uptimerobot;
+mod zabbix;
 
 /// How one sender is recognised and read.
 pub(crate) struct Sender {
@@ -69,6 +74,11 @@ pub(crate) static SENDERS: &[Sender] = &[
     honeycomb::SENDER,
     newrelic::SENDER,
     datadog::SENDER,
+    dynatrace::SENDER,
+    appdynamics::SENDER,
+    splunk_observability::SENDER,
+    elastic::SENDER,
+    zabbix::SENDER,
     generic::SENDER,
 ];
 
