@@ -105,7 +105,7 @@ pub(crate) struct Builder<'o> {
     pub alerts: Vec<Alert>,
     pub warnings: Vec<Warning>,
     pub group_key: Option<String>,
-    pub notice: Option<String>,
+    pub notice: Option<crate::Notice>,
     /// Request-level annotations (`Ingest::annotations`).
     pub annotations: BTreeMap<String, String>,
     /// Per alert, where each canonical field came from (explain mode only).
@@ -486,9 +486,13 @@ impl<'o> Builder<'o> {
             let Some(key) = self.text(i, field, Some(k), limits.max_key_chars, code)? else {
                 continue;
             };
-            let value = self
-                .text(i, field, Some(v), limits.max_value_chars, code)?
-                .unwrap_or_default();
+            // A secret-looking key keeps its name but never its value.
+            let value = if crate::is_secret_key(&key) {
+                String::from(crate::REDACTED)
+            } else {
+                self.text(i, field, Some(v), limits.max_value_chars, code)?
+                    .unwrap_or_default()
+            };
             out.insert(key, value);
         }
         Ok(out)

@@ -38,6 +38,7 @@ mod ingest;
 mod json;
 mod mapping;
 mod model;
+mod redact;
 mod request;
 mod sources;
 mod text;
@@ -53,7 +54,8 @@ pub use ingest::ingest;
 pub use json::strip_tier;
 pub use mapping::Mapping;
 pub use model::{
-    Alert, DedupBasis, DetectedBy, DetectionStep, Explanation, Ingest, Link, Severity, Source,
-    Status, Warning, WarningCode,
+    Alert, DedupBasis, DetectedBy, DetectionStep, Explanation, Ingest, Link, Notice, Severity,
+    Source, Status, Warning, WarningCode,
 };
+pub use redact::{REDACTED, is_secret_key, redact_json};
 pub use request::{Limits, Options, Request};

@@ -27,8 +27,8 @@ pub struct Ingest {
     pub tier: Option<u32>,
     /// The sender's own grouping key (Alertmanager `groupKey`, …).
     pub group_key: Option<String>,
-    /// Why a well-formed request carries no alert (e.g. "test_notification").
-    pub notice: Option<String>,
+    /// Why a well-formed request carries no alert; details go in `annotations`.
+    pub notice: Option<Notice>,
     /// Facts about the request as a whole, sorted by key (e.g. an SNS
     /// `subscribe_url` that must be visited to confirm a subscription).
     pub annotations: BTreeMap<String, String>,
@@ -193,6 +193,22 @@ impl Default for Status {
     /// `Triggered`: when in doubt, an alert is live.
     fn default() -> Self {
         Status::Triggered
+    }
+}
+
+string_enum! {
+    /// Why a well-formed request carries no alert.
+    #[non_exhaustive]
+    pub enum Notice {
+        /// The sender's test or ping ("send test notification", GitHub's ping, PagerDuty's pagey.ping).
+        TestNotification => "test_notification",
+        /// An SNS subscription to confirm: visit `annotations.subscribe_url`.
+        SubscriptionConfirmation => "subscription_confirmation",
+        /// An SNS unsubscription.
+        UnsubscribeConfirmation => "unsubscribe_confirmation",
+        /// An event that is not an alert's lifecycle (a note, a push, a successful run …);
+        /// `annotations` say which.
+        NotAnAlert => "not_an_alert",
     }
 }
 

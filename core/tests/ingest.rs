@@ -455,3 +455,18 @@ fn explain_mode_shows_header_fallthrough() {
         "the text's leading severity word via vocabulary"
     );
 }
+
+#[test]
+fn secret_looking_fields_never_reach_the_output() {
+    let body = br#"{"summary": "x", "api_key": "sk-live-1", "auth": {"password": "hunter2", "user": "ops"},
+                   "labels": {"X-Token": "t0k", "env": "prod"}}"#;
+    let out = run(std::str::from_utf8(body).unwrap());
+    let json = out.to_json();
+    for secret in ["sk-live-1", "hunter2", "t0k"] {
+        assert!(!json.contains(secret), "{secret} leaked: {json}");
+    }
+    let a = &out.alerts[0];
+    assert_eq!(a.annotations["api_key"], "[redacted]");
+    assert_eq!(a.labels["X-Token"], "[redacted]");
+    assert!(a.annotations["auth"].contains(r#""user":"ops""#));
+}

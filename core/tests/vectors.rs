@@ -122,3 +122,67 @@ fn detection_without_headers() {
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
+
+/// Explain mode accounts for every field of every vector: each origin is a
+/// pointer, a derivation or "absent", never the reader's unexplained default.
+#[test]
+fn explain_mode_covers_every_field() {
+    let mut gaps = Vec::new();
+    for case in cases() {
+        let req = case.request();
+        let body = case.body();
+        let headers: Vec<(String, String)> = req["headers"]
+            .as_array()
+            .map(|hs| {
+                hs.iter()
+                    .map(|h| {
+                        (
+                            h[0].as_str().unwrap().to_owned(),
+                            h[1].as_str().unwrap().to_owned(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let refs: Vec<(&str, &str)> = headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        let mut opts = Options::default();
+        opts.explain = true;
+        if let Some(s) = req["options"]["source"]
+            .as_str()
+            .and_then(|s| s.parse().ok())
+        {
+            opts.source_hint = Some(s);
+        }
+        let request = Request {
+            body: &body,
+            content_type: req["content_type"].as_str(),
+            headers: &refs,
+        };
+        let Ok(out) = ingest(&request, &opts) else {
+            continue;
+        };
+        let explanation = out.explanation.unwrap();
+        assert_eq!(
+            explanation.fields.len(),
+            out.alerts.len(),
+            "{}/{}",
+            case.group,
+            case.name
+        );
+        for (i, fields) in explanation.fields.iter().enumerate() {
+            for (field, origin) in fields {
+                if origin.contains("set by the sender's reader") {
+                    gaps.push(format!("{}/{} alerts[{i}].{field}", case.group, case.name));
+                }
+            }
+        }
+    }
+    assert!(
+        gaps.is_empty(),
+        "fields without a recorded origin:\n{}",
+        gaps.join("\n")
+    );
+}

@@ -3,50 +3,13 @@
 use alertgate::{Ingest, Severity, Status};
 use serde_json::Value;
 
-/// Words that make a key secret-looking (compared without case, `-` and `_`).
-const SECRET_WORDS: &[&str] = &[
-    "token",
-    "secret",
-    "password",
-    "passwd",
-    "apikey",
-    "authorization",
-    "signature",
-    "privatekey",
-];
-
-const REDACTED: &str = "[redacted]";
+const REDACTED: &str = alertgate::REDACTED;
 
 /// Longest brief kept, in characters.
 const MAX_BRIEF_CHARS: usize = 1200;
 
 fn secret_key(key: &str) -> bool {
-    let norm: String = key
-        .chars()
-        .filter(|c| !matches!(c, '-' | '_' | ' '))
-        .flat_map(char::to_lowercase)
-        .collect();
-    SECRET_WORDS.iter().any(|w| norm.contains(w))
-}
-
-/// Replaces the values of secret-looking keys, at any depth; true if any was.
-fn redact_value(v: &mut Value) -> bool {
-    match v {
-        Value::Object(map) => {
-            let mut hit = false;
-            for (k, val) in map.iter_mut() {
-                if secret_key(k) {
-                    *val = Value::String(String::from(REDACTED));
-                    hit = true;
-                } else {
-                    hit |= redact_value(val);
-                }
-            }
-            hit
-        }
-        Value::Array(items) => items.iter_mut().fold(false, |hit, i| redact_value(i) | hit),
-        _ => false,
-    }
+    alertgate::is_secret_key(key)
 }
 
 /// Redacts `key=value` and `key: value` pairs with secret-looking keys in text.
@@ -142,7 +105,7 @@ pub fn user_content(ingest: &Ingest, body: &[u8], max_bytes: usize) -> String {
     let text = String::from_utf8_lossy(&stripped);
     let payload = match serde_json::from_str::<Value>(&text) {
         Ok(mut v) if v.is_object() || v.is_array() => {
-            if redact_value(&mut v) {
+            if alertgate::redact_json(&mut v) {
                 v.to_string()
             } else {
                 text.into_owned()
@@ -238,7 +201,7 @@ mod tests {
             r#"{"a": {"b": [{"password": "p", "ok": 1}]}, "Token": {"nested": "x"}, "keep": "me"}"#,
         )
         .unwrap();
-        assert!(redact_value(&mut v));
+        assert!(alertgate::redact_json(&mut v));
         assert_eq!(
             v.to_string(),
             r#"{"Token":"[redacted]","a":{"b":[{"ok":1,"password":"[redacted]"}]},"keep":"me"}"#

@@ -1,6 +1,6 @@
 //! The offline brief: deterministic, from the canonical fields alone.
 
-use alertgate::{Alert, Ingest, Source, Status};
+use alertgate::{Alert, Ingest, Notice, Source, Status};
 
 /// Senders whose alerts are availability checks: reachability comes first.
 const AVAILABILITY: &[Source] = &[
@@ -48,13 +48,22 @@ fn target(alerts: &[&Alert]) -> Option<String> {
 pub fn template_brief(ingest: &Ingest) -> String {
     let who = ingest.source.display_name();
     if ingest.alerts.is_empty() {
-        let what = ingest
-            .notice
-            .as_deref()
-            .map_or_else(|| String::from("notification"), |n| n.replace('_', " "));
-        return format!(
-            "{who} sent a {what} with no alert in it. There is nothing to investigate."
-        );
+        let detail: Vec<&str> = ["event", "event_type", "action", "conclusion", "state", "status"]
+            .iter()
+            .filter_map(|k| ingest.annotations.get(*k).map(String::as_str))
+            .collect();
+        let what = match ingest.notice {
+            Some(Notice::TestNotification) => String::from("a test notification"),
+            Some(Notice::SubscriptionConfirmation) => {
+                String::from("a subscription confirmation (visit its subscribe_url to confirm)")
+            }
+            Some(Notice::UnsubscribeConfirmation) => String::from("an unsubscribe confirmation"),
+            Some(Notice::NotAnAlert) if !detail.is_empty() => {
+                format!("an event that is not an alert ({})", detail.join(", "))
+            }
+            _ => String::from("a notification with no alert in it"),
+        };
+        return format!("{who} sent {what}. There is nothing to investigate.");
     }
     let count = |st: Status| ingest.alerts.iter().filter(|a| a.status == st).count();
     let (firing, acked, resolved) = (

@@ -15,6 +15,7 @@ use serde::Deserialize;
 use serde::de::IgnoredAny;
 
 use super::{Sender, no_header};
+use crate::Notice;
 use crate::builder::Builder;
 use crate::ingest::Payload;
 use crate::json::{self, Kind, Text, cow};
@@ -290,10 +291,11 @@ fn notice(
     b: &mut Builder<'_>,
 ) -> Result<(), Error> {
     let kind = if kind.is_empty() { "event" } else { kind };
-    b.notice = Some(match event {
-        Some(event) => format!("betterstack {kind}.{event}"),
-        None => format!("betterstack {kind}"),
-    });
+    b.notice = Some(Notice::NotAnAlert);
+    match event {
+        Some(event) => b.annotate("event", &format!("{kind}.{event}")),
+        None => b.annotate("event", kind),
+    }
     if let Some(id) = id {
         b.annotate(&format!("{kind}_id"), id.as_str());
     }

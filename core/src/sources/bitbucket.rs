@@ -12,6 +12,7 @@ use alloc::string::String;
 use serde::Deserialize;
 
 use super::{Sender, user_agent_starts_with};
+use crate::Notice;
 use crate::builder::Builder;
 use crate::ingest::Payload;
 use crate::json::{self, Kind, Text, cow};
@@ -147,7 +148,8 @@ fn parse(p: &Payload<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
         .iter()
         .find(|(key, _)| probe.has(key))
         .map_or("event", |&(_, name)| name);
-    b.notice = Some(format!("bitbucket {event} ignored"));
+    b.notice = Some(Notice::NotAnAlert);
+    b.annotate("event", event);
     Ok(())
 }
 
@@ -161,7 +163,9 @@ fn commit_status(e: Event<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
         // Running, or stopped by hand: neither failed nor passed.
         Some("INPROGRESS" | "STOPPED") => {
             let word = state.as_deref().unwrap_or("").trim();
-            b.notice = Some(format!("bitbucket commit_status {word}"));
+            b.notice = Some(Notice::NotAnAlert);
+            b.annotate("event", "commit_status");
+            b.annotate("state", word);
             return Ok(());
         }
         _ => b.status(state.as_deref()),

@@ -16,6 +16,7 @@ use alloc::vec::Vec;
 use serde::Deserialize;
 
 use super::{Sender, user_agent_starts_with};
+use crate::Notice;
 use crate::builder::{Builder, Draft};
 use crate::ingest::Payload;
 use crate::json::{self, Kind, Pairs, Text, cow};
@@ -310,13 +311,13 @@ fn push_envelope(env: Envelope<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
         b.annotate("message_id", id.as_str());
     }
     let notice = match env.kind.as_ref().map(|t| t.as_str().trim()) {
-        Some("SubscriptionConfirmation") => Some("subscription_confirmation"),
-        Some("UnsubscribeConfirmation") => Some("unsubscribe_confirmation"),
+        Some("SubscriptionConfirmation") => Some(Notice::SubscriptionConfirmation),
+        Some("UnsubscribeConfirmation") => Some(Notice::UnsubscribeConfirmation),
         // Notification, and anything else SNS might add: read it, never drop it.
         _ => None,
     };
     if let Some(notice) = notice {
-        b.notice = Some(String::from(notice));
+        b.notice = Some(notice);
         if let Some(url) = &env.subscribe_url {
             b.annotate("subscribe_url", url.as_str());
         }

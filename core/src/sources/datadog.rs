@@ -15,6 +15,7 @@ use alloc::vec::Vec;
 use serde::Deserialize;
 
 use super::{Sender, no_header, tag_labels};
+use crate::Notice;
 use crate::builder::{Builder, Draft};
 use crate::ingest::Payload;
 use crate::json::{self, Kind, Text, cow};
@@ -191,7 +192,7 @@ fn push(f: Body<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
             .flatten()
             .any(|m| m.to_ascii_lowercase().contains("test notification"));
     if is_test {
-        b.notice = Some(String::from("test_notification"));
+        b.notice = Some(Notice::TestNotification);
         if let Some(t) = &raw_title {
             b.annotate("title", t);
         }

@@ -13,6 +13,7 @@ use serde::Deserialize;
 
 use super::appdynamics::strip_html;
 use super::{Sender, no_header, tag_labels};
+use crate::Notice;
 use crate::builder::Builder;
 use crate::ingest::Payload;
 use crate::json::{self, Text, cow};
@@ -118,7 +119,7 @@ fn parse(p: &Payload<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
         .is_some_and(|t| t.trim().eq_ignore_ascii_case(TEST_TITLE))
     {
         // "Send test notification" in the integration's settings.
-        b.notice = Some(String::from("test_notification"));
+        b.notice = Some(Notice::TestNotification);
         b.annotate("title", TEST_TITLE);
         return Ok(());
     }

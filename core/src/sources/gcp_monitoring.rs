@@ -14,6 +14,7 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 
 use super::{Sender, no_header};
+use crate::Notice;
 use crate::builder::Builder;
 use crate::ingest::Payload;
 use crate::json::{self, Kind, Pairs, Text, cow};
@@ -210,7 +211,7 @@ fn parse(p: &Payload<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
         .as_ref()
         .is_some_and(|v| v.as_str().trim().eq_ignore_ascii_case("test"))
     {
-        b.notice = Some(String::from("test_notification"));
+        b.notice = Some(Notice::TestNotification);
         if let Some(summary) = &i.summary {
             b.annotate("summary", summary.as_str());
         }

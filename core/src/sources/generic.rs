@@ -50,8 +50,12 @@ fn parse(p: &Payload<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
             push_fields(fields, false, b)
         }
         Payload::Json { text, .. } => {
-            let map: serde_json::Map<String, Value> =
+            let mut map: serde_json::Map<String, Value> =
                 serde_json::from_str(text).map_err(|e| b.mismatch(e.to_string()))?;
+            // Unmapped fields become annotations: nested secrets must not ride along.
+            for v in map.values_mut() {
+                crate::redact_json(v);
+            }
             let fields = map
                 .into_iter()
                 .filter_map(|(k, v)| Some((Cow::Owned(k), Field::from_json(v)?)))

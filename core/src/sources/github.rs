@@ -13,6 +13,7 @@ use alloc::string::String;
 use serde::Deserialize;
 
 use super::{Sender, user_agent_starts_with};
+use crate::Notice;
 use crate::builder::{Builder, Draft};
 use crate::ingest::Payload;
 use crate::json::{self, Kind, Probe, Text, cow};
@@ -113,7 +114,8 @@ fn parse_json(text: &str, probe: &Probe<'_>, b: &mut Builder<'_>) -> Result<(), 
     }
     if probe.has("zen") && probe.has("hook_id") {
         let ping: Ping<'_> = json::typed(text).map_err(|m| b.mismatch(m))?;
-        b.notice = Some(String::from("github ping"));
+        b.notice = Some(Notice::TestNotification);
+        b.annotate("event", "ping");
         if let Some(id) = ping.hook_id {
             b.annotate("hook_id", id.as_str());
         }
@@ -132,7 +134,8 @@ fn parse_json(text: &str, probe: &Probe<'_>, b: &mut Builder<'_>) -> Result<(), 
         .iter()
         .find(|(key, _)| probe.has(key))
         .map_or("event", |&(_, name)| name);
-    b.notice = Some(format!("github {event} ignored"));
+    b.notice = Some(Notice::NotAnAlert);
+    b.annotate("event", event);
     Ok(())
 }
 
@@ -352,19 +355,27 @@ fn conclude(
     // Only a completed run concludes; `rerequested`, `requested_action` and
     // the like repeat an earlier conclusion.
     if let Some(action) = word(action).filter(|a| a != "completed") {
-        b.notice = Some(format!("github {event} {action}"));
+        b.notice = Some(Notice::NotAnAlert);
+        b.annotate("event", event);
+        b.annotate("action", &action);
         return None;
     }
     let Some(conclusion) = word(conclusion) else {
         // Requested, queued, in progress: nothing has failed yet.
         let state = word(status).unwrap_or_default();
-        b.notice = Some(format!("github {event} {state}").trim_end().into());
+        b.notice = Some(Notice::NotAnAlert);
+        b.annotate("event", event);
+        if !state.is_empty() {
+            b.annotate("status", &state);
+        }
         return None;
     };
     match outcome(&conclusion.to_ascii_lowercase()) {
         Outcome::Failed(verb) => Some(verb),
         Outcome::Quiet => {
-            b.notice = Some(format!("github {event} {conclusion}"));
+            b.notice = Some(Notice::NotAnAlert);
+            b.annotate("event", event);
+            b.annotate("conclusion", &conclusion);
             None
         }
         Outcome::Unknown => {

@@ -13,6 +13,7 @@ use alloc::vec::Vec;
 use serde::Deserialize;
 
 use super::Sender;
+use crate::Notice;
 use crate::builder::Builder;
 use crate::ingest::Payload;
 use crate::json::{self, Pairs, Text, cow};
@@ -108,7 +109,7 @@ fn parse(p: &Payload<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
         .as_ref()
         .is_some_and(|v| v.as_str().trim().eq_ignore_ascii_case("true"))
     {
-        b.notice = Some(String::from("test_notification"));
+        b.notice = Some(Notice::TestNotification);
         for (key, value) in [("name", &t.name), ("summary", &t.summary)] {
             if let Some(v) = value {
                 b.annotate(key, v.as_str());

@@ -8,12 +8,12 @@
 //! critical).
 
 use alloc::borrow::Cow;
-use alloc::string::String;
 use alloc::vec::Vec;
 
 use serde::Deserialize;
 
 use super::{Sender, no_header};
+use crate::Notice;
 use crate::builder::{Builder, Draft};
 use crate::ingest::Payload;
 use crate::json::{self, Pairs, Text, cow};
@@ -334,7 +334,7 @@ fn push_legacy(l: Legacy<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
         .as_deref()
         .is_some_and(|s| s.trim().eq_ignore_ascii_case("test"))
     {
-        b.notice = Some(String::from("test_notification"));
+        b.notice = Some(Notice::TestNotification);
         for (key, value) in [
             ("details", &l.details),
             ("condition_name", &l.condition_name),

@@ -6,13 +6,13 @@
 //! `AssignOwnership`, `AddTags`, custom actions, …) gives none, only a notice.
 
 use alloc::borrow::Cow;
-use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
 use serde::Deserialize;
 
 use super::{Sender, no_header, tag_labels};
+use crate::Notice;
 use crate::builder::Builder;
 use crate::ingest::Payload;
 use crate::json::{self, Kind, Pairs, Text, cow};
@@ -123,7 +123,8 @@ fn parse(p: &Payload<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
         .ok_or_else(|| b.mismatch("missing required field 'action'"))?;
 
     let Some(status) = lifecycle(&action) else {
-        b.notice = Some(format!("opsgenie {}", action.trim()));
+        b.notice = Some(Notice::NotAnAlert);
+        b.annotate("action", action.trim());
         for (key, value) in [("alert_id", &a.alert_id), ("alias", &a.alias)] {
             if let Some(v) = value {
                 b.annotate(key, v.as_str());

@@ -6,7 +6,6 @@
 //! the `pagey.ping` test give no alert, only a notice.
 
 use alloc::borrow::Cow;
-use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -14,6 +13,7 @@ use serde::Deserialize;
 use serde::de::IgnoredAny;
 
 use super::{Sender, user_agent_starts_with};
+use crate::Notice;
 use crate::builder::Builder;
 use crate::ingest::Payload;
 use crate::json::{self, Kind, Text, cow};
@@ -302,11 +302,9 @@ fn notice(
     b: &mut Builder<'_>,
 ) -> Result<(), Error> {
     b.notice = Some(if event_type == "pagey.ping" {
-        String::from("test_notification")
-    } else if event_type.is_empty() {
-        String::from("pagerduty event")
+        Notice::TestNotification
     } else {
-        format!("pagerduty {event_type}")
+        Notice::NotAnAlert
     });
     if !event_type.is_empty() {
         b.annotate("event_type", event_type);

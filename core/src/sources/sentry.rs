@@ -14,6 +14,7 @@ use serde::Deserialize;
 use serde::de::IgnoredAny;
 
 use super::Sender;
+use crate::Notice;
 use crate::builder::{Builder, Draft};
 use crate::ingest::Payload;
 use crate::json::{self, Kind, Text, cow};
@@ -232,7 +233,7 @@ fn parse(p: &Payload<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
         return issue_change(action, issue, b);
     }
     // installation, comment, error, seer, … : well-formed, but not an alert.
-    b.notice = Some(String::from("not_an_alert"));
+    b.notice = Some(Notice::NotAnAlert);
     let resource = if data.installation.is_some() {
         Some("installation")
     } else if data.comment.is_some() {

@@ -11,6 +11,7 @@ use alloc::vec::Vec;
 use serde::Deserialize;
 
 use super::{Sender, user_agent_starts_with};
+use crate::Notice;
 use crate::builder::Builder;
 use crate::ingest::Payload;
 use crate::json::{self, Text};
@@ -92,7 +93,7 @@ fn parse(p: &Payload<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
     let k: Kuma<'_> = json::typed(text).map_err(|m| b.mismatch(m))?;
     let (heartbeat, monitor) = match (k.heartbeat, k.monitor) {
         (None, None) => {
-            b.notice = Some(String::from("test_notification"));
+            b.notice = Some(Notice::TestNotification);
             if let Some(msg) = &k.msg {
                 b.annotate("msg", msg.as_str());
             }

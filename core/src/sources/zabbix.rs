@@ -14,6 +14,7 @@ use alloc::vec::Vec;
 use serde::Deserialize;
 
 use super::{Sender, no_header, tag_labels};
+use crate::Notice;
 use crate::builder::Builder;
 use crate::ingest::Payload;
 use crate::json::{self, Text, cow};
@@ -102,7 +103,7 @@ fn parse(p: &Payload<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
     let z: Body<'_> = json::typed(text).map_err(|m| b.mismatch(m))?;
     if get(z.event_id.clone()).is_none() {
         // Every real event expands {EVENT.ID}; the media type's "Test" dialog does not.
-        b.notice = Some(String::from("test_notification"));
+        b.notice = Some(Notice::TestNotification);
         if let Some(name) = get(z.event_name).or(get(z.trigger_name)) {
             b.annotate("event_name", &name);
         }
