@@ -130,7 +130,6 @@ impl<'o> Builder<'o> {
     }
 
     /// A request header's value (case-insensitive name, trimmed), if present.
-    #[allow(dead_code)] // used by senders whose event type travels in a header (GitHub, Bitbucket)
     pub fn header(&self, name: &str) -> Option<&'o str> {
         crate::request::find_header(self.headers, name)
     }

@@ -470,3 +470,19 @@ fn secret_looking_fields_never_reach_the_output() {
     assert_eq!(a.labels["X-Token"], "[redacted]");
     assert!(a.annotations["auth"].contains(r#""user":"ops""#));
 }
+
+#[test]
+fn event_headers_name_the_event() {
+    let body = br#"{"action": "created", "repository": {"full_name": "acme/api"}, "sender": {"login": "x"}, "workflow_run": {"id": 1}}"#;
+    let headers = [("X-GitHub-Event", "deployment_status")];
+    let req = Request {
+        body,
+        content_type: Some("application/json"),
+        headers: &headers,
+    };
+    let out = ingest(&req, &Options::default()).unwrap();
+    assert_eq!(out.source, Source::Github);
+    assert_eq!(out.notice, Some(alertgate::Notice::NotAnAlert));
+    assert_eq!(out.annotations["event"], "deployment_status");
+    assert!(out.alerts.is_empty());
+}

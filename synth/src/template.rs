@@ -48,10 +48,17 @@ fn target(alerts: &[&Alert]) -> Option<String> {
 pub fn template_brief(ingest: &Ingest) -> String {
     let who = ingest.source.display_name();
     if ingest.alerts.is_empty() {
-        let detail: Vec<&str> = ["event", "event_type", "action", "conclusion", "state", "status"]
-            .iter()
-            .filter_map(|k| ingest.annotations.get(*k).map(String::as_str))
-            .collect();
+        let detail: Vec<&str> = [
+            "event",
+            "event_type",
+            "action",
+            "conclusion",
+            "state",
+            "status",
+        ]
+        .iter()
+        .filter_map(|k| ingest.annotations.get(*k).map(String::as_str))
+        .collect();
         let what = match ingest.notice {
             Some(Notice::TestNotification) => String::from("a test notification"),
             Some(Notice::SubscriptionConfirmation) => {

@@ -144,10 +144,17 @@ fn parse(p: &Payload<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
     if !probe.is("repository", Kind::Object) && !probe.is("actor", Kind::Object) {
         return Err(b.mismatch("missing required field 'commit_status'"));
     }
-    let event = EVENT_OBJECTS
-        .iter()
-        .find(|(key, _)| probe.has(key))
-        .map_or("event", |&(_, name)| name);
+    // X-Event-Key names the event exactly; the payload's objects are the fallback.
+    let event = b
+        .header("X-Event-Key")
+        .filter(|e| !e.is_empty())
+        .or_else(|| {
+            EVENT_OBJECTS
+                .iter()
+                .find(|(key, _)| probe.has(key))
+                .map(|&(_, name)| name)
+        })
+        .unwrap_or("event");
     b.notice = Some(Notice::NotAnAlert);
     b.annotate("event", event);
     Ok(())

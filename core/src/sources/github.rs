@@ -97,6 +97,17 @@ const EVENT_OBJECTS: &[(&str, &str)] = &[
 
 fn parse_json(text: &str, probe: &Probe<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
     let object = |key: &str| probe.is(key, Kind::Object);
+    // The X-GitHub-Event header names the event exactly; the payload is the fallback.
+    if let Some(event) = b.header("X-GitHub-Event").filter(|e| !e.is_empty()) {
+        match event {
+            "workflow_run" | "check_run" | "check_suite" | "ping" => {}
+            other => {
+                b.notice = Some(Notice::NotAnAlert);
+                b.annotate("event", other);
+                return Ok(());
+            }
+        }
+    }
     // `deployment_status` also carries `workflow_run`: it is not a run event.
     if !object("deployment") {
         if object("workflow_run") {
