@@ -476,6 +476,12 @@ const RELS: &[&str] = &[
     "alert",
     "run",
     "issue",
+    "service",
+    "conference",
+    "search",
+    "policy",
+    "repository",
+    "commit",
 ];
 
 fn link_rel(rel: &str) -> Option<&'static str> {

@@ -115,7 +115,9 @@ pub struct Alert {
 /// A related URL and what it points at.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Link {
-    /// The relation: `generator`, `external`, `dashboard`, `panel`, `silence`, `image`, `runbook`, `target`, `details`.
+    /// The relation: `generator`, `external`, `dashboard`, `panel`, `silence`, `image`,
+    /// `runbook`, `target`, `details`, `incident`, `alert`, `issue`, `run`, `service`,
+    /// `conference`, `search`, `policy`, `repository`, `commit` (see docs/sources.md).
     pub rel: Cow<'static, str>,
     /// The URL as sent.
     pub href: String,
