@@ -19,7 +19,23 @@ const USER_AGENTS: &[&str] = &[
     "Grafana",
     "healthchecks.io",
     "Uptime-Kuma/1.23.0",
+    "PagerDuty-Webhook/V3.0",
+    "GitHub-Hookshot/abc123",
+    "Bitbucket-Webhooks/2.0",
+    "Amazon Simple Notification Service Agent",
+    "IcMBroadcaster/1.0",
     "curl/8.0",
+];
+
+/// Event headers that steer some senders.
+const EVENT_HEADERS: &[(&str, &str)] = &[
+    ("X-GitHub-Event", "workflow_run"),
+    ("X-GitHub-Event", "push"),
+    ("X-Event-Key", "repo:commit_status_updated"),
+    ("Sentry-Hook-Resource", "metric_alert"),
+    ("x-amz-sns-message-type", "Notification"),
+    ("X-SFX-Signature", "x"),
+    ("X-Honeycomb-Webhook-Token", "x"),
 ];
 
 /// Bytes that look a little like the payloads we read, so the fuzzing reaches past the first check.
@@ -135,10 +151,12 @@ proptest! {
         body in bodies(),
         ct in prop::sample::select(CONTENT_TYPES),
         ua in prop::option::of(prop::sample::select(USER_AGENTS)),
+        event in prop::option::of(prop::sample::select(EVENT_HEADERS)),
         hint in prop::option::of(prop::sample::select(alertgate::Source::ALL)),
         strict in any::<bool>(),
     ) {
-        let headers: Vec<(&str, &str)> = ua.iter().map(|ua| ("User-Agent", *ua)).collect();
+        let mut headers: Vec<(&str, &str)> = ua.iter().map(|ua| ("User-Agent", *ua)).collect();
+        headers.extend(event);
         let req = Request { body: &body, content_type: (!ct.is_empty()).then_some(ct), headers: &headers };
         let mut opts = Options::default();
         opts.source_hint = hint;
@@ -153,11 +171,17 @@ proptest! {
 
     #[test]
     #[cfg_attr(miri, ignore)]
-    fn ingest_never_panics_on_json(v in json_value(), ua in prop::option::of(prop::sample::select(USER_AGENTS))) {
+    fn ingest_never_panics_on_json(
+        v in json_value(),
+        ua in prop::option::of(prop::sample::select(USER_AGENTS)),
+        hint in prop::option::of(prop::sample::select(alertgate::Source::ALL)),
+    ) {
         let body = serde_json::to_vec(&v).unwrap();
         let headers: Vec<(&str, &str)> = ua.iter().map(|ua| ("User-Agent", *ua)).collect();
         let req = Request { body: &body, content_type: Some("application/json"), headers: &headers };
-        if let Ok(out) = ingest(&req, &Options::default()) {
+        let mut opts = Options::default();
+        opts.source_hint = hint;
+        if let Ok(out) = ingest(&req, &opts) {
             prop_assert!(out.alerts.iter().all(|a| !a.title.is_empty() && !a.dedup_key.is_empty()));
         }
     }
