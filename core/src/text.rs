@@ -132,17 +132,32 @@ pub fn unix_to_rfc3339(secs: i64) -> Option<String> {
 }
 
 /// A Unix timestamp in seconds or milliseconds (told apart by size), as text
-/// or a number, as RFC 3339; `None` when it is not one.
+/// or a number, as RFC 3339 keeping any sub-second part; `None` when it is not one.
 pub fn unix_text_to_rfc3339(text: &str) -> Option<String> {
     let t = text.trim();
-    let n: i64 = t.split('.').next()?.parse().ok()?;
+    let (int, frac) = t.split_once('.').unwrap_or((t, ""));
+    if !frac.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let n: i64 = int.parse().ok()?;
     // Past ~5e10 seconds is year 3554: such values are milliseconds.
-    let secs = if n.unsigned_abs() >= 50_000_000_000 {
-        n / 1000
+    let (secs, sub) = if n.unsigned_abs() >= 50_000_000_000 {
+        (
+            n.div_euclid(1000),
+            alloc::format!("{:03}", n.rem_euclid(1000)),
+        )
     } else {
-        n
+        (n, String::from(&frac[..frac.len().min(9)]))
     };
-    unix_to_rfc3339(secs)
+    let mut out = unix_to_rfc3339(secs)?;
+    let sub = sub.trim_end_matches('0');
+    if !sub.is_empty() {
+        out.pop(); // the 'Z'
+        out.push('.');
+        out.push_str(sub);
+        out.push('Z');
+    }
+    Some(out)
 }
 
 /// Go's zero time, which Alertmanager and Grafana send for "not set".
@@ -206,12 +221,17 @@ mod tests {
         assert_eq!(unix_to_rfc3339(i64::MAX), None);
         assert_eq!(
             unix_text_to_rfc3339("1705314600123").unwrap(),
+            "2024-01-15T10:30:00.123Z"
+        );
+        assert_eq!(
+            unix_text_to_rfc3339("1705314600000").unwrap(),
             "2024-01-15T10:30:00Z"
         );
         assert_eq!(
             unix_text_to_rfc3339("1705314600.5").unwrap(),
-            "2024-01-15T10:30:00Z"
+            "2024-01-15T10:30:00.5Z"
         );
+        assert_eq!(unix_text_to_rfc3339("1705314600.x"), None);
         assert_eq!(unix_text_to_rfc3339("soon"), None);
         assert_eq!(unix_text_to_rfc3339("-9223372036854775808"), None);
         assert_eq!(unix_text_to_rfc3339("9223372036854775807"), None);

@@ -216,7 +216,7 @@ fn epoch(t: Cow<'_, str>) -> Cow<'_, str> {
     let s = t.trim();
     let converted = match s.parse::<i64>() {
         // Past 1e16 a Unix time is in nanoseconds (1e16 ms is the year 318857).
-        Ok(n) if n.abs() >= 10_000_000_000_000_000 => unix_to_rfc3339(n / 1_000_000_000),
+        Ok(n) if n.unsigned_abs() >= 10_000_000_000_000_000 => unix_to_rfc3339(n / 1_000_000_000),
         _ => unix_text_to_rfc3339(s),
     };
     converted.map_or(t, Cow::Owned)
@@ -238,10 +238,12 @@ mod tests {
 
     #[test]
     fn epoch_units() {
-        assert_eq!(epoch("1705314600123".into()), "2024-01-15T10:30:00Z");
+        assert_eq!(epoch("1705314600123".into()), "2024-01-15T10:30:00.123Z");
         assert_eq!(epoch("1705314600123000000".into()), "2024-01-15T10:30:00Z");
         assert_eq!(epoch("1705314600".into()), "2024-01-15T10:30:00Z");
         assert_eq!(epoch("soon".into()), "soon");
+        // i64::MIN is a (nanosecond) time, not a panic.
+        assert_eq!(epoch("-9223372036854775808".into()), "1677-09-21T00:12:44Z");
     }
 
     #[test]
