@@ -3,9 +3,9 @@ CARGO ?= cargo
 NOSTD_TARGET := thumbv7em-none-eabihf
 EXAMPLE := tests/vectors/alertmanager/firing_single.json
 
-.PHONY: test setup fmt-check lint nostd test-rust doc run bless vectors-check
+.PHONY: test setup fmt-check lint nostd test-rust doc run bless vectors-check test-c c-header c-install c-example-check
 
-test: setup fmt-check lint nostd doc vectors-check test-rust
+test: setup fmt-check lint nostd doc vectors-check test-rust test-c
 
 setup:
 	rustup component add rustfmt clippy
@@ -40,3 +40,39 @@ run:
 # Rewrite tests/vectors/**/*.expected.json from the current code; review the diff before committing.
 bless:
 	BLESS=1 $(CARGO) test -p alertgate --test vectors
+
+# --- C binding -------------------------------------------------------------
+C_VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
+PREFIX ?= /usr/local
+
+# Regenerate bindings/c/include/alertgate.h (a test fails when it is stale).
+c-header:
+	BLESS=1 $(CARGO) test -p alertgate-c --test header
+
+# The C programs in bindings/c/tests, against the static and the shared library, under valgrind.
+test-c:
+	command -v valgrind >/dev/null || (apt-get update && apt-get install -y valgrind)
+	command -v pkg-config >/dev/null || (apt-get update && apt-get install -y pkg-config)
+	$(CARGO) build -p alertgate-c --features test-hooks
+	python3 bindings/c/tests/check.py target/debug
+	$(MAKE) c-example-check
+
+# Installs libalertgate.{a,so}, alertgate.h and alertgate.pc under PREFIX.
+c-install:
+	$(CARGO) build --release -p alertgate-c
+	install -d $(PREFIX)/lib/pkgconfig $(PREFIX)/include
+	install -m 644 target/release/libalertgate.a $(PREFIX)/lib/
+	install -m 755 target/release/libalertgate.so $(PREFIX)/lib/
+	install -m 644 bindings/c/include/alertgate.h $(PREFIX)/include/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(C_VERSION)|' bindings/c/alertgate.pc.in > $(PREFIX)/lib/pkgconfig/alertgate.pc
+
+# The example, built with pkg-config against a throwaway install, on a bundled payload.
+c-example-check:
+	rm -rf target/c-prefix && $(MAKE) --no-print-directory c-install PREFIX=$(CURDIR)/target/c-prefix
+	cc -std=c11 -Wall -Wextra -Werror -pedantic -o target/alertgate_filter bindings/c/examples/alertgate_filter.c \
+	  $$(PKG_CONFIG_PATH=$(CURDIR)/target/c-prefix/lib/pkgconfig pkg-config --cflags --libs alertgate) \
+	  -Wl,-rpath,$(CURDIR)/target/c-prefix/lib
+	test "$$(target/alertgate_filter application/json 'User-Agent: Alertmanager/0.27.0' < $(EXAMPLE))" = \
+	  "critical triggered 9f3c2a71be04d5e8 PostgresDown"
+	! echo '   ' | target/alertgate_filter 2>/dev/null
+	@echo "c-example: ok"
