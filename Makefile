@@ -53,9 +53,9 @@ c-header:
 test-c:
 	command -v valgrind >/dev/null || (apt-get update && apt-get install -y valgrind)
 	command -v pkg-config >/dev/null || (apt-get update && apt-get install -y pkg-config)
+	$(MAKE) --no-print-directory c-example-check
 	$(CARGO) build -p alertgate-c --features test-hooks
 	python3 bindings/c/tests/check.py target/debug
-	$(MAKE) c-example-check
 
 # Installs libalertgate.{a,so}, alertgate.h and alertgate.pc under PREFIX.
 c-install:
