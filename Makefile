@@ -3,19 +3,24 @@ CARGO ?= cargo
 NOSTD_TARGET := thumbv7em-none-eabihf
 EXAMPLE := tests/vectors/alertmanager/firing_single.json
 
-.PHONY: test setup fmt-check lint nostd test-rust doc run bless vectors-check test-c c-header c-install c-example-check
+.PHONY: test setup fmt-check lint nostd test-rust doc run bless vectors-check test-c c-header c-install c-example-check test-python
 
-test: setup fmt-check lint nostd doc vectors-check test-rust test-c
+test: setup fmt-check lint nostd doc vectors-check test-rust test-python test-c
 
 setup:
 	rustup component add rustfmt clippy
 	rustup target add $(NOSTD_TARGET)
 
+# The Python crate is its own workspace (maturin builds it): checked alongside.
+PY_CRATE := --manifest-path bindings/python/Cargo.toml
+
 fmt-check:
 	$(CARGO) fmt --all -- --check
+	$(CARGO) fmt $(PY_CRATE) -- --check
 
 lint:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) clippy $(PY_CRATE) --all-targets -- -D warnings
 
 # The core must stay no_std: prove it on a bare-metal target.
 nostd:
@@ -76,3 +81,15 @@ c-example-check:
 	  "critical triggered 9f3c2a71be04d5e8 PostgresDown"
 	! echo '   ' | target/alertgate_filter 2>/dev/null
 	@echo "c-example: ok"
+
+# --- Python binding --------------------------------------------------------
+VENV := target/py-venv
+
+# A fresh venv, the package built from source by pip (maturin), then pytest.
+test-python:
+	rm -rf $(VENV)
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q "maturin>=1.7,<2" "pytest>=8" "mypy>=1.10" "fastapi>=0.110" "httpx>=0.27" "prometheus-client>=0.20"
+	$(VENV)/bin/pip install -q ./bindings/python
+	cd bindings/python && ../../$(VENV)/bin/pytest -q tests examples
