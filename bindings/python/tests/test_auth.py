@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 import alertgate
-from conftest import signature_cases
+from vectors_support import signature_cases
 
 CASES = signature_cases()
 OPTION_KEYS = ("signature_header", "timestamp_header", "timestamp_unit", "id_header", "prefix", "signed_content")

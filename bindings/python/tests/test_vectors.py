@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 import alertgate
-from conftest import expected_of, payload_cases, request_of
+from vectors_support import expected_of, payload_cases, request_of
 
 CASES = payload_cases()
 
