@@ -92,4 +92,4 @@ test-python:
 	$(VENV)/bin/pip install -q --upgrade pip
 	$(VENV)/bin/pip install -q "maturin>=1.7,<2" "pytest>=8" "mypy>=1.10" "fastapi>=0.110" "httpx>=0.27" "prometheus-client>=0.20"
 	$(VENV)/bin/pip install -q ./bindings/python
-	cd bindings/python && ../../$(VENV)/bin/pytest -q tests examples
+	cd bindings/python && ../../$(VENV)/bin/pytest -q tests $(patsubst bindings/python/%,%,$(wildcard bindings/python/examples/*/tests))
