@@ -59,3 +59,4 @@ pub use model::{
 };
 pub use redact::{REDACTED, is_secret_key, redact_json};
 pub use request::{Limits, Options, Request};
+pub use text::{is_rfc3339, unix_to_rfc3339};

@@ -1,8 +1,11 @@
 //! `alertgate`: the reference CLI (and, later, server) around the alertgate core.
 //!
-//! `alertgate ingest` reads one webhook body and prints the canonical JSON.
-//! Exit codes: 0 ingested, 1 the input was rejected (the error JSON is on
-//! stdout), 2 the command line was wrong.
+//! `alertgate serve` runs the reference server; `alertgate ingest` reads one
+//! webhook body and prints the canonical JSON (exit 0 ingested, 1 the input was
+//! rejected with the error JSON on stdout, 2 the command line was wrong);
+//! `verify` and `sign` check and make webhook signatures.
+
+mod serve;
 
 use std::io::{self, Read, Write};
 use std::path::PathBuf;
@@ -26,6 +29,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the server: alert sessions, per-integration endpoints, incidents, outgoing webhooks.
+    Serve(serve::ServeArgs),
     /// Read one webhook body and print the canonical JSON.
     Ingest(IngestArgs),
     /// Verify a webhook's credentials or signature against its raw body.
@@ -162,9 +167,38 @@ fn parse_header(s: &str) -> Result<(String, String), String> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Serve(args) => serve_main(args),
         Command::Ingest(args) => ingest(args),
         Command::Verify(args) => verify(args),
         Command::Sign(args) => sign(args),
+    }
+}
+
+fn serve_main(args: serve::ServeArgs) -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("ALERTGATE_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&io::stderr()))
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("alertgate: cannot start the runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(serve::run(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("alertgate: {e}");
+            ExitCode::from(1)
+        }
     }
 }
 

@@ -1,0 +1,384 @@
+//! Server configuration: flags (with env equivalents) and the integrations file.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use alertgate::{Mapping, Scheme, Severity, Source, Verifier, VerifyOptions};
+use serde::Deserialize;
+
+/// `alertgate serve` flags. Secrets (`ALERTGATE_API_KEY`, the LLM variables) are
+/// not flags: they are read from the environment on every request.
+#[derive(clap::Args, Debug, Clone)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port; the address is logged).
+    #[arg(long, env = "ALERTGATE_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// SQLite database file (created and migrated at start).
+    #[arg(long, env = "ALERTGATE_DB", default_value = "./alertgate.db")]
+    pub db: PathBuf,
+    /// Integrations file (TOML): per-integration endpoints, auth, filters, outgoing webhooks.
+    #[arg(long, env = "ALERTGATE_INTEGRATIONS", value_name = "FILE")]
+    pub integrations: Option<PathBuf>,
+    /// The highest tier a payload's `tier` may ask for.
+    #[arg(long, env = "ALERTGATE_MAX_TIER", default_value_t = 3)]
+    pub max_tier: u32,
+    /// Run each session as this shell command, with the brief on stdin.
+    #[arg(long, env = "ALERTGATE_SESSION_COMMAND", value_name = "CMD")]
+    pub session_command: Option<String>,
+    /// Seconds before a session command is killed.
+    #[arg(long, env = "ALERTGATE_SESSION_TIMEOUT", default_value_t = 600)]
+    pub session_timeout: u64,
+    /// Webhook requests per minute per client IP.
+    #[arg(long, env = "ALERTGATE_RATE_LIMIT_IP", default_value_t = 100)]
+    pub rate_limit_ip: u32,
+    /// Webhook requests per minute in all.
+    #[arg(long, env = "ALERTGATE_RATE_LIMIT_GLOBAL", default_value_t = 1000)]
+    pub rate_limit_global: u32,
+    /// Attempts per outgoing webhook delivery.
+    #[arg(long, env = "ALERTGATE_DELIVERY_ATTEMPTS", default_value_t = 5)]
+    pub delivery_attempts: u32,
+    /// First retry delay of outgoing deliveries, in milliseconds (doubles each attempt).
+    #[arg(long, env = "ALERTGATE_DELIVERY_BACKOFF_MS", default_value_t = 2000)]
+    pub delivery_backoff_ms: u64,
+}
+
+/// The file as written.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    #[serde(default)]
+    integrations: BTreeMap<String, IntegrationToml>,
+    #[serde(default)]
+    outgoing: Vec<OutgoingToml>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IntegrationToml {
+    #[serde(default = "auto")]
+    source: String,
+    auth: String,
+    #[serde(default)]
+    secrets: Vec<String>,
+    signature_header: Option<String>,
+    timestamp_header: Option<String>,
+    timestamp_unit: Option<String>,
+    id_header: Option<String>,
+    prefix: Option<String>,
+    signed_content: Option<String>,
+    tolerance: Option<u64>,
+    mapping: Option<PathBuf>,
+    default_severity: Option<String>,
+    #[serde(default)]
+    filters: Vec<String>,
+}
+
+fn auto() -> String {
+    String::from("auto")
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OutgoingToml {
+    url: String,
+    secret: String,
+    events: Vec<String>,
+}
+
+/// The events an outgoing webhook may subscribe to.
+pub const EVENTS: &[&str] = &[
+    "incident.created",
+    "incident.acknowledged",
+    "incident.resolved",
+    "session.completed",
+];
+
+/// One integration, ready to serve.
+pub struct Integration {
+    pub name: String,
+    pub source: Option<Source>,
+    /// `None` only when the file says `auth = "none"`.
+    pub verifier: Option<Verifier>,
+    pub mapping: Option<Mapping>,
+    pub default_severity: Option<Severity>,
+    pub filters: Vec<Filter>,
+}
+
+/// One outgoing webhook target.
+pub struct Outgoing {
+    pub url: String,
+    pub secret: String,
+    pub events: Vec<String>,
+}
+
+/// Everything the integrations file configures.
+#[derive(Default)]
+pub struct Integrations {
+    pub by_name: BTreeMap<String, Integration>,
+    pub outgoing: Vec<Outgoing>,
+}
+
+/// A filter: `<field> <op> [<value>]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Filter {
+    pub text: String,
+    pub field: Field,
+    pub op: Op,
+}
+
+/// What a filter looks at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Field {
+    Title,
+    Severity,
+    Status,
+    Service,
+    Host,
+    Source,
+    Label(String),
+    Annotation(String),
+    Pointer(String),
+}
+
+/// How it compares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Op {
+    Eq(String),
+    Ne(String),
+    In(Vec<String>),
+    Exists,
+}
+
+fn unquote(s: &str) -> String {
+    let s = s.trim();
+    s.strip_prefix('"')
+        .and_then(|v| v.strip_suffix('"'))
+        .or_else(|| s.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')))
+        .unwrap_or(s)
+        .to_owned()
+}
+
+impl Filter {
+    /// Parses `labels.env in [prod, staging]`, `/metadata/branch != main`, `service exists`.
+    pub fn parse(text: &str) -> Result<Filter, String> {
+        let t = text.trim();
+        let (field, rest) = t
+            .split_once(char::is_whitespace)
+            .ok_or_else(|| format!("filter '{t}': expected '<field> <op> [<value>]'"))?;
+        let field = match field {
+            "title" => Field::Title,
+            "severity" => Field::Severity,
+            "status" => Field::Status,
+            "service" => Field::Service,
+            "host" => Field::Host,
+            "source" => Field::Source,
+            f if f.starts_with('/') => Field::Pointer(f.to_owned()),
+            f => match f.split_once('.') {
+                Some(("labels", k)) if !k.is_empty() => Field::Label(k.to_owned()),
+                Some(("annotations", k)) if !k.is_empty() => Field::Annotation(k.to_owned()),
+                _ => {
+                    return Err(format!(
+                        "filter '{t}': unknown field '{f}' (title, severity, status, service, host, source, labels.<k>, annotations.<k> or a /json/pointer)"
+                    ));
+                }
+            },
+        };
+        let rest = rest.trim();
+        let (op, value) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+        let op = match (op, value.trim()) {
+            ("==", v) if !v.is_empty() => Op::Eq(unquote(v)),
+            ("!=", v) if !v.is_empty() => Op::Ne(unquote(v)),
+            ("in", v) => {
+                let inner = v
+                    .strip_prefix('[')
+                    .and_then(|v| v.strip_suffix(']'))
+                    .ok_or_else(|| format!("filter '{t}': 'in' takes a list like [a, b]"))?;
+                Op::In(
+                    inner
+                        .split(',')
+                        .map(unquote)
+                        .filter(|s| !s.is_empty())
+                        .collect(),
+                )
+            }
+            ("exists", "") => Op::Exists,
+            _ => {
+                return Err(format!(
+                    "filter '{t}': expected an operator ==, !=, in or exists with its value"
+                ));
+            }
+        };
+        Ok(Filter {
+            text: t.to_owned(),
+            field,
+            op,
+        })
+    }
+
+    /// Whether the filter holds for this value (`None` when the field is absent).
+    pub fn holds(&self, value: Option<&str>) -> bool {
+        match (&self.op, value) {
+            (Op::Exists, v) => v.is_some(),
+            (Op::Eq(want), Some(v)) => v == want,
+            (Op::Eq(_), None) => false,
+            (Op::Ne(want), v) => v != Some(want.as_str()),
+            (Op::In(list), Some(v)) => list.iter().any(|w| w == v),
+            (Op::In(_), None) => false,
+        }
+    }
+}
+
+/// The line where `[integrations.<name>]` starts, for error messages.
+fn line_of(text: &str, name: &str) -> usize {
+    let quoted = format!("[integrations.\"{name}\"]");
+    let plain = format!("[integrations.{name}]");
+    text.lines()
+        .position(|l| {
+            let l = l.trim();
+            l.starts_with(&plain) || l.starts_with(&quoted)
+        })
+        .map_or(1, |i| i + 1)
+}
+
+fn severity(word: &str) -> Option<Severity> {
+    Severity::ALL
+        .iter()
+        .copied()
+        .find(|s| s.as_str().eq_ignore_ascii_case(word.trim()))
+}
+
+/// Loads and checks the integrations file; an error names the file and line.
+pub fn load(path: &Path) -> Result<Integrations, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let file: File = toml::from_str(&text).map_err(|e| {
+        let line = e.span().map_or(1, |s| {
+            text[..s.start.min(text.len())].lines().count().max(1)
+        });
+        format!("{}:{line}: {}", path.display(), e.message())
+    })?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    let mut out = Integrations::default();
+    for (name, t) in file.integrations {
+        let at = |msg: String| {
+            format!(
+                "{}:{}: integration '{name}': {msg}",
+                path.display(),
+                line_of(&text, &name)
+            )
+        };
+        let source = match t.source.as_str() {
+            "auto" => None,
+            id => Some(id.parse::<Source>().map_err(|e| at(e.to_string()))?),
+        };
+        let verifier = if t.auth == "none" {
+            None
+        } else {
+            let scheme = t.auth.parse::<Scheme>().map_err(|e| at(e.to_string()))?;
+            let mut o = VerifyOptions::default();
+            if let Some(tol) = t.tolerance {
+                o.tolerance = tol;
+            }
+            o.signature_header = t.signature_header;
+            o.timestamp_header = t.timestamp_header;
+            o.id_header = t.id_header;
+            o.prefix = t.prefix;
+            if let Some(u) = &t.timestamp_unit {
+                o.timestamp_unit = u.parse().map_err(|e: alertgate::Error| at(e.to_string()))?;
+            }
+            if let Some(c) = &t.signed_content {
+                o.signed_content =
+                    Some(c.parse().map_err(|e: alertgate::Error| at(e.to_string()))?);
+            }
+            Some(Verifier::new(scheme, &t.secrets, &o).map_err(|e| at(e.to_string()))?)
+        };
+        let mapping = match &t.mapping {
+            Some(p) => {
+                let p = base.join(p);
+                let json =
+                    std::fs::read_to_string(&p).map_err(|e| at(format!("{}: {e}", p.display())))?;
+                Some(Mapping::from_json(&json).map_err(|e| at(e.to_string()))?)
+            }
+            None => None,
+        };
+        if mapping.is_some() && source.is_some() {
+            return Err(at(String::from(
+                "set either a source or a mapping, not both",
+            )));
+        }
+        let default_severity = match &t.default_severity {
+            Some(w) => Some(severity(w).ok_or_else(|| {
+                at(format!(
+                    "default_severity '{w}' is not critical, error, warning or info"
+                ))
+            })?),
+            None => None,
+        };
+        let filters = t
+            .filters
+            .iter()
+            .map(|f| Filter::parse(f).map_err(at))
+            .collect::<Result<_, _>>()?;
+        out.by_name.insert(
+            name.clone(),
+            Integration {
+                name,
+                source,
+                verifier,
+                mapping,
+                default_severity,
+                filters,
+            },
+        );
+    }
+    for (i, o) in file.outgoing.into_iter().enumerate() {
+        let at = |msg: String| format!("{}: outgoing[{i}]: {msg}", path.display());
+        if !o.url.starts_with("http://") && !o.url.starts_with("https://") {
+            return Err(at(format!("url '{}' is not http(s)", o.url)));
+        }
+        if o.secret.trim().is_empty() {
+            return Err(at(String::from("secret is empty")));
+        }
+        if let Some(bad) = o.events.iter().find(|e| !EVENTS.contains(&e.as_str())) {
+            return Err(at(format!(
+                "unknown event '{bad}' (one of {})",
+                EVENTS.join(", ")
+            )));
+        }
+        out.outgoing.push(Outgoing {
+            url: o.url,
+            secret: o.secret,
+            events: o.events,
+        });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filters_parse_and_hold() {
+        let f = Filter::parse("labels.env in [prod, 'staging']").unwrap();
+        assert_eq!(f.field, Field::Label("env".into()));
+        assert!(f.holds(Some("staging")) && !f.holds(Some("dev")) && !f.holds(None));
+        let f = Filter::parse("/metadata/branch != main").unwrap();
+        assert!(f.holds(Some("dev")) && f.holds(None) && !f.holds(Some("main")));
+        assert!(Filter::parse("service exists").unwrap().holds(Some("x")));
+        assert!(
+            Filter::parse("severity == \"critical\"")
+                .unwrap()
+                .holds(Some("critical"))
+        );
+        for bad in [
+            "service",
+            "nope == 1",
+            "title ~= x",
+            "labels. == x",
+            "title in prod",
+            "title ==",
+        ] {
+            assert!(Filter::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,425 @@
+//! Route handlers. Authenticity is checked on the raw body before it is parsed;
+//! every 200/202 is sent only after its data is committed.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use alertgate::{Options, Request, Scheme, Verifier, VerifyOptions};
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use rusqlite::params;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::db::{self, now_text};
+use super::{ApiError, AppState, fold};
+
+/// Header pairs as the core takes them.
+fn header_pairs(h: &HeaderMap) -> Vec<(String, String)> {
+    h.iter()
+        .filter_map(|(n, v)| Some((n.as_str().to_owned(), v.to_str().ok()?.to_owned())))
+        .collect()
+}
+
+fn refs(h: &[(String, String)]) -> Vec<(&str, &str)> {
+    h.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect()
+}
+
+/// The body, or the 413 when it is over the limit.
+fn body_of(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
+    body.map_err(|e| match e.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
+            413,
+            "payload_too_large",
+            format!("the body is larger than {} bytes", super::MAX_BODY),
+        ),
+        s => ApiError::new(s.as_u16(), "bad_request", e.body_text()),
+    })
+}
+
+fn count_alerts(ingest: &alertgate::Ingest) {
+    for a in &ingest.alerts {
+        metrics::counter!("alertgate_alerts_total",
+            "source" => ingest.source.as_str(), "severity" => a.severity.as_str(), "status" => a.status.as_str())
+        .increment(1);
+    }
+}
+
+/// `POST /api/v1/webhook`: any body; a brief; one session at a time.
+pub async fn webhook(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    // Read per request, so a rotated key needs no restart.
+    let key = std::env::var("ALERTGATE_API_KEY").unwrap_or_default();
+    if key.trim().is_empty() {
+        return Err(ApiError::new(
+            503,
+            "not_configured",
+            "ALERTGATE_API_KEY is not configured",
+        ));
+    }
+    let pairs = header_pairs(&headers);
+    let verifier = Verifier::new(Scheme::Bearer, &[key.as_str()], &VerifyOptions::default())
+        .map_err(|e| ApiError::core(&e))?;
+    let body = body_of(body)?;
+    verifier
+        .verify(&refs(&pairs), &body, db::now_unix())
+        .map_err(|_| ApiError::new(401, "unauthorized", "Unauthorized"))?;
+
+    let mut options = Options::default();
+    options.max_tier = state.args.max_tier;
+    let ingest = {
+        let hs = refs(&pairs);
+        let request = Request {
+            body: &body,
+            content_type: headers.get("content-type").and_then(|v| v.to_str().ok()),
+            headers: &hs,
+        };
+        alertgate::ingest(&request, &options).map_err(|e| ApiError::core(&e))?
+    };
+    count_alerts(&ingest);
+    let tier = i64::from(ingest.tier.unwrap_or(1));
+    let ingest_json = ingest.to_json();
+
+    // Busy? Record the alert, acknowledge it, queue nothing.
+    let json_for_busy = ingest_json.clone();
+    let source = ingest.source.as_str();
+    let busy = state
+        .db
+        .call(move |c| {
+            let tx = c.transaction()?;
+            let running = db::running_sessions(&tx)?;
+            if running > 0 {
+                tx.execute(
+                    "INSERT INTO received_alerts (route, source, outcome, ingest_json, received_at) VALUES ('webhook', ?1, 'acknowledged', ?2, ?3)",
+                    params![source, json_for_busy, now_text()],
+                )?;
+            }
+            tx.commit()?;
+            Ok(running > 0)
+        })
+        .await
+        .map_err(|e| ApiError::db(&e))?;
+    if busy {
+        return Ok((
+            StatusCode::ACCEPTED,
+            Json(json!({"session_id": null, "status": "acknowledged", "message": "a session is already in progress; this alert was received but not queued"})),
+        )
+            .into_response());
+    }
+
+    // The brief: the LLM when configured (tier stripped, secrets redacted by the client), else the template.
+    let config = alertgate_synth::SynthConfig::from_env();
+    let started = Instant::now();
+    let ingest = Arc::new(ingest);
+    let for_synth = ingest.clone();
+    let body_for_synth = body.clone();
+    let brief = tokio::task::spawn_blocking(move || {
+        alertgate_synth::brief(&for_synth, &body_for_synth, &config)
+    })
+    .await
+    .map_err(|e| ApiError::new(500, "internal", e.to_string()))?;
+    metrics::histogram!("alertgate_synthesis_seconds").record(started.elapsed().as_secs_f64());
+    let brief = brief.map_err(|e| {
+        metrics::counter!("alertgate_synthesis_failures_total", "code" => e.code()).increment(1);
+        ApiError::new(e.http_status(), e.code(), e.to_string())
+    })?;
+
+    let alerts = serde_json::to_string(&ingest.alerts).unwrap_or_else(|_| String::from("[]"));
+    let created = state
+        .db
+        .call(move |c| {
+            let tx = c.transaction()?;
+            // Checked again inside the transaction: two requests may race here.
+            if db::running_sessions(&tx)? > 0 {
+                tx.execute(
+                    "INSERT INTO received_alerts (route, source, outcome, ingest_json, received_at) VALUES ('webhook', ?1, 'acknowledged', ?2, ?3)",
+                    params![source, ingest_json, now_text()],
+                )?;
+                tx.commit()?;
+                return Ok(None);
+            }
+            tx.execute(
+                "INSERT INTO sessions (trigger, status, tier, prompt_text, synthesized_by, model, source, alerts_json, created_at)
+                 VALUES ('alert', 'running', ?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![tier, brief.text, brief.synthesized_by, brief.model, source, alerts, now_text()],
+            )?;
+            let id = tx.last_insert_rowid();
+            tx.execute(
+                "INSERT INTO received_alerts (route, session_id, source, outcome, ingest_json, received_at) VALUES ('webhook', ?1, ?2, 'triggered', ?3, ?4)",
+                params![id, source, ingest_json, now_text()],
+            )?;
+            tx.commit()?;
+            Ok(Some(id))
+        })
+        .await
+        .map_err(|e| ApiError::db(&e))?;
+    let Some(id) = created else {
+        return Ok((
+            StatusCode::ACCEPTED,
+            Json(json!({"session_id": null, "status": "acknowledged", "message": "a session is already in progress; this alert was received but not queued"})),
+        )
+            .into_response());
+    };
+    // The row is committed; the runner picks it up (a full queue cannot happen: one session at a time).
+    let _ = state.sessions.try_send(id);
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({"session_id": id, "status": "triggered", "tier": tier})),
+    )
+        .into_response())
+}
+
+/// `POST /api/v1/integrations/{name}` (and aliases): verify, ingest, filter, fold.
+pub async fn integration(
+    State(state): State<Arc<AppState>>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Some(integration) = state.integrations.by_name.get(&name) else {
+        return Err(ApiError::new(
+            404,
+            "integration_not_found",
+            format!("Integration not found: {name}"),
+        ));
+    };
+    let body = body_of(body)?;
+    let pairs = header_pairs(&headers);
+    if let Some(v) = &integration.verifier {
+        v.verify(&refs(&pairs), &body, db::now_unix())
+            .map_err(|e| {
+                tracing::info!(integration = %name, code = e.code(), "webhook refused");
+                ApiError::core(&e)
+            })?;
+    }
+    let mut options = Options::default();
+    options.max_tier = state.args.max_tier;
+    options.source_hint = integration.source;
+    options.mapping = integration.mapping.clone();
+    let mut ingest = {
+        let hs = refs(&pairs);
+        let request = Request {
+            body: &body,
+            content_type: headers.get("content-type").and_then(|v| v.to_str().ok()),
+            headers: &hs,
+        };
+        alertgate::ingest(&request, &options).map_err(|e| ApiError::core(&e))?
+    };
+    if let Some(sev) = integration.default_severity {
+        for a in ingest
+            .alerts
+            .iter_mut()
+            .filter(|a| a.severity_raw.is_none())
+        {
+            a.severity = sev;
+        }
+    }
+    count_alerts(&ingest);
+    let payload: Option<Value> = integration
+        .filters
+        .iter()
+        .any(|f| matches!(f.field, super::config::Field::Pointer(_)))
+        .then(|| serde_json::from_slice(alertgate::strip_tier(&body).as_ref()).ok())
+        .flatten();
+    let state2 = state.clone();
+    let name2 = name.clone();
+    let ingest = Arc::new(ingest);
+    let for_db = ingest.clone();
+    let results = state
+        .db
+        .call(move |c| {
+            let integration = &state2.integrations.by_name[&name2];
+            let results = fold::fold(c, integration, &for_db, payload.as_ref(), &state2.outgoing)?;
+            if let Ok(n) = db::open_incidents(c) {
+                metrics::gauge!("alertgate_incidents_open").set(n as f64);
+            }
+            Ok(results)
+        })
+        .await
+        .map_err(|e| ApiError::db(&e))?;
+    state.deliveries.notify_one();
+    Ok(Json(json!({
+        "integration": name,
+        "source": ingest.source.as_str(),
+        "notice": ingest.notice.map(|n| n.as_str()),
+        "results": results,
+    })))
+}
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    trigger: Option<String>,
+    status: Option<String>,
+    source: Option<String>,
+    limit: Option<i64>,
+}
+
+pub async fn list_sessions(
+    State(state): State<Arc<AppState>>,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let limit = q.limit.unwrap_or(50).clamp(1, 500);
+    let rows = state
+        .db
+        .call(move |c| db::sessions(c, q.trigger.as_deref(), limit))
+        .await
+        .map_err(|e| ApiError::db(&e))?;
+    Ok(Json(json!({"sessions": rows})))
+}
+
+pub async fn get_session(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<i64>,
+) -> Result<Json<Value>, ApiError> {
+    state
+        .db
+        .call(move |c| db::session_json(c, id))
+        .await
+        .map_err(|e| ApiError::db(&e))?
+        .map(Json)
+        .ok_or_else(|| ApiError::new(404, "session_not_found", format!("Session not found: {id}")))
+}
+
+#[derive(Deserialize)]
+pub struct NewSession {
+    prompt: String,
+    #[serde(default)]
+    trigger: Option<String>,
+}
+
+/// `POST /api/v1/sessions` (bearer auth): a manual or API-triggered session.
+pub async fn create_session(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let key = std::env::var("ALERTGATE_API_KEY").unwrap_or_default();
+    if key.trim().is_empty() {
+        return Err(ApiError::new(
+            503,
+            "not_configured",
+            "ALERTGATE_API_KEY is not configured",
+        ));
+    }
+    let body = body_of(body)?;
+    let pairs = header_pairs(&headers);
+    Verifier::new(Scheme::Bearer, &[key.as_str()], &VerifyOptions::default())
+        .and_then(|v| v.verify(&refs(&pairs), &body, db::now_unix()))
+        .map_err(|_| ApiError::new(401, "unauthorized", "Unauthorized"))?;
+    let req: NewSession = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::new(400, "invalid_json", e.to_string()))?;
+    let trigger = match req.trigger.as_deref().unwrap_or("manual") {
+        t @ ("manual" | "api") => t.to_owned(),
+        other => {
+            return Err(ApiError::new(
+                400,
+                "invalid_trigger",
+                format!("trigger must be manual or api, not {other:?}"),
+            ));
+        }
+    };
+    if req.prompt.trim().is_empty() {
+        return Err(ApiError::new(400, "empty_prompt", "the prompt is empty"));
+    }
+    let id = state
+        .db
+        .call(move |c| {
+            let tx = c.transaction()?;
+            if db::running_sessions(&tx)? > 0 {
+                return Ok(None);
+            }
+            tx.execute(
+                "INSERT INTO sessions (trigger, status, tier, prompt_text, created_at) VALUES (?1, 'running', 1, ?2, ?3)",
+                params![trigger, req.prompt, now_text()],
+            )?;
+            let id = tx.last_insert_rowid();
+            tx.commit()?;
+            Ok(Some(id))
+        })
+        .await
+        .map_err(|e| ApiError::db(&e))?
+        .ok_or_else(|| ApiError::new(409, "session_running", "a session is already in progress"))?;
+    let _ = state.sessions.try_send(id);
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({"session_id": id, "status": "triggered", "tier": 1})),
+    )
+        .into_response())
+}
+
+pub async fn list_incidents(
+    State(state): State<Arc<AppState>>,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    let rows = state
+        .db
+        .call(move |c| db::incidents(c, q.status.as_deref(), q.source.as_deref(), limit))
+        .await
+        .map_err(|e| ApiError::db(&e))?;
+    Ok(Json(json!({"incidents": rows})))
+}
+
+pub async fn get_incident(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<i64>,
+) -> Result<Json<Value>, ApiError> {
+    state
+        .db
+        .call(move |c| db::incident_json(c, id))
+        .await
+        .map_err(|e| ApiError::db(&e))?
+        .map(Json)
+        .ok_or_else(|| {
+            ApiError::new(
+                404,
+                "incident_not_found",
+                format!("Incident not found: {id}"),
+            )
+        })
+}
+
+pub async fn list_deliveries(
+    State(state): State<Arc<AppState>>,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    let rows = state
+        .db
+        .call(move |c| db::deliveries(c, limit))
+        .await
+        .map_err(|e| ApiError::db(&e))?;
+    Ok(Json(json!({"deliveries": rows})))
+}
+
+pub async fn health(State(state): State<Arc<AppState>>) -> Response {
+    match state.db.call(|c| db::running_sessions(c)).await {
+        Ok(n) => Json(json!({"status": "ok", "db": "ok", "sessions_running": n, "version": env!("CARGO_PKG_VERSION")})).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "health check: database error");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({"status": "degraded", "db": "error", "sessions_running": null, "version": env!("CARGO_PKG_VERSION")})),
+            )
+                .into_response()
+        }
+    }
+}
+
+pub async fn metrics(State(state): State<Arc<AppState>>) -> Response {
+    if let Ok(n) = state.db.call(|c| db::open_incidents(c)).await {
+        metrics::gauge!("alertgate_incidents_open").set(n as f64);
+    }
+    (
+        [("content-type", "text/plain; version=0.0.4")],
+        state.metrics.render(),
+    )
+        .into_response()
+}

@@ -1,0 +1,246 @@
+//! Background work: the session runner (one session at a time) and the
+//! outgoing-webhook delivery worker (bounded retries with backoff).
+
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rusqlite::params;
+use serde_json::json;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::mpsc;
+
+use super::AppState;
+use super::db::{now_text, now_unix};
+use super::fold::enqueue;
+
+/// Longest session output kept, in bytes.
+const MAX_OUTPUT: usize = 1 << 20;
+
+/// Runs queued sessions one after another until the channel closes.
+pub async fn session_runner(state: Arc<AppState>, mut rx: mpsc::Receiver<i64>) {
+    while let Some(id) = rx.recv().await {
+        let prompt = state
+            .db
+            .call(move |c| {
+                c.execute(
+                    "UPDATE sessions SET started_at = ?2 WHERE id = ?1",
+                    params![id, now_text()],
+                )?;
+                c.query_row(
+                    "SELECT prompt_text, trigger FROM sessions WHERE id = ?1",
+                    [id],
+                    |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
+                )
+            })
+            .await;
+        let Ok((prompt, trigger)) = prompt else {
+            tracing::error!(session = id, "session vanished before it ran");
+            continue;
+        };
+        let started = Instant::now();
+        let (status, exit_code, output) = match &state.args.session_command {
+            None => ("completed", None, prompt.clone()),
+            Some(cmd) => {
+                run_command(
+                    cmd,
+                    &prompt,
+                    Duration::from_secs(state.args.session_timeout),
+                )
+                .await
+            }
+        };
+        let ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+        metrics::counter!("alertgate_sessions_total", "trigger" => trigger.clone(), "outcome" => status).increment(1);
+        let outgoing = state.outgoing.clone();
+        let done = state
+            .db
+            .call(move |c| {
+                let tx = c.transaction()?;
+                tx.execute(
+                    "UPDATE sessions SET status = ?2, exit_code = ?3, output = ?4, duration_ms = ?5, finished_at = ?6 WHERE id = ?1",
+                    params![id, status, exit_code, output, ms, now_text()],
+                )?;
+                let data = json!({"session_id": id, "trigger": trigger, "status": status, "exit_code": exit_code, "duration_ms": ms});
+                enqueue(&tx, &outgoing, "session.completed", data)?;
+                tx.commit()
+            })
+            .await;
+        if let Err(e) = done {
+            tracing::error!(session = id, error = %e, "could not record the session's end");
+        }
+        state.deliveries.notify_one();
+        tracing::info!(session = id, status, duration_ms = ms, "session finished");
+    }
+}
+
+/// Runs `cmd` through the shell with `prompt` on stdin; kills it at `timeout`.
+async fn run_command(
+    cmd: &str,
+    prompt: &str,
+    timeout: Duration,
+) -> (&'static str, Option<i64>, String) {
+    let child = tokio::process::Command::new("sh")
+        .arg("-c")
+        .arg(cmd)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn();
+    let mut child = match child {
+        Ok(c) => c,
+        Err(e) => {
+            return (
+                "failed",
+                None,
+                format!("could not start the session command: {e}"),
+            );
+        }
+    };
+    let mut stdin = child.stdin.take();
+    let mut stdout = child.stdout.take();
+    let prompt = prompt.to_owned();
+    let work = async move {
+        if let Some(mut s) = stdin.take() {
+            // A command that does not read its input is not an error.
+            let _ = s.write_all(prompt.as_bytes()).await;
+        }
+        let mut out = Vec::new();
+        if let Some(s) = stdout.as_mut() {
+            let _ = s.take(MAX_OUTPUT as u64).read_to_end(&mut out).await;
+        }
+        out
+    };
+    match tokio::time::timeout(timeout, async {
+        let out = work.await;
+        let status = child.wait().await;
+        (out, status)
+    })
+    .await
+    {
+        Ok((out, Ok(st))) => {
+            let text = String::from_utf8_lossy(&out).into_owned();
+            let code = st.code().map(i64::from);
+            (
+                if st.success() { "completed" } else { "failed" },
+                code,
+                text,
+            )
+        }
+        Ok((out, Err(e))) => (
+            "failed",
+            None,
+            format!("{e}: {}", String::from_utf8_lossy(&out)),
+        ),
+        Err(_) => (
+            "timed_out",
+            None,
+            String::from("killed at the session timeout"),
+        ),
+    }
+}
+
+/// Sends due deliveries until shutdown; each attempt is logged.
+pub async fn delivery_worker(state: Arc<AppState>) {
+    loop {
+        let due = state
+            .db
+            .call(|c| {
+                let mut st = c.prepare(
+                    "SELECT id, url, event, body, headers_json, attempts FROM deliveries
+                      WHERE status = 'pending' AND next_attempt_unix <= ?1 ORDER BY id LIMIT 16",
+                )?;
+                st.query_map([now_unix()], |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, String>(4)?,
+                        r.get::<_, i64>(5)?,
+                    ))
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()
+            })
+            .await
+            .unwrap_or_default();
+        for (id, url, event, body, headers, attempts) in due {
+            let result = tokio::task::spawn_blocking(move || send(&url, &body, &headers)).await;
+            let (http_status, error) = match result {
+                Ok(Ok(code)) => (Some(i64::from(code)), None),
+                Ok(Err(e)) => (None, Some(e)),
+                Err(e) => (None, Some(e.to_string())),
+            };
+            let ok = http_status.is_some_and(|s| (200..300).contains(&s));
+            let attempt = attempts + 1;
+            let max = i64::from(state.args.delivery_attempts);
+            let status = if ok {
+                "delivered"
+            } else if attempt >= max {
+                "failed"
+            } else {
+                "pending"
+            };
+            let backoff_ms = state
+                .args
+                .delivery_backoff_ms
+                .saturating_mul(1 << attempts.clamp(0, 16));
+            let next =
+                now_unix() + i64::try_from(backoff_ms.div_ceil(1000)).unwrap_or(i64::MAX / 2);
+            metrics::counter!("alertgate_deliveries_total", "event" => event.clone(), "outcome" => status).increment(1);
+            let log_error = error.clone();
+            let _ = state
+                .db
+                .call(move |c| {
+                    let tx = c.transaction()?;
+                    tx.execute(
+                        "INSERT INTO delivery_attempts (delivery_id, at, http_status, error) VALUES (?1, ?2, ?3, ?4)",
+                        params![id, now_text(), http_status, log_error],
+                    )?;
+                    tx.execute(
+                        "UPDATE deliveries SET status = ?2, attempts = ?3, last_http_status = ?4, last_error = ?5,
+                                next_attempt_unix = ?6, updated_at = ?7 WHERE id = ?1",
+                        params![id, status, attempt, http_status, error, next, now_text()],
+                    )?;
+                    tx.commit()
+                })
+                .await;
+            tracing::info!(
+                delivery = id,
+                event,
+                attempt,
+                status,
+                "outgoing webhook attempt"
+            );
+        }
+        // Wake on new work, or poll for retries that have come due.
+        let _ = tokio::time::timeout(Duration::from_millis(500), state.deliveries.notified()).await;
+        if state
+            .shutting_down
+            .load(std::sync::atomic::Ordering::Relaxed)
+        {
+            return;
+        }
+    }
+}
+
+/// One POST; the HTTP status, or why there is none.
+fn send(url: &str, body: &str, headers_json: &str) -> Result<u16, String> {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(Duration::from_secs(10)))
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let headers: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(headers_json).unwrap_or_default();
+    let mut req = agent.post(url);
+    for (k, v) in &headers {
+        if let Some(v) = v.as_str() {
+            req = req.header(k.as_str(), v);
+        }
+    }
+    req.send(body)
+        .map(|r| r.status().as_u16())
+        .map_err(|e| e.to_string())
+}

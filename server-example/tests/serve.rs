@@ -1,0 +1,902 @@
+//! `alertgate serve` end to end: the real binary on an ephemeral port with a
+//! temporary database, driven over HTTP, with local fake LLM and receiver servers.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+/// A running server; killed on drop.
+struct Server {
+    child: Child,
+    base: String,
+    dir: PathBuf,
+}
+
+fn temp_dir(tag: &str) -> PathBuf {
+    let n = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let dir =
+        std::env::temp_dir().join(format!("alertgate-serve-{tag}-{}-{n}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+impl Server {
+    fn start(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Server {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_alertgate"));
+        cmd.args(["serve", "--listen", "127.0.0.1:0", "--db"])
+            .arg(dir.join("alertgate.db"))
+            .args(args);
+        for var in [
+            "ALERTGATE_API_KEY",
+            "ANTHROPIC_API_KEY",
+            "OPENAI_API_KEY",
+            "ALERTGATE_LLM_API_KEY",
+            "ALERTGATE_LLM_BASE_URL",
+            "ALERTGATE_LLM_PROVIDER",
+        ] {
+            cmd.env_remove(var);
+        }
+        cmd.envs(env.iter().copied());
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let base = line
+            .trim()
+            .strip_prefix("alertgate listening on ")
+            .unwrap_or_else(|| panic!("no address: {line:?}"))
+            .to_owned();
+        Server {
+            child,
+            base,
+            dir: dir.to_path_buf(),
+        }
+    }
+
+    fn stop(mut self) {
+        // SIGTERM: graceful shutdown.
+        let _ = Command::new("kill")
+            .arg(self.child.id().to_string())
+            .status();
+        let _ = self.child.wait();
+        std::mem::forget(self);
+    }
+
+    fn kill9(mut self) {
+        let _ = Command::new("kill")
+            .args(["-9", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+        std::mem::forget(self);
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+struct Reply {
+    status: u16,
+    headers: Vec<(String, String)>,
+    json: Value,
+    text: String,
+}
+
+impl Reply {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(30)))
+        .build()
+        .into()
+}
+
+fn read(mut r: ureq::http::Response<ureq::Body>) -> Reply {
+    let status = r.status().as_u16();
+    let headers = r
+        .headers()
+        .iter()
+        .map(|(n, v)| (n.to_string(), v.to_str().unwrap_or("").to_owned()))
+        .collect();
+    let text = r.body_mut().read_to_string().unwrap_or_default();
+    Reply {
+        status,
+        headers,
+        json: serde_json::from_str(&text).unwrap_or(Value::Null),
+        text,
+    }
+}
+
+fn post(s: &Server, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
+    let mut req = agent().post(&format!("{}{path}", s.base));
+    for (n, v) in headers {
+        req = req.header(*n, *v);
+    }
+    read(req.send(body).unwrap())
+}
+
+fn get(s: &Server, path: &str) -> Reply {
+    read(agent().get(&format!("{}{path}", s.base)).call().unwrap())
+}
+
+fn wait_for(mut cond: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !cond() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "timed out waiting"
+        );
+        thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// What a fake server saw: (path, lower-cased headers, body) per request.
+type Seen = Arc<Mutex<Vec<(String, Vec<(String, String)>, Vec<u8>)>>>;
+
+/// A one-route HTTP server answering each request with the next canned (status, body); records requests.
+struct Fake {
+    base: String,
+    seen: Seen,
+}
+
+fn fake(replies: Vec<(u16, String)>) -> Fake {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = seen.clone();
+    thread::spawn(move || {
+        let mut replies = replies.into_iter();
+        let mut last = (200, String::from("{}"));
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            if reader.read_line(&mut line).is_err() {
+                continue;
+            }
+            let path = line.split_whitespace().nth(1).unwrap_or("").to_owned();
+            let mut headers = Vec::new();
+            let mut len = 0;
+            loop {
+                let mut h = String::new();
+                reader.read_line(&mut h).unwrap();
+                let h = h.trim_end();
+                if h.is_empty() {
+                    break;
+                }
+                let (n, v) = h.split_once(':').unwrap();
+                if n.eq_ignore_ascii_case("content-length") {
+                    len = v.trim().parse().unwrap();
+                }
+                headers.push((n.trim().to_ascii_lowercase(), v.trim().to_owned()));
+            }
+            let mut body = vec![0; len];
+            reader.read_exact(&mut body).unwrap();
+            log.lock().unwrap().push((path, headers, body));
+            if let Some(r) = replies.next() {
+                last = r;
+            }
+            let mut stream = stream;
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{}",
+                last.0,
+                last.1.len(),
+                last.1
+            );
+        }
+    });
+    Fake { base, seen }
+}
+
+const KEY: &str = "test-api-key";
+
+#[test]
+fn webhook_statuses_and_sessions() {
+    let dir = temp_dir("webhook");
+    {
+        let s = Server::start(&dir, &[], &[]);
+        let r = post(
+            &s,
+            "/api/v1/webhook",
+            &[("Authorization", "Bearer x")],
+            b"{}",
+        );
+        assert_eq!(
+            (r.status, r.json["code"].as_str()),
+            (503, Some("not_configured"))
+        );
+        s.stop();
+    }
+    let s = Server::start(&dir, &["--max-tier", "2"], &[("ALERTGATE_API_KEY", KEY)]);
+    let auth = format!("Bearer {KEY}");
+    let r = post(&s, "/api/v1/webhook", &[], b"{\"summary\": \"x\"}");
+    assert_eq!(r.status, 401);
+    assert_eq!(
+        r.json,
+        json!({"detail": "Unauthorized", "code": "unauthorized"})
+    );
+    assert_eq!(
+        post(
+            &s,
+            "/api/v1/webhook",
+            &[("Authorization", "Bearer wrong")],
+            b"x"
+        )
+        .status,
+        401
+    );
+    let r = post(&s, "/api/v1/webhook", &[("Authorization", &auth)], b" \n ");
+    assert_eq!(
+        (r.status, r.json["code"].as_str()),
+        (400, Some("empty_body"))
+    );
+
+    // Uptime Kuma with a tier above the max: clamped.
+    let body = br#"{"tier": 9, "heartbeat": {"status": 0, "msg": "Connection timeout"}, "monitor": {"name": "Gitea", "url": "https://gitea.example.com"}, "msg": "Gitea is down!"}"#;
+    let r = post(
+        &s,
+        "/api/v1/webhook",
+        &[
+            ("Authorization", &auth),
+            ("Content-Type", "application/json"),
+        ],
+        body,
+    );
+    assert_eq!(r.status, 202, "{}", r.text);
+    assert_eq!(r.json["status"], "triggered");
+    assert_eq!(r.json["tier"], 2);
+    let id = r.json["session_id"].as_i64().unwrap();
+    for h in [
+        "x-ratelimit-limit",
+        "x-ratelimit-remaining",
+        "x-ratelimit-reset",
+    ] {
+        assert!(r.header(h).is_some(), "{h}");
+    }
+    wait_for(|| get(&s, &format!("/api/v1/sessions/{id}")).json["status"] == "completed");
+    let session = get(&s, &format!("/api/v1/sessions/{id}")).json;
+    assert_eq!(session["trigger"], "alert");
+    assert_eq!(session["tier"], 2);
+    assert_eq!(session["synthesized_by"], "template");
+    assert!(
+        session["prompt_text"]
+            .as_str()
+            .unwrap()
+            .starts_with("Uptime Kuma reports 1 firing alert")
+    );
+    assert_eq!(session["alerts"][0]["title"], "Gitea");
+
+    // A manual session, then the list, newest first, filtered by trigger.
+    let r = post(
+        &s,
+        "/api/v1/sessions",
+        &[("Authorization", &auth)],
+        br#"{"prompt": "check the backups"}"#,
+    );
+    assert_eq!(r.status, 202);
+    wait_for(|| {
+        get(&s, "/api/v1/sessions?trigger=manual").json["sessions"][0]["status"] == "completed"
+    });
+    let alerts = get(&s, "/api/v1/sessions?trigger=alert&limit=5").json;
+    assert_eq!(alerts["sessions"].as_array().unwrap().len(), 1);
+    let all = get(&s, "/api/v1/sessions").json;
+    assert_eq!(all["sessions"][0]["trigger"], "manual");
+    assert_eq!(get(&s, "/api/v1/sessions/999").status, 404);
+    assert_eq!(get(&s, "/health").json["db"], "ok");
+}
+
+#[test]
+fn busy_sessions_acknowledge_and_commands_run() {
+    let dir = temp_dir("busy");
+    let s = Server::start(
+        &dir,
+        &[
+            "--session-command",
+            "sleep 1; tr a-z A-Z",
+            "--session-timeout",
+            "30",
+        ],
+        &[("ALERTGATE_API_KEY", KEY)],
+    );
+    let auth = format!("Bearer {KEY}");
+    let first = post(
+        &s,
+        "/api/v1/webhook",
+        &[("Authorization", &auth)],
+        b"CRITICAL: db down",
+    );
+    assert_eq!(first.json["status"], "triggered");
+    let second = post(
+        &s,
+        "/api/v1/webhook",
+        &[("Authorization", &auth)],
+        b"WARN: db slow",
+    );
+    assert_eq!(second.status, 202);
+    assert_eq!(
+        second.json,
+        json!({"session_id": null, "status": "acknowledged", "message": "a session is already in progress; this alert was received but not queued"})
+    );
+    assert_eq!(get(&s, "/health").json["sessions_running"], 1);
+    let id = first.json["session_id"].as_i64().unwrap();
+    wait_for(|| get(&s, &format!("/api/v1/sessions/{id}")).json["status"] == "completed");
+    let session = get(&s, &format!("/api/v1/sessions/{id}")).json;
+    assert_eq!(session["exit_code"], 0);
+    assert!(
+        session["output"]
+            .as_str()
+            .unwrap()
+            .starts_with("A WEBHOOK REPORTS"),
+        "{session}"
+    );
+    assert!(session["duration_ms"].as_i64().unwrap() >= 900);
+    drop(s);
+
+    let dir = temp_dir("timeout");
+    let s = Server::start(
+        &dir,
+        &["--session-command", "sleep 30", "--session-timeout", "1"],
+        &[("ALERTGATE_API_KEY", KEY)],
+    );
+    let r = post(
+        &s,
+        "/api/v1/webhook",
+        &[("Authorization", &auth)],
+        b"disk full",
+    );
+    let id = r.json["session_id"].as_i64().unwrap();
+    wait_for(|| get(&s, &format!("/api/v1/sessions/{id}")).json["status"] == "timed_out");
+}
+
+#[test]
+fn the_llm_sees_no_tier_and_failures_are_502() {
+    let llm = fake(vec![
+        (200, json!({"content": [{"type": "text", "text": "Postgres is out of connections. Check the pool."}]}).to_string()),
+        (500, String::from("{\"error\": \"overloaded\"}")),
+    ]);
+    let dir = temp_dir("llm");
+    let s = Server::start(
+        &dir,
+        &[],
+        &[
+            ("ALERTGATE_API_KEY", KEY),
+            ("ALERTGATE_LLM_API_KEY", "llm-key"),
+            ("ALERTGATE_LLM_BASE_URL", &llm.base),
+        ],
+    );
+    let auth = format!("Bearer {KEY}");
+    let body = br#"{"tier": 2, "service": "postgres", "error": "FATAL: max connections reached", "password": "hunter2"}"#;
+    let r = post(
+        &s,
+        "/api/v1/webhook",
+        &[
+            ("Authorization", &auth),
+            ("Content-Type", "application/json"),
+        ],
+        body,
+    );
+    assert_eq!(r.status, 202, "{}", r.text);
+    let id = r.json["session_id"].as_i64().unwrap();
+    wait_for(|| get(&s, &format!("/api/v1/sessions/{id}")).json["status"] == "completed");
+    let session = get(&s, &format!("/api/v1/sessions/{id}")).json;
+    assert_eq!(
+        session["prompt_text"],
+        "Postgres is out of connections. Check the pool."
+    );
+    assert_eq!(session["synthesized_by"], "anthropic");
+    let seen = llm.seen.lock().unwrap().clone();
+    let sent: Value = serde_json::from_slice(&seen[0].2).unwrap();
+    let content = sent["messages"][0]["content"].as_str().unwrap();
+    assert!(!content.contains("\"tier\""), "{content}");
+    assert!(!content.contains("hunter2"), "{content}");
+
+    let r = post(
+        &s,
+        "/api/v1/webhook",
+        &[("Authorization", &auth)],
+        b"another alert",
+    );
+    assert_eq!(
+        (r.status, r.json["code"].as_str()),
+        (502, Some("upstream_status"))
+    );
+}
+
+fn integrations_file(dir: &Path, receiver: &str) -> PathBuf {
+    std::fs::write(
+        dir.join("acme.json"),
+        r#"{"name": "acme", "title": "/check/name", "status": "/state", "dedup": "/check/id"}"#,
+    )
+    .unwrap();
+    let path = dir.join("integrations.toml");
+    std::fs::write(
+        &path,
+        format!(
+            r#"
+[integrations.prod-am]
+source = "alertmanager"
+auth = "github"
+secrets = ["s3cret", "old-s3cret"]
+filters = ["labels.env in [prod, staging]", "/commonLabels/team != noise"]
+
+[integrations.kuma]
+source = "auto"
+auth = "bearer"
+secrets = ["kuma-token"]
+
+[integrations.slack-ish]
+auth = "slack"
+secrets = ["slack-secret"]
+
+[integrations.acme]
+auth = "opsknight"
+secrets = ["acme-secret"]
+mapping = "acme.json"
+default_severity = "error"
+
+[[outgoing]]
+url = "{receiver}/hook"
+secret = "out-secret"
+events = ["incident.created", "incident.resolved"]
+"#
+        ),
+    )
+    .unwrap();
+    path
+}
+
+fn am(status: &str, desc: &str, env: &str) -> Vec<u8> {
+    json!({"version": "4", "status": status, "commonLabels": {"team": "db"}, "alerts": [
+        {"status": status, "labels": {"alertname": "DiskFull", "env": env}, "annotations": {"description": desc}, "fingerprint": "fp1"}
+    ]})
+    .to_string()
+    .into_bytes()
+}
+
+fn gh_sig(body: &[u8], secret: &str) -> String {
+    let h = alertgate::sign(alertgate::Scheme::Github, secret, body, None, None).unwrap();
+    h[0].1.clone()
+}
+
+#[test]
+fn integrations_fold_filter_verify_and_deliver() {
+    let receiver = fake(vec![(500, String::from("{}")), (200, String::from("{}"))]);
+    let dir = temp_dir("integrations");
+    let file = integrations_file(&dir, &receiver.base);
+    let s = Server::start(
+        &dir,
+        &[
+            "--integrations",
+            file.to_str().unwrap(),
+            "--delivery-backoff-ms",
+            "100",
+        ],
+        &[],
+    );
+
+    let r = post(&s, "/api/v1/integrations/nope", &[], b"{}");
+    assert_eq!(r.status, 404);
+    assert_eq!(r.json["detail"], "Integration not found: nope");
+
+    // Signature failures, per scheme, before anything is parsed.
+    let body = am("firing", "90% full", "prod");
+    let r = post(&s, "/api/v1/integrations/prod-am", &[], &body);
+    assert_eq!(
+        (r.status, r.json["code"].as_str()),
+        (401, Some("missing_credentials"))
+    );
+    let r = post(
+        &s,
+        "/api/v1/integrations/prod-am",
+        &[("X-Hub-Signature-256", &gh_sig(&body, "wrong"))],
+        &body,
+    );
+    assert_eq!(r.json["code"], "signature_mismatch");
+    let r = post(
+        &s,
+        "/api/v1/integrations/kuma",
+        &[("Authorization", "Bearer nope")],
+        b"{}",
+    );
+    assert_eq!(r.json["code"], "invalid_token");
+    let r = post(
+        &s,
+        "/api/v1/integrations/slack-ish",
+        &[
+            ("X-Slack-Request-Timestamp", "1"),
+            ("X-Slack-Signature", &format!("v0={}", "0".repeat(64))),
+        ],
+        b"x",
+    );
+    assert_eq!(r.json["code"], "timestamp_out_of_tolerance");
+    let r = post(
+        &s,
+        "/api/v1/integrations/acme",
+        &[("X-Signature", "sha256=zz")],
+        b"{}",
+    );
+    assert_eq!(r.json["code"], "malformed_signature");
+
+    // Folding: created, duplicate, occurrence_added, acknowledged?, resolved, reopened.
+    let send = |body: &[u8], secret: &str| {
+        post(
+            &s,
+            "/api/v1/integrations/prod-am",
+            &[("X-Hub-Signature-256", &gh_sig(body, secret))],
+            body,
+        )
+    };
+    let outcome = |r: &Reply| r.json["results"][0]["outcome"].as_str().unwrap().to_owned();
+    let r = send(&body, "s3cret");
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(outcome(&r), "created");
+    let incident = r.json["results"][0]["incident_id"].as_i64().unwrap();
+    assert_eq!(
+        r.json["results"][0]["report_url"],
+        format!("/api/v1/incidents/{incident}")
+    );
+    assert_eq!(outcome(&send(&body, "old-s3cret")), "duplicate"); // rotated secret, same content within 60 s
+    let r = send(&am("firing", "95% full", "prod"), "s3cret");
+    assert_eq!(
+        (
+            outcome(&r).as_str(),
+            r.json["results"][0]["occurrence_count"].as_i64()
+        ),
+        ("occurrence_added", Some(2))
+    );
+    assert_eq!(
+        outcome(&send(&am("resolved", "ok", "prod"), "s3cret")),
+        "resolved"
+    );
+    let r = send(&am("firing", "full again", "prod"), "s3cret");
+    assert_eq!(
+        (
+            outcome(&r).as_str(),
+            r.json["results"][0]["occurrence_count"].as_i64()
+        ),
+        ("reopened", Some(3))
+    );
+    // Filters.
+    let r = send(&am("firing", "x", "dev"), "s3cret");
+    assert_eq!(outcome(&r), "filtered");
+    assert_eq!(
+        r.json["results"][0]["reason"],
+        "labels.env in [prod, staging]"
+    );
+    let mut noisy: Value = serde_json::from_slice(&am("firing", "y", "prod")).unwrap();
+    noisy["commonLabels"]["team"] = json!("noise");
+    let noisy = noisy.to_string().into_bytes();
+    assert_eq!(
+        send(&noisy, "s3cret").json["results"][0]["reason"],
+        "/commonLabels/team != noise"
+    );
+    // A payload the source cannot read.
+    let r = send(b"{\"title\": \"not alertmanager\"}", "s3cret");
+    assert_eq!(
+        (r.status, r.json["code"].as_str()),
+        (400, Some("payload_mismatch"))
+    );
+
+    // Acknowledged through a bearer integration with auto detection (Uptime Kuma maintenance).
+    let kuma = br#"{"heartbeat": {"status": 3, "msg": "maintenance"}, "monitor": {"id": 7, "name": "Gitea"}, "msg": "m"}"#;
+    let r = post(
+        &s,
+        "/webhooks/kuma",
+        &[("Authorization", "Bearer kuma-token")],
+        kuma,
+    );
+    assert_eq!(outcome(&r), "created");
+    let kuma_down = br#"{"heartbeat": {"status": 0, "msg": "down"}, "monitor": {"id": 7, "name": "Gitea"}, "msg": "m"}"#;
+    assert_eq!(
+        outcome(&post(
+            &s,
+            "/api/integrations/kuma",
+            &[("Authorization", "Bearer kuma-token")],
+            kuma_down
+        )),
+        "occurrence_added"
+    );
+    let r = post(
+        &s,
+        "/api/v1/integrations/kuma",
+        &[("Authorization", "Bearer kuma-token")],
+        kuma,
+    );
+    assert_eq!(outcome(&r), "acknowledged");
+
+    // A custom mapping with a default severity.
+    let acme = br#"{"check": {"id": "c1", "name": "API down"}, "state": "open"}"#;
+    let sig = alertgate::sign(
+        alertgate::Scheme::Opsknight,
+        "acme-secret",
+        acme,
+        None,
+        None,
+    )
+    .unwrap();
+    let r = post(
+        &s,
+        "/api/v1/integrations/acme",
+        &[("X-Webhook-Signature", &sig[0].1)],
+        acme,
+    );
+    assert_eq!(outcome(&r), "created", "{}", r.text);
+
+    // The incidents API.
+    let detail = get(&s, &format!("/api/v1/incidents/{incident}")).json;
+    assert_eq!(detail["status"], "triggered");
+    assert_eq!(detail["occurrence_count"], 3);
+    let timeline: Vec<&str> = detail["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(timeline, ["triggered", "resolved", "triggered"]);
+    assert_eq!(detail["occurrences"].as_array().unwrap().len(), 5);
+    let open = get(&s, "/api/v1/incidents?status=open&source=alertmanager").json;
+    assert_eq!(open["incidents"].as_array().unwrap().len(), 1);
+    let acme_incident = &get(&s, "/api/v1/incidents?source=generic").json["incidents"][0];
+    assert_eq!(acme_incident["severity"], "error");
+    assert_eq!(get(&s, "/api/v1/incidents/999").status, 404);
+
+    // Outgoing: created, resolved, created (reopen), created (kuma), created (acme); the first attempt fails and is retried.
+    wait_for(|| {
+        let d = get(&s, "/api/v1/deliveries").json;
+        let rows = d["deliveries"].as_array().unwrap().clone();
+        rows.len() >= 5 && rows.iter().all(|r| r["status"] == "delivered")
+    });
+    let deliveries = get(&s, "/api/v1/deliveries").json;
+    let first = deliveries["deliveries"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(first["attempts"], 2);
+    assert_eq!(first["log"][0]["http_status"], 500);
+    let seen = receiver.seen.lock().unwrap().clone();
+    let verifier = alertgate::Verifier::new(
+        alertgate::Scheme::Opsknight,
+        &["out-secret"],
+        &alertgate::VerifyOptions::default(),
+    )
+    .unwrap();
+    let mut events = Vec::new();
+    for (path, headers, body) in &seen {
+        assert_eq!(path, "/hook");
+        let hs: Vec<(&str, &str)> = headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        verifier.verify(&hs, body, 0).unwrap();
+        let env: Value = serde_json::from_slice(body).unwrap();
+        events.push(env["event"].as_str().unwrap().to_owned());
+        assert_eq!(
+            headers
+                .iter()
+                .find(|(n, _)| n == "x-webhook-event")
+                .unwrap()
+                .1,
+            env["event"].as_str().unwrap()
+        );
+    }
+    assert!(
+        events.contains(&String::from("incident.resolved")),
+        "{events:?}"
+    );
+    assert!(
+        events.iter().filter(|e| *e == "incident.created").count() >= 4,
+        "{events:?}"
+    );
+
+    // Metrics moved.
+    let m = get(&s, "/metrics").text;
+    assert!(
+        m.contains(
+            "alertgate_http_requests_total{route=\"/api/v1/integrations/{name}\",status=\"200\"}"
+        ),
+        "{m}"
+    );
+    assert!(
+        m.contains("alertgate_alerts_total{source=\"alertmanager\""),
+        "{m}"
+    );
+    assert!(m.contains("alertgate_incidents_open"), "{m}");
+    assert!(m.contains("alertgate_deliveries_total"), "{m}");
+}
+
+#[test]
+fn rate_limits_and_body_limit() {
+    let dir = temp_dir("limits");
+    let s = Server::start(
+        &dir,
+        &["--rate-limit-ip", "3"],
+        &[("ALERTGATE_API_KEY", KEY)],
+    );
+    let auth = format!("Bearer {KEY}");
+    let remaining: Vec<String> = (0..3)
+        .map(|_| {
+            post(
+                &s,
+                "/api/v1/webhook",
+                &[("Authorization", "Bearer wrong")],
+                b"x",
+            )
+            .header("x-ratelimit-remaining")
+            .unwrap()
+            .to_owned()
+        })
+        .collect();
+    assert_eq!(remaining, ["2", "1", "0"]);
+    let r = post(&s, "/api/v1/webhook", &[("Authorization", &auth)], b"x");
+    assert_eq!(r.status, 429);
+    let wait: u64 = r.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=60).contains(&wait));
+    assert_eq!(
+        r.json["detail"],
+        format!("Rate limit exceeded. Try again in {wait} seconds.")
+    );
+    assert_eq!(r.header("x-ratelimit-remaining"), Some("0"));
+    drop(s);
+
+    let dir = temp_dir("big");
+    let s = Server::start(&dir, &[], &[("ALERTGATE_API_KEY", KEY)]);
+    let big = vec![b'x'; (1 << 20) + 10];
+    let r = post(&s, "/api/v1/webhook", &[("Authorization", &auth)], &big);
+    assert_eq!(
+        (r.status, r.json["code"].as_str()),
+        (413, Some("payload_too_large"))
+    );
+}
+
+#[test]
+fn restarts_keep_everything_and_kill_9_loses_nothing_acknowledged() {
+    let receiver = fake(vec![]);
+    let dir = temp_dir("persist");
+    let file = integrations_file(&dir, &receiver.base);
+    let s = Server::start(
+        &dir,
+        &[
+            "--integrations",
+            file.to_str().unwrap(),
+            "--session-command",
+            "sleep 30",
+        ],
+        &[("ALERTGATE_API_KEY", KEY)],
+    );
+    let auth = format!("Bearer {KEY}");
+    let session = post(
+        &s,
+        "/api/v1/webhook",
+        &[("Authorization", &auth)],
+        b"disk full",
+    )
+    .json["session_id"]
+        .as_i64()
+        .unwrap();
+
+    // Load from another thread, then kill -9 mid-way.
+    let base = s.base.clone();
+    let acked = Arc::new(Mutex::new(Vec::new()));
+    let acked2 = acked.clone();
+    let load = thread::spawn(move || {
+        for i in 0..400 {
+            let body = json!({"alerts": [{"status": "firing", "labels": {"alertname": format!("A{i}"), "env": "prod"}, "fingerprint": format!("fp-{i}")}]})
+                .to_string()
+                .into_bytes();
+            let Ok(resp) = agent()
+                .post(&format!("{base}/api/v1/integrations/prod-am"))
+                .header("X-Hub-Signature-256", gh_sig(&body, "s3cret"))
+                .send(&body[..])
+            else {
+                return;
+            };
+            let r = read(resp);
+            if r.status == 200 {
+                acked2
+                    .lock()
+                    .unwrap()
+                    .push(r.json["results"][0]["incident_id"].as_i64().unwrap());
+            }
+        }
+    });
+    wait_for(|| acked.lock().unwrap().len() >= 20);
+    s.kill9();
+    load.join().unwrap();
+    let acked = acked.lock().unwrap().clone();
+    assert!(acked.len() >= 20);
+
+    let s = Server::start(
+        &dir,
+        &["--integrations", file.to_str().unwrap()],
+        &[("ALERTGATE_API_KEY", KEY)],
+    );
+    for id in &acked {
+        assert_eq!(
+            get(&s, &format!("/api/v1/incidents/{id}")).status,
+            200,
+            "acknowledged incident {id} was lost"
+        );
+    }
+    // The session that was running when the process died is marked interrupted.
+    assert_eq!(
+        get(&s, &format!("/api/v1/sessions/{session}")).json["status"],
+        "interrupted"
+    );
+    s.stop();
+
+    // A graceful restart keeps everything too.
+    // (A request committed as the process died may exist without having been acknowledged.)
+    let s = Server::start(&dir, &["--integrations", file.to_str().unwrap()], &[]);
+    assert!(
+        get(&s, "/api/v1/incidents?limit=1000").json["incidents"]
+            .as_array()
+            .unwrap()
+            .len()
+            >= acked.len()
+    );
+}
+
+#[test]
+fn an_invalid_integrations_file_stops_start_up_naming_the_line() {
+    let dir = temp_dir("badfile");
+    let path = dir.join("integrations.toml");
+    std::fs::write(&path, "[integrations.a]\nauth = \"github\"\nsecrets = [\"s\"]\n\n[integrations.b]\nauth = \"nope\"\nsecrets = [\"s\"]\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_alertgate"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--db"])
+        .arg(dir.join("a.db"))
+        .arg("--integrations")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(
+            "integrations.toml:5: integration 'b': invalid configuration: unknown scheme 'nope'"
+        ),
+        "{err}"
+    );
+
+    std::fs::write(&path, "[integrations.a]\nauth = \"github\"\nfilters = [\"labels.env ~ prod\"]\nsecrets = [\"s\"]\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_alertgate"))
+        .args(["serve", "--db"])
+        .arg(dir.join("a.db"))
+        .arg("--integrations")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("integrations.toml:1: integration 'a': filter")
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
