@@ -38,9 +38,9 @@ test-rust:
 	$(CARGO) test --workspace
 	$(CARGO) test -p alertgate --no-default-features
 
-# The main job: ingest a bundled Alertmanager payload and print the canonical alert.
+# The main job: the reference server.
 run:
-	$(CARGO) run --release -p alertgate-server -- ingest --pretty -H 'User-Agent: Alertmanager/0.27.0' $(EXAMPLE)
+	$(CARGO) run --release -p alertgate-server -- serve
 
 # Rewrite tests/vectors/**/*.expected.json from the current code; review the diff before committing.
 bless:

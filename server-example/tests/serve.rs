@@ -900,3 +900,14 @@ fn an_invalid_integrations_file_stops_start_up_naming_the_line() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn the_example_integrations_file_is_valid() {
+    let dir = temp_dir("example");
+    let example =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("integrations.example.toml");
+    let s = Server::start(&dir, &["--integrations", example.to_str().unwrap()], &[]);
+    let r = post(&s, "/api/v1/integrations/uptime", &[("X-Webhook-Secret", "kuma-secret")],
+        br#"{"heartbeat": {"status": 0, "msg": "timeout"}, "monitor": {"id": 1, "name": "web"}, "msg": "down"}"#);
+    assert_eq!(r.json["results"][0]["outcome"], "created", "{}", r.text);
+}
