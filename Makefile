@@ -3,7 +3,7 @@ CARGO ?= cargo
 NOSTD_TARGET := thumbv7em-none-eabihf
 EXAMPLE := tests/vectors/alertmanager/firing_single.json
 
-.PHONY: test setup fmt-check lint nostd test-rust doc run bless vectors-check test-c c-header c-install c-example-check test-python
+.PHONY: bench fuzz-smoke test setup fmt-check lint nostd test-rust doc run bless vectors-check test-c c-header c-install c-example-check test-python
 
 test: setup fmt-check lint nostd doc vectors-check test-rust test-python test-c
 
@@ -93,3 +93,19 @@ test-python:
 	$(VENV)/bin/pip install -q "maturin>=1.7,<2" "pytest>=8" "mypy>=1.10" "fastapi>=0.110" "httpx>=0.27" "prometheus-client>=0.20"
 	$(VENV)/bin/pip install -q ./bindings/python
 	cd bindings/python && ../../$(VENV)/bin/pytest -q tests $(patsubst bindings/python/%,%,$(wildcard bindings/python/examples/*/tests))
+
+# --- Benchmarks and fuzzing (never part of `make test`) ---------------------
+# Criterion benches in their own workspace, then every figure as a ratio against
+# its same-run baseline (benches/report.py).
+bench:
+	cd benches && $(CARGO) bench
+	python3 benches/report.py
+
+# Each cargo-fuzz target for 60 s on nightly, seeded from tests/vectors.
+FUZZ_SECONDS ?= 60
+fuzz-smoke:
+	command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
+	rustup toolchain list | grep -q nightly || rustup toolchain install nightly --profile minimal
+	for t in ingest mapping tier; do mkdir -p fuzz/corpus/$$t && find tests/vectors -type f ! -name '*.expected.json' -exec cp {} fuzz/corpus/$$t/ \; ; done
+	cd fuzz && for t in ingest verify mapping tier; do \
+	  cargo +nightly fuzz run $$t -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -timeout=1 || exit 1; done
