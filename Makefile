@@ -3,9 +3,9 @@ CARGO ?= cargo
 NOSTD_TARGET := thumbv7em-none-eabihf
 EXAMPLE := tests/vectors/alertmanager/firing_single.json
 
-.PHONY: bench fuzz-smoke test setup fmt-check lint nostd test-rust doc run bless vectors-check test-c c-header c-install c-example-check test-python
+.PHONY: bench fuzz-smoke test-node test setup fmt-check lint nostd test-rust doc run bless vectors-check test-c c-header c-install c-example-check test-python
 
-test: setup fmt-check lint nostd doc vectors-check test-rust test-python test-c
+test: setup fmt-check lint nostd doc vectors-check test-rust test-python test-node test-c
 
 setup:
 	rustup component add rustfmt clippy
@@ -14,13 +14,17 @@ setup:
 # The Python crate is its own workspace (maturin builds it): checked alongside.
 PY_CRATE := --manifest-path bindings/python/Cargo.toml
 
+NODE_CRATE := --manifest-path bindings/node/Cargo.toml
+
 fmt-check:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) fmt $(PY_CRATE) -- --check
+	$(CARGO) fmt $(NODE_CRATE) -- --check
 
 lint:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	$(CARGO) clippy $(PY_CRATE) --all-targets -- -D warnings
+	$(CARGO) clippy $(NODE_CRATE) --all-targets -- -D warnings
 
 # The core must stay no_std: prove it on a bare-metal target.
 nostd:
@@ -109,3 +113,9 @@ fuzz-smoke:
 	for t in ingest mapping tier; do mkdir -p fuzz/corpus/$$t && find tests/vectors -type f ! -name '*.expected.json' -exec cp {} fuzz/corpus/$$t/ \; ; done
 	cd fuzz && for t in ingest verify mapping tier; do \
 	  cargo +nightly fuzz run $$t -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -timeout=1 || exit 1; done
+
+# --- Node binding ----------------------------------------------------------
+# npm ci, the napi build from source, tsc --strict on the types, node --test (library and example).
+test-node:
+	command -v node >/dev/null || (apt-get update && apt-get install -y nodejs npm)
+	cd bindings/node && bash test.sh
