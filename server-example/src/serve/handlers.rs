@@ -49,13 +49,9 @@ fn count_alerts(ingest: &alertgate::Ingest) {
     }
 }
 
-/// `POST /api/v1/webhook`: any body; a brief; one session at a time.
-pub async fn webhook(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Response, ApiError> {
-    // Read per request, so a rotated key needs no restart.
+/// The bearer check of the session routes: 503 without a configured key, 401 on a wrong one.
+/// The key is read per request, so a rotated key needs no restart.
+fn check_api_key(pairs: &[(String, String)], body: &[u8]) -> Result<(), ApiError> {
     let key = std::env::var("ALERTGATE_API_KEY").unwrap_or_default();
     if key.trim().is_empty() {
         return Err(ApiError::new(
@@ -64,13 +60,26 @@ pub async fn webhook(
             "ALERTGATE_API_KEY is not configured",
         ));
     }
+    Verifier::new(Scheme::Bearer, &[key.as_str()], &VerifyOptions::default())
+        .and_then(|v| v.verify(&refs(pairs), body, db::now_unix()))
+        .map_err(|_| ApiError::new(401, "unauthorized", "Unauthorized"))
+}
+
+/// The 202 for an alert received while a session runs.
+fn acknowledged() -> Response {
+    let body = json!({"session_id": null, "status": "acknowledged", "message": "a session is already in progress; this alert was received but not queued"});
+    (StatusCode::ACCEPTED, Json(body)).into_response()
+}
+
+/// `POST /api/v1/webhook`: any body; a brief; one session at a time.
+pub async fn webhook(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
     let pairs = header_pairs(&headers);
-    let verifier = Verifier::new(Scheme::Bearer, &[key.as_str()], &VerifyOptions::default())
-        .map_err(|e| ApiError::core(&e))?;
     let body = body_of(body)?;
-    verifier
-        .verify(&refs(&pairs), &body, db::now_unix())
-        .map_err(|_| ApiError::new(401, "unauthorized", "Unauthorized"))?;
+    check_api_key(&pairs, &body)?;
 
     let mut options = Options::default();
     options.max_tier = state.args.max_tier;
@@ -107,11 +116,7 @@ pub async fn webhook(
         .await
         .map_err(|e| ApiError::db(&e))?;
     if busy {
-        return Ok((
-            StatusCode::ACCEPTED,
-            Json(json!({"session_id": null, "status": "acknowledged", "message": "a session is already in progress; this alert was received but not queued"})),
-        )
-            .into_response());
+        return Ok(acknowledged());
     }
 
     // The brief: the LLM when configured (tier stripped, secrets redacted by the client), else the template.
@@ -161,11 +166,7 @@ pub async fn webhook(
         .await
         .map_err(|e| ApiError::db(&e))?;
     let Some(id) = created else {
-        return Ok((
-            StatusCode::ACCEPTED,
-            Json(json!({"session_id": null, "status": "acknowledged", "message": "a session is already in progress; this alert was received but not queued"})),
-        )
-            .into_response());
+        return Ok(acknowledged());
     };
     // The row is committed; the runner picks it up (a full queue cannot happen: one session at a time).
     let _ = state.sessions.try_send(id);
@@ -300,19 +301,8 @@ pub async fn create_session(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let key = std::env::var("ALERTGATE_API_KEY").unwrap_or_default();
-    if key.trim().is_empty() {
-        return Err(ApiError::new(
-            503,
-            "not_configured",
-            "ALERTGATE_API_KEY is not configured",
-        ));
-    }
     let body = body_of(body)?;
-    let pairs = header_pairs(&headers);
-    Verifier::new(Scheme::Bearer, &[key.as_str()], &VerifyOptions::default())
-        .and_then(|v| v.verify(&refs(&pairs), &body, db::now_unix()))
-        .map_err(|_| ApiError::new(401, "unauthorized", "Unauthorized"))?;
+    check_api_key(&header_pairs(&headers), &body)?;
     let req: NewSession = serde_json::from_slice(&body)
         .map_err(|e| ApiError::new(400, "invalid_json", e.to_string()))?;
     let trigger = match req.trigger.as_deref().unwrap_or("manual") {
