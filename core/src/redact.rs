@@ -27,6 +27,28 @@ const SECRET_WORDS: &[&str] = &[
 /// assert!(!alertgate::is_secret_key("monitor"));
 /// ```
 pub fn is_secret_key(key: &str) -> bool {
+    // Every label and annotation key passes here: ASCII keys are checked in a
+    // stack buffer, without allocating.
+    let mut buf = [0u8; 64];
+    let mut n = 0;
+    if key.is_ascii() {
+        for b in key.bytes().filter(|b| !matches!(b, b'-' | b'_' | b' ')) {
+            if n == buf.len() {
+                return is_secret_key_slow(key);
+            }
+            buf[n] = b.to_ascii_lowercase();
+            n += 1;
+        }
+        let norm = &buf[..n];
+        return SECRET_WORDS
+            .iter()
+            .any(|w| norm.windows(w.len()).any(|win| win == w.as_bytes()));
+    }
+    is_secret_key_slow(key)
+}
+
+/// Unicode-aware (`'\u{212A}'` lowercases to `k`) and for long keys.
+fn is_secret_key_slow(key: &str) -> bool {
     let norm: String = key
         .chars()
         .filter(|c| !matches!(c, '-' | '_' | ' '))
@@ -53,5 +75,37 @@ pub fn redact_json(v: &mut Value) -> bool {
         }
         Value::Array(items) => items.iter_mut().fold(false, |hit, i| redact_json(i) | hit),
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fast_and_slow_paths_agree() {
+        for key in [
+            "token",
+            "X-Api-Key",
+            "api_key",
+            "shared_secret",
+            "PRIVATE_KEY",
+            "Authorization",
+            "webhookSignature",
+            "passwd",
+            "title",
+            "tier",
+            "monitor",
+            "key",
+            "description",
+            "TO\u{212A}EN",
+            "a_very_long_key_name_that_goes_on_and_on_and_on_and_then_says_password",
+            "a_very_long_key_name_that_goes_on_and_on_and_on_and_on_and_is_harmless",
+            "",
+        ] {
+            assert_eq!(is_secret_key(key), is_secret_key_slow(key), "{key}");
+        }
+        assert!(is_secret_key("TO\u{212A}EN"));
+        assert!(!is_secret_key("tier"));
     }
 }
