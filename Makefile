@@ -3,7 +3,7 @@ CARGO ?= cargo
 NOSTD_TARGET := thumbv7em-none-eabihf
 EXAMPLE := tests/vectors/alertmanager/firing_single.json
 
-.PHONY: bench fuzz-smoke test-node test setup fmt-check lint nostd test-rust doc run bless vectors-check test-c c-header c-install c-example-check test-python
+.PHONY: bench bench-python fuzz-smoke test-node test setup fmt-check lint nostd test-rust doc run bless vectors-check test-c c-header c-install c-example-check test-python
 
 test: setup fmt-check lint nostd doc vectors-check test-rust test-python test-node test-c
 
@@ -104,6 +104,18 @@ test-python:
 bench:
 	cd benches && $(CARGO) bench
 	python3 benches/report.py
+
+# The Python binding against json/orjson, alone and followed by a pure-Python
+# normalisation (bindings/python/bench.py). Its own venv, so that test-python's stays
+# as it made it; pip builds the package from source in release mode (maturin), which
+# is what users install. BENCH_ARGS passes options, e.g. BENCH_ARGS="--rounds 61".
+BENCH_VENV := target/bench-venv
+bench-python:
+	test -x $(BENCH_VENV)/bin/python || python3 -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install -q --upgrade pip
+	$(BENCH_VENV)/bin/pip install -q "orjson>=3.9"
+	$(BENCH_VENV)/bin/pip install -q --force-reinstall --no-deps ./bindings/python
+	$(BENCH_VENV)/bin/python bindings/python/bench.py $(BENCH_ARGS)
 
 # Each cargo-fuzz target for 60 s on nightly, seeded from tests/vectors.
 FUZZ_SECONDS ?= 60

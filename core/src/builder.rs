@@ -7,7 +7,7 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use crate::text::{self, bounded, cut, strip_nul, too_long};
+use crate::text::{self, bounded, cut, strip_nul, too_long, trim};
 use crate::{
     Alert, DedupBasis, Error, Link, Options, Severity, Source, Status, Warning, WarningCode, dedup,
     vocab,
@@ -65,7 +65,7 @@ impl<'a> Draft<'a> {
     ) -> Option<Cow<'a, str>> {
         let (origin, value) = candidates
             .into_iter()
-            .find_map(|(origin, v)| v.filter(|v| !v.trim().is_empty()).map(|v| (origin, v)))?;
+            .find_map(|(origin, v)| v.filter(|v| !trim(v).is_empty()).map(|v| (origin, v)))?;
         self.origin(field, origin);
         Some(value)
     }
@@ -165,6 +165,16 @@ impl<'o> Builder<'o> {
         }
     }
 
+    /// Records a warning ahead of the others (a group-level fact read after
+    /// the alerts), keeping the `MAX_WARNINGS` cap.
+    pub fn warn_first(&mut self, code: WarningCode, message: String) {
+        self.warnings.insert(0, Warning { code, message });
+        if self.warnings.len() > MAX_WARNINGS {
+            self.warnings.pop();
+            self.dropped_warnings += 1;
+        }
+    }
+
     /// Adds a request-level annotation (NUL-stripped, cut to the value limit).
     pub fn annotate(&mut self, key: &str, value: &str) {
         let limit = self.opts.limits.max_value_chars;
@@ -183,7 +193,7 @@ impl<'o> Builder<'o> {
 
     /// Maps a status word, failing open to `Triggered` with a warning.
     pub fn status(&mut self, raw: Option<&str>) -> Status {
-        let raw = raw.map(str::trim).filter(|s| !s.is_empty());
+        let raw = raw.map(trim).filter(|s| !s.is_empty());
         match raw {
             None => Status::Triggered,
             Some(word) => vocab::status(word).unwrap_or_else(|| {
@@ -217,8 +227,8 @@ impl<'o> Builder<'o> {
         let service = self.trimmed(i, "service", d.service)?;
         let host = self.trimmed(i, "host", d.host)?;
         // NULs go first, so a title of only NULs counts as missing.
-        let title = match d.title.map(strip_nul).filter(|t| !t.trim().is_empty()) {
-            Some(t) => Cow::Owned(String::from(t.trim())),
+        let title = match d.title.map(strip_nul).filter(|t| !trim(t).is_empty()) {
+            Some(t) => Cow::Owned(String::from(trim(&t))),
             None => {
                 let made = made_up_title(
                     service.as_deref(),
@@ -313,7 +323,7 @@ impl<'o> Builder<'o> {
         }
         let source_ref = self.trimmed(i, "source_ref", d.source_ref)?;
 
-        let vendor_key = d.vendor_key.map(strip_nul).filter(|k| !k.trim().is_empty());
+        let vendor_key = d.vendor_key.map(strip_nul).filter(|k| !trim(k).is_empty());
         let (dedup_key, dedup_basis) = if let Some(key) = vendor_key {
             if key.len() > dedup::MAX_KEY_BYTES {
                 note(
@@ -391,7 +401,7 @@ impl<'o> Builder<'o> {
         raw: Option<&str>,
         (fallback, fallback_how): (Severity, &'static str),
     ) -> (Severity, &'static str) {
-        let Some(raw) = raw.map(str::trim).filter(|s| !s.is_empty()) else {
+        let Some(raw) = raw.map(trim).filter(|s| !s.is_empty()) else {
             return (fallback, fallback_how);
         };
         if let Some(&(_, s)) = self
@@ -454,9 +464,9 @@ impl<'o> Builder<'o> {
         value: Option<Cow<'_, str>>,
     ) -> Result<Option<String>, Error> {
         let value = value.map(|v| match v {
-            Cow::Borrowed(s) => Cow::Borrowed(s.trim()),
-            Cow::Owned(s) if s.trim().len() == s.len() => Cow::Owned(s),
-            Cow::Owned(s) => Cow::Owned(String::from(s.trim())),
+            Cow::Borrowed(s) => Cow::Borrowed(trim(s)),
+            Cow::Owned(s) if trim(&s).len() == s.len() => Cow::Owned(s),
+            Cow::Owned(s) => Cow::Owned(String::from(trim(&s))),
         });
         self.trimmed_keep(i, field, value)
     }
@@ -499,7 +509,7 @@ impl<'o> Builder<'o> {
 
     fn timestamp(&mut self, i: usize, field: &str, raw: Option<Cow<'_, str>>) -> Option<String> {
         let raw = raw?;
-        let t = raw.trim();
+        let t = trim(&raw);
         if t.is_empty() || text::is_zero_time(t) {
             return None;
         }

@@ -80,6 +80,81 @@ impl<'de> Visitor<'de> for TextVisitor {
     }
 }
 
+/// A [`Text`] that must be a scalar (or null): the one-pass readers take a
+/// nested value as a reason to hand the body to the general path, which checks
+/// its depth.
+pub(crate) struct Scalar;
+
+impl<'de> DeserializeSeed<'de> for Scalar {
+    type Value = Option<Text<'de>>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Scalar {
+    type Value = Option<Text<'de>>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string, number, boolean or null")
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        TextVisitor.visit_borrowed_str(v).map(Some)
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        TextVisitor.visit_str(v).map(Some)
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+        TextVisitor.visit_string(v).map(Some)
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+        TextVisitor.visit_bool(v).map(Some)
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        TextVisitor.visit_u64(v).map(Some)
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        TextVisitor.visit_i64(v).map(Some)
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        TextVisitor.visit_f64(v).map(Some)
+    }
+}
+
+/// [`Pairs`] whose values are all scalars (see [`Scalar`]); an array, which
+/// [`Pairs`] reads as empty, goes to the general path too.
+pub(crate) struct ScalarPairs;
+
+impl<'de> DeserializeSeed<'de> for ScalarPairs {
+    type Value = Option<Pairs<'de>>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ScalarPairs {
+    type Value = Option<Pairs<'de>>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object of scalars")
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut out = Vec::with_capacity(8);
+        while let Some(k) = map.next_key::<Text<'de>>()? {
+            if let Some(v) = map.next_value_seed(Scalar)? {
+                out.push((k, v));
+            }
+        }
+        Ok(Some(Pairs(out)))
+    }
+}
+
 /// A JSON object read as (key, text) pairs in document order; null values are skipped.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Pairs<'a>(pub Vec<(Text<'a>, Text<'a>)>);
@@ -92,6 +167,11 @@ impl<'a> Pairs<'a> {
             .rev()
             .find(|(k, _)| k.0 == key)
             .map(|(_, v)| v)
+    }
+
+    /// The pairs as Cow pairs for a draft, reusing the allocation.
+    pub fn into_cows(self) -> Vec<(Cow<'a, str>, Cow<'a, str>)> {
+        self.0.into_iter().map(|(k, v)| (k.0, v.0)).collect()
     }
 
     /// The pairs as borrowed Cow pairs for a draft.
@@ -193,13 +273,22 @@ impl Probe<'_> {
 }
 
 /// Walks one value, failing past the depth limit; returns its type and number.
-struct Walk<'c> {
+pub(crate) struct Walk<'c> {
     depth: usize,
     limit: usize,
     too_deep: &'c Cell<bool>,
 }
 
 impl<'c> Walk<'c> {
+    /// A walk of a value nested `depth` containers deep (a top-level member is at 1).
+    pub fn at(depth: usize, limit: usize, too_deep: &'c Cell<bool>) -> Self {
+        Walk {
+            depth,
+            limit,
+            too_deep,
+        }
+    }
+
     fn enter<E: de::Error>(&self) -> Result<Walk<'c>, E> {
         if self.depth >= self.limit {
             self.too_deep.set(true);

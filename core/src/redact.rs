@@ -28,7 +28,8 @@ const SECRET_WORDS: &[&str] = &[
 /// ```
 pub fn is_secret_key(key: &str) -> bool {
     // Every label and annotation key passes here: ASCII keys are checked in a
-    // stack buffer, without allocating.
+    // stack buffer, without allocating, each word tried only where its first
+    // letter is.
     let mut buf = [0u8; 64];
     let mut n = 0;
     if key.is_ascii() {
@@ -40,9 +41,15 @@ pub fn is_secret_key(key: &str) -> bool {
             n += 1;
         }
         let norm = &buf[..n];
-        return SECRET_WORDS
-            .iter()
-            .any(|w| norm.windows(w.len()).any(|win| win == w.as_bytes()));
+        return (0..n).any(|i| {
+            let rest = &norm[i..];
+            match rest[0] {
+                b't' | b's' | b'p' | b'a' => SECRET_WORDS
+                    .iter()
+                    .any(|w| w.as_bytes()[0] == rest[0] && rest.starts_with(w.as_bytes())),
+                _ => false,
+            }
+        });
     }
     is_secret_key_slow(key)
 }
@@ -107,5 +114,20 @@ mod tests {
         }
         assert!(is_secret_key("TO\u{212A}EN"));
         assert!(!is_secret_key("tier"));
+    }
+
+    #[test]
+    fn every_secret_word_is_tried() {
+        // The ASCII path tries a word only where its first letter (t, s, p, a) is.
+        for w in SECRET_WORDS {
+            assert!(matches!(w.as_bytes()[0], b't' | b's' | b'p' | b'a'), "{w}");
+            assert!(is_secret_key(w), "{w}");
+            assert!(
+                is_secret_key(&alloc::format!("x-{}_id", w.to_uppercase())),
+                "{w}"
+            );
+        }
+        assert!(!is_secret_key("passage"));
+        assert!(!is_secret_key("status"));
     }
 }

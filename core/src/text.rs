@@ -15,6 +15,17 @@ pub fn strip_nul(s: Cow<'_, str>) -> Cow<'_, str> {
     }
 }
 
+/// `s.trim()`, with a shortcut for the usual case: text that neither starts nor
+/// ends with whitespace (an ASCII printable byte at each end) is returned as is.
+#[inline]
+pub fn trim(s: &str) -> &str {
+    let b = s.as_bytes();
+    match (b.first(), b.last()) {
+        (Some(&f), Some(&l)) if (b'!'..0x80).contains(&f) && (b'!'..0x80).contains(&l) => s,
+        _ => s.trim(),
+    }
+}
+
 /// Byte index where the first `n` chars of `s` end, or `None` if `s` has at most `n` chars.
 fn char_boundary_after(s: &str, n: usize) -> Option<usize> {
     // Fast path: a string of at most n bytes has at most n chars.

@@ -123,6 +123,26 @@ fn detection_without_headers() {
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
 
+/// The one-pass readers (a sender named by hint or headers) give exactly what
+/// the general path gives; explain mode always takes the general path.
+#[test]
+fn one_pass_matches_general_path() {
+    let mut compared = 0;
+    for case in cases() {
+        let fast = case.ingest();
+        let general = case.ingest_with(|o| o.explain = true).map(|mut out| {
+            out.explanation = None;
+            out
+        });
+        assert_eq!(fast, general, "{}/{}", case.group, case.name);
+        compared += usize::from(matches!(case.group.as_str(), "alertmanager" | "grafana"));
+    }
+    assert!(
+        compared >= 10,
+        "only {compared} Alertmanager/Grafana vectors"
+    );
+}
+
 /// Explain mode accounts for every field of every vector: each origin is a
 /// pointer, a derivation or "absent", never the reader's unexplained default.
 #[test]

@@ -9,12 +9,16 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use core::cell::Cell;
+use core::fmt;
+
 use serde::Deserialize;
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use super::{Sender, user_agent_starts_with};
 use crate::builder::{Builder, Draft};
 use crate::ingest::Payload;
-use crate::json::{self, Kind, Pairs, Text};
+use crate::json::{self, Kind, Pairs, Scalar, ScalarPairs, Text, Walk};
 use crate::{Error, Request, Source, WarningCode};
 
 pub(crate) const SENDER: Sender = Sender {
@@ -184,9 +188,9 @@ fn draft<'a>(
         "generatorURL, dashboardURL, panelURL, silenceURL, imageURL, annotations.runbook_url and the group's externalURL",
     );
 
-    d.labels = labels.to_cows();
+    d.labels = labels.into_cows();
     d.origin("labels", "/labels");
-    d.annotations = annotations.to_cows();
+    d.annotations = annotations.into_cows();
     if let Some(values) = a.values.filter(|v| !v.0.is_empty()) {
         let rendered: Vec<String> = values
             .0
@@ -201,4 +205,252 @@ fn draft<'a>(
     }
     d.origin("annotations", "/annotations (plus values and valueString)");
     d
+}
+
+/// Reads a body already known to come from Alertmanager (or Grafana's unified
+/// alerting, which sends the same group) in one pass: syntax, nesting depth and
+/// fields together, each alert pushed as soon as it is read, so neither a probe
+/// pass nor a list of parsed alerts is needed.
+///
+/// `false` means "take the general path": anything unusual (a top-level
+/// `tier`, a nested value where text is expected, a duplicate field, an alert
+/// without its own status before the group's, invalid JSON, an error from the
+/// builder) is left to it, so the result is always the general path's result.
+pub(crate) fn one_pass(text: &str, b: &mut Builder<'_>) -> bool {
+    let limit = b.opts.limits.max_depth;
+    // The known structure is 4 deep: group, alerts, alert, labels.
+    if limit < 4 {
+        return false;
+    }
+    let too_deep = Cell::new(false);
+    let mut de = serde_json::Deserializer::from_str(text);
+    let visitor = OnePass {
+        b,
+        limit,
+        too_deep: &too_deep,
+    };
+    de.deserialize_map(visitor).and_then(|()| de.end()).is_ok()
+}
+
+struct OnePass<'x, 'o, 'c> {
+    b: &'x mut Builder<'o>,
+    limit: usize,
+    too_deep: &'c Cell<bool>,
+}
+
+/// A field read twice: serde's derive rejects it, so the general path decides.
+fn once<T, E: de::Error>(slot: &Option<T>) -> Result<(), E> {
+    match slot {
+        Some(_) => Err(E::custom("duplicate field")),
+        None => Ok(()),
+    }
+}
+
+impl<'de> Visitor<'de> for OnePass<'_, '_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an Alertmanager group")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let OnePass { b, limit, too_deep } = self;
+        let mut status: Option<Option<Text<'de>>> = None;
+        let mut group_key: Option<Option<Text<'de>>> = None;
+        let mut external: Option<Option<Text<'de>>> = None;
+        let mut truncated: Option<Option<u64>> = None;
+        let mut alerts: Option<()> = None;
+        while let Some(key) = map.next_key::<Text<'de>>()? {
+            match key.as_str() {
+                "status" => {
+                    once(&status)?;
+                    status = Some(map.next_value_seed(Scalar)?);
+                }
+                "groupKey" => {
+                    once(&group_key)?;
+                    group_key = Some(map.next_value_seed(Scalar)?);
+                }
+                "externalURL" => {
+                    once(&external)?;
+                    external = Some(map.next_value_seed(Scalar)?);
+                }
+                "truncatedAlerts" => {
+                    once(&truncated)?;
+                    truncated = Some(map.next_value::<Option<u64>>()?);
+                }
+                "alerts" => {
+                    once(&alerts)?;
+                    let group_status = status.as_ref().map(|s| s.as_ref().map(Text::as_str));
+                    map.next_value_seed(Alerts {
+                        b,
+                        group_status,
+                        limit,
+                        too_deep,
+                    })?;
+                    alerts = Some(());
+                }
+                // Tier rules, with their warnings, live in the general path.
+                "tier" => return Err(de::Error::custom("tier")),
+                _ => {
+                    map.next_value_seed(Walk::at(1, limit, too_deep))?;
+                }
+            }
+        }
+        // The general path asks for `alerts` (Grafana: or a legacy body).
+        if alerts.is_none() {
+            return Err(de::Error::custom("no alerts"));
+        }
+        b.group_key = group_key.flatten().map(|k| String::from(k.as_str()));
+        if let Some(Some(ext)) = external {
+            // `externalURL` follows `alerts` in Alertmanager's body: the link
+            // is added afterwards, last, as the general path does. A value the
+            // builder would cut or clean goes there instead.
+            let href = ext.as_str().trim();
+            let limit = b.opts.limits.max_value_chars;
+            if href.contains('\0') || crate::text::too_long(href, limit) {
+                return Err(de::Error::custom("external URL needs cleaning"));
+            }
+            if !href.is_empty() {
+                for alert in &mut b.alerts {
+                    alert.links.push(crate::Link {
+                        rel: Cow::Borrowed("external"),
+                        href: String::from(href),
+                    });
+                }
+            }
+        }
+        if let Some(n) = truncated.flatten().filter(|&n| n > 0) {
+            b.warn_first(
+                WarningCode::AlertsTruncated,
+                format!("the sender left out {n} alerts of this group (truncatedAlerts)"),
+            );
+        }
+        Ok(())
+    }
+}
+
+/// The `alerts` array: each alert read, drafted and pushed in turn.
+struct Alerts<'x, 'o, 'c, 'g> {
+    b: &'x mut Builder<'o>,
+    /// The group's status when it came before `alerts` (`Some(None)`: null).
+    group_status: Option<Option<&'g str>>,
+    limit: usize,
+    too_deep: &'c Cell<bool>,
+}
+
+impl<'de> DeserializeSeed<'de> for Alerts<'_, '_, '_, '_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Alerts<'_, '_, '_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array of alerts")
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let one = OneAlert {
+            limit: self.limit,
+            too_deep: self.too_deep,
+        };
+        let mut i = 0;
+        while let Some(alert) = seq.next_element_seed(one.clone())? {
+            let group_status = match (&alert.status, self.group_status) {
+                (Some(_), g) => g.flatten(),
+                (None, Some(g)) => g,
+                // The group's status may still follow.
+                (None, None) => return Err(de::Error::custom("status not known yet")),
+            };
+            let d = draft(i, alert, group_status, None, self.b);
+            self.b
+                .push(d)
+                .map_err(|_| de::Error::custom("left to the general path"))?;
+            i += 1;
+        }
+        Ok(())
+    }
+}
+
+/// One element of `alerts`, depth-checked, into the same struct serde's derive fills.
+#[derive(Clone)]
+struct OneAlert<'c> {
+    limit: usize,
+    too_deep: &'c Cell<bool>,
+}
+
+impl<'de> DeserializeSeed<'de> for OneAlert<'_> {
+    type Value = AmAlert<'de>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for OneAlert<'_> {
+    type Value = AmAlert<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an alert object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut a = AmAlert {
+            status: None,
+            labels: None,
+            annotations: None,
+            starts_at: None,
+            ends_at: None,
+            generator_url: None,
+            fingerprint: None,
+            dashboard_url: None,
+            panel_url: None,
+            silence_url: None,
+            image_url: None,
+            values: None,
+            value_string: None,
+        };
+        // Which fields were present (a null counts, as it does for serde's derive).
+        let mut seen = 0u16;
+        while let Some(key) = map.next_key::<Text<'de>>()? {
+            let (bit, slot) = match key.as_str() {
+                "labels" | "annotations" | "values" => {
+                    let (bit, slot) = match key.as_str() {
+                        "labels" => (0, &mut a.labels),
+                        "annotations" => (1, &mut a.annotations),
+                        _ => (2, &mut a.values),
+                    };
+                    if seen & (1 << bit) != 0 {
+                        return Err(de::Error::custom("duplicate field"));
+                    }
+                    seen |= 1 << bit;
+                    *slot = map.next_value_seed(ScalarPairs)?;
+                    continue;
+                }
+                "status" => (3, &mut a.status),
+                "startsAt" => (4, &mut a.starts_at),
+                "endsAt" => (5, &mut a.ends_at),
+                "generatorURL" => (6, &mut a.generator_url),
+                "fingerprint" => (7, &mut a.fingerprint),
+                "dashboardURL" => (8, &mut a.dashboard_url),
+                "panelURL" => (9, &mut a.panel_url),
+                "silenceURL" => (10, &mut a.silence_url),
+                "imageURL" => (11, &mut a.image_url),
+                "valueString" => (12, &mut a.value_string),
+                _ => {
+                    map.next_value_seed(Walk::at(3, self.limit, self.too_deep))?;
+                    continue;
+                }
+            };
+            if seen & (1 << bit) != 0 {
+                return Err(de::Error::custom("duplicate field"));
+            }
+            seen |= 1 << bit;
+            *slot = map.next_value_seed(Scalar)?;
+        }
+        Ok(a)
+    }
 }

@@ -53,6 +53,15 @@ pub(crate) struct Sender {
     pub parse: fn(&Payload<'_>, &mut Builder<'_>) -> Result<(), Error>,
 }
 
+/// A sender's one-pass reader for a JSON body it is known to have sent (see
+/// `alertmanager::one_pass`); `None` when it has only the general path.
+pub(crate) fn one_pass(source: Source) -> Option<fn(&str, &mut Builder<'_>) -> bool> {
+    match source {
+        Source::Alertmanager | Source::Grafana => Some(alertmanager::one_pass),
+        _ => None,
+    }
+}
+
 /// Every sender, in detection order. `generic` is the fallback and matches nothing itself.
 pub(crate) static SENDERS: &[Sender] = &[
     grafana::SENDER,

@@ -30,6 +30,12 @@ impl Case {
 
     /// `ingest` as the vector's request describes it.
     pub fn ingest(&self) -> Result<Ingest, Error> {
+        self.ingest_with(|_| {})
+    }
+
+    /// Runs the vector with its options changed by `tweak`.
+    #[allow(dead_code)] // not every test binary uses it
+    pub fn ingest_with(&self, tweak: impl FnOnce(&mut Options)) -> Result<Ingest, Error> {
         let req = self.request();
         let body = self.body();
         let headers: Vec<(String, String)> = req["headers"]
@@ -49,7 +55,8 @@ impl Case {
             .iter()
             .map(|(n, v)| (n.as_str(), v.as_str()))
             .collect();
-        let options = options(&req["options"])?;
+        let mut options = options(&req["options"])?;
+        tweak(&mut options);
         let request = Request {
             body: &body,
             content_type: req["content_type"].as_str(),
