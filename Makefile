@@ -3,7 +3,7 @@ CARGO ?= cargo
 NOSTD_TARGET := thumbv7em-none-eabihf
 EXAMPLE := tests/vectors/alertmanager/firing_single.json
 
-.PHONY: bench bench-python fuzz-smoke test-node test setup fmt-check lint nostd test-rust doc run bless vectors-check test-c c-header c-install c-example-check test-python
+.PHONY: bench bench-python bench-node bench-server fuzz-smoke miri test-node test setup fmt-check lint nostd test-rust doc run bless vectors-check test-c c-header c-install c-example-check test-python
 
 test: setup fmt-check lint nostd doc vectors-check test-rust test-python test-node test-c
 
@@ -117,14 +117,37 @@ bench-python:
 	$(BENCH_VENV)/bin/pip install -q --force-reinstall --no-deps ./bindings/python
 	$(BENCH_VENV)/bin/python bindings/python/bench.py $(BENCH_ARGS)
 
-# Each cargo-fuzz target for 60 s on nightly, seeded from tests/vectors.
+# The Node binding against JSON.parse, alone and followed by a JavaScript
+# normalisation (bindings/node/bench.mjs), after a release build from source.
+bench-node:
+	cd bindings/node && npm ci --no-audit --no-fund && npm run build && node --expose-gc bench.mjs
+
+# The reference server under wrk (server-example/bench/load.sh): an HMAC-signed
+# Alertmanager alert on /api/v1/integrations/<name> against /health on the same
+# server, LOAD_SECONDS (30) each; fails below 50% of /health or on any non-2xx.
+bench-server:
+	CARGO=$(CARGO) bash server-example/bench/load.sh
+
+# Each cargo-fuzz target for 60 s on nightly, seeded from tests/vectors (inputs up to
+# the largest seed, over 1 MiB): a panic, a run over 1 s, a single allocation over
+# 64 MiB or a process over 1 GiB fails it. CI runs it. FUZZ_FLAGS adds libFuzzer
+# flags, e.g. a long local run: make fuzz-smoke FUZZ_SECONDS=1800 FUZZ_FLAGS=-max_len=16384
 FUZZ_SECONDS ?= 60
+FUZZ_FLAGS ?=
 fuzz-smoke:
-	command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
 	rustup toolchain list | grep -q nightly || rustup toolchain install nightly --profile minimal
+	command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
 	for t in ingest mapping tier; do mkdir -p fuzz/corpus/$$t && find tests/vectors -type f ! -name '*.expected.json' -exec cp {} fuzz/corpus/$$t/ \; ; done
 	cd fuzz && for t in ingest verify mapping tier; do \
-	  cargo +nightly fuzz run $$t -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -timeout=1 || exit 1; done
+	  cargo +nightly fuzz run $$t -- -max_total_time=$(FUZZ_SECONDS) -timeout=1 -rss_limit_mb=1024 -malloc_limit_mb=64 -print_final_stats=1 $(FUZZ_FLAGS) || exit 1; done
+
+# Miri over the core's tests (undefined behaviour in the core or its
+# dependencies); proptests and the 10 000-alert test are skipped under Miri
+# (cfg_attr(miri, ignore)): minutes each at Miri's speed. CI runs it.
+miri:
+	rustup toolchain list | grep -q nightly || rustup toolchain install nightly --profile minimal
+	rustup component add --toolchain nightly miri rust-src
+	MIRIFLAGS=-Zmiri-disable-isolation $(CARGO) +nightly miri test -p alertgate
 
 # --- Node binding ----------------------------------------------------------
 # npm ci, the napi build from source, tsc --strict on the types, node --test (library and example).

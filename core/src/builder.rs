@@ -9,8 +9,8 @@ use alloc::vec::Vec;
 
 use crate::text::{self, bounded, cut, strip_nul, too_long, trim};
 use crate::{
-    Alert, DedupBasis, Error, Link, Options, Severity, Source, Status, Warning, WarningCode, dedup,
-    vocab,
+    Alert, DedupBasis, Error, Link, Options, Severity, Source, Status, StrMap, Warning,
+    WarningCode, dedup, vocab,
 };
 
 /// How many warnings an `Ingest` reports before it says "and more".
@@ -84,6 +84,41 @@ impl<'a> Draft<'a> {
         }
     }
 
+    /// The same draft owning its text, for a sender that read it from a value
+    /// of its own making (a JSON document inside a string, say).
+    pub fn into_owned(self) -> Draft<'static> {
+        let owned = |c: Cow<'_, str>| Cow::Owned(c.into_owned());
+        let pairs = |v: Vec<(Cow<'_, str>, Cow<'_, str>)>| {
+            v.into_iter().map(|(k, v)| (owned(k), owned(v))).collect()
+        };
+        Draft {
+            title: self.title.map(owned),
+            description: self.description.map(owned),
+            severity_raw: self.severity_raw.map(owned),
+            implied_severity: self.implied_severity,
+            explicit_severity: self.explicit_severity,
+            availability: self.availability,
+            status: self.status,
+            vendor_key: self.vendor_key.map(owned),
+            label_identity: self.label_identity,
+            service: self.service.map(owned),
+            host: self.host.map(owned),
+            labels: pairs(self.labels),
+            annotations: pairs(self.annotations),
+            started_at: self.started_at.map(owned),
+            ended_at: self.ended_at.map(owned),
+            links: self
+                .links
+                .into_iter()
+                .map(|(rel, href)| (rel, owned(href)))
+                .collect(),
+            source_ref: self.source_ref.map(owned),
+            origins: self.origins,
+            base: self.base,
+            explain: self.explain,
+        }
+    }
+
     /// An origin made absolute against `base`.
     fn resolve(&self, origin: &str) -> String {
         if let Some(root) = origin.strip_prefix('#') {
@@ -96,25 +131,26 @@ impl<'a> Draft<'a> {
     }
 }
 
-/// Collects alerts and warnings for one request.
-pub(crate) struct Builder<'o> {
+/// Collects alerts and warnings for one request; the alerts borrow from the
+/// request (`'a`), the options are only read (`'o`).
+pub(crate) struct Builder<'o, 'a> {
     pub opts: &'o Options,
     /// The request's headers, for senders whose event type travels in a header.
-    headers: &'o [(&'o str, &'o str)],
+    headers: &'a [(&'a str, &'a str)],
     pub source: Source,
-    pub alerts: Vec<Alert>,
+    pub alerts: Vec<Alert<'a>>,
     pub warnings: Vec<Warning>,
     pub group_key: Option<String>,
     pub notice: Option<crate::Notice>,
     /// Request-level annotations (`Ingest::annotations`).
-    pub annotations: BTreeMap<String, String>,
+    pub annotations: StrMap<'a>,
     /// Per alert, where each canonical field came from (explain mode only).
     pub origins: Vec<BTreeMap<String, String>>,
     dropped_warnings: usize,
 }
 
-impl<'o> Builder<'o> {
-    pub fn new(opts: &'o Options, headers: &'o [(&'o str, &'o str)], source: Source) -> Self {
+impl<'o, 'a> Builder<'o, 'a> {
+    pub fn new(opts: &'o Options, headers: &'a [(&'a str, &'a str)], source: Source) -> Self {
         Builder {
             opts,
             headers,
@@ -123,14 +159,14 @@ impl<'o> Builder<'o> {
             warnings: Vec::new(),
             group_key: None,
             notice: None,
-            annotations: BTreeMap::new(),
+            annotations: StrMap::new(),
             origins: Vec::new(),
             dropped_warnings: 0,
         }
     }
 
     /// A request header's value (case-insensitive name, trimmed), if present.
-    pub fn header(&self, name: &str) -> Option<&'o str> {
+    pub fn header(&self, name: &str) -> Option<&'a str> {
         crate::request::find_header(self.headers, name)
     }
 
@@ -140,7 +176,7 @@ impl<'o> Builder<'o> {
     }
 
     /// A new draft for an alert at the payload root.
-    pub fn draft<'a>(&self) -> Draft<'a> {
+    pub fn draft<'d>(&self) -> Draft<'d> {
         Draft {
             explain: self.opts.explain,
             ..Draft::default()
@@ -148,7 +184,7 @@ impl<'o> Builder<'o> {
     }
 
     /// A new draft for element `index` of the array at `array` (a JSON Pointer).
-    pub fn draft_in<'a>(&self, array: &'static str, index: usize) -> Draft<'a> {
+    pub fn draft_in<'d>(&self, array: &'static str, index: usize) -> Draft<'d> {
         let mut d = self.draft();
         if d.explain {
             d.base = Cow::Owned(format!("{array}/{index}"));
@@ -211,7 +247,7 @@ impl<'o> Builder<'o> {
     }
 
     /// Normalises and appends one alert.
-    pub fn push(&mut self, d: Draft<'_>) -> Result<(), Error> {
+    pub fn push(&mut self, d: Draft<'a>) -> Result<(), Error> {
         let i = self.alerts.len();
         let limits = self.opts.limits;
         // Field origins, resolved before the draft's fields are moved out.
@@ -228,7 +264,7 @@ impl<'o> Builder<'o> {
         let host = self.trimmed(i, "host", d.host)?;
         // NULs go first, so a title of only NULs counts as missing.
         let title = match d.title.map(strip_nul).filter(|t| !trim(t).is_empty()) {
-            Some(t) => Cow::Owned(String::from(trim(&t))),
+            Some(t) => trim_cow(t),
             None => {
                 let made = made_up_title(
                     service.as_deref(),
@@ -332,16 +368,20 @@ impl<'o> Builder<'o> {
                     "the sender's key, over 255 bytes, as sha256: + 32 hex digits",
                 );
             }
-            (dedup::cap_key(&key), DedupBasis::Vendor)
+            let key = if key.len() > dedup::MAX_KEY_BYTES {
+                Cow::Owned(dedup::cap_key(&key))
+            } else {
+                key
+            };
+            (key, DedupBasis::Vendor)
         } else if d.label_identity && !labels.is_empty() {
             note(
                 &mut why,
                 "dedup_key",
                 "Alertmanager fingerprint of the labels (FNV-1a 64)",
             );
-            let key =
-                dedup::fingerprint_sorted(labels.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-            (key, DedupBasis::Labels)
+            let key = dedup::fingerprint_sorted(labels.iter());
+            (Cow::Owned(key), DedupBasis::Labels)
         } else {
             note(
                 &mut why,
@@ -354,7 +394,7 @@ impl<'o> Builder<'o> {
                 host.as_deref(),
                 &title,
             );
-            (key, DedupBasis::Content)
+            (Cow::Owned(key), DedupBasis::Content)
         };
 
         let alert = Alert {
@@ -380,6 +420,44 @@ impl<'o> Builder<'o> {
         }
         self.alerts.push(alert);
         Ok(())
+    }
+
+    /// An empty builder for text that lives shorter than the request (a
+    /// document decoded from a form field, say); see [`Builder::absorb`].
+    pub fn scoped<'x>(&self) -> Builder<'o, 'x>
+    where
+        'a: 'x,
+    {
+        Builder::new(self.opts, self.headers, self.source)
+    }
+
+    /// Takes over what a [`Builder::scoped`] builder collected, copying its text.
+    pub fn absorb(&mut self, sub: Builder<'o, '_>) {
+        let sub_dropped = sub.dropped_warnings;
+        // `Alert<'static>` coerces to `Alert<'a>` one by one.
+        for alert in sub.alerts {
+            self.alerts.push(alert.into_owned());
+        }
+        for w in sub.warnings {
+            self.warn(w.code, w.message);
+        }
+        self.dropped_warnings += sub_dropped;
+        if sub.group_key.is_some() {
+            self.group_key = sub.group_key;
+        }
+        if sub.notice.is_some() {
+            self.notice = sub.notice;
+        }
+        for (k, v) in sub.annotations.iter() {
+            self.annotations.insert(String::from(k), String::from(v));
+        }
+        self.origins.extend(sub.origins);
+    }
+
+    /// Normalises and appends a draft whose text does not live as long as the
+    /// request (it is copied).
+    pub fn push_owned(&mut self, d: Draft<'_>) -> Result<(), Error> {
+        self.push(d.into_owned())
     }
 
     /// Closes the warning list ("… and N more").
@@ -430,10 +508,10 @@ impl<'o> Builder<'o> {
         &mut self,
         i: usize,
         field: &str,
-        value: Option<Cow<'_, str>>,
+        value: Option<Cow<'a, str>>,
         limit: usize,
         code: WarningCode,
-    ) -> Result<Option<String>, Error> {
+    ) -> Result<Option<Cow<'a, str>>, Error> {
         let Some(value) = value.map(strip_nul) else {
             return Ok(None);
         };
@@ -451,9 +529,9 @@ impl<'o> Builder<'o> {
                 code,
                 format!("alerts[{i}].{field} cut to {limit} characters"),
             );
-            return Ok(Some(cut(&value, limit)));
+            return Ok(Some(Cow::Owned(cut(&value, limit))));
         }
-        Ok(Some(value.into_owned()))
+        Ok(Some(value))
     }
 
     /// A short field, trimmed, under the value limit.
@@ -461,14 +539,9 @@ impl<'o> Builder<'o> {
         &mut self,
         i: usize,
         field: &str,
-        value: Option<Cow<'_, str>>,
-    ) -> Result<Option<String>, Error> {
-        let value = value.map(|v| match v {
-            Cow::Borrowed(s) => Cow::Borrowed(trim(s)),
-            Cow::Owned(s) if trim(&s).len() == s.len() => Cow::Owned(s),
-            Cow::Owned(s) => Cow::Owned(String::from(trim(&s))),
-        });
-        self.trimmed_keep(i, field, value)
+        value: Option<Cow<'a, str>>,
+    ) -> Result<Option<Cow<'a, str>>, Error> {
+        self.trimmed_keep(i, field, value.map(trim_cow))
     }
 
     /// A short field kept verbatim, under the value limit.
@@ -476,8 +549,8 @@ impl<'o> Builder<'o> {
         &mut self,
         i: usize,
         field: &str,
-        value: Option<Cow<'_, str>>,
-    ) -> Result<Option<String>, Error> {
+        value: Option<Cow<'a, str>>,
+    ) -> Result<Option<Cow<'a, str>>, Error> {
         let limit = self.opts.limits.max_value_chars;
         self.text(i, field, value, limit, WarningCode::FieldTruncated)
     }
@@ -486,35 +559,40 @@ impl<'o> Builder<'o> {
         &mut self,
         i: usize,
         field: &str,
-        pairs: Vec<(Cow<'_, str>, Cow<'_, str>)>,
+        pairs: Vec<(Cow<'a, str>, Cow<'a, str>)>,
         code: WarningCode,
-    ) -> Result<BTreeMap<String, String>, Error> {
+    ) -> Result<StrMap<'a>, Error> {
         let limits = self.opts.limits;
-        let mut out = BTreeMap::new();
+        let mut out = Vec::with_capacity(pairs.len());
         for (k, v) in pairs {
             let Some(key) = self.text(i, field, Some(k), limits.max_key_chars, code)? else {
                 continue;
             };
             // A secret-looking key keeps its name but never its value.
             let value = if crate::is_secret_key(&key) {
-                String::from(crate::REDACTED)
+                Cow::Borrowed(crate::REDACTED)
             } else {
                 self.text(i, field, Some(v), limits.max_value_chars, code)?
                     .unwrap_or_default()
             };
-            out.insert(key, value);
+            out.push((key, value));
         }
-        Ok(out)
+        Ok(StrMap::from_pairs(out))
     }
 
-    fn timestamp(&mut self, i: usize, field: &str, raw: Option<Cow<'_, str>>) -> Option<String> {
-        let raw = raw?;
-        let t = trim(&raw);
+    fn timestamp(
+        &mut self,
+        i: usize,
+        field: &str,
+        raw: Option<Cow<'a, str>>,
+    ) -> Option<Cow<'a, str>> {
+        let raw = trim_cow(raw?);
+        let t = &*raw;
         if t.is_empty() || text::is_zero_time(t) {
             return None;
         }
         if text::is_rfc3339(t) {
-            return Some(String::from(t));
+            return Some(raw);
         }
         self.warn(
             WarningCode::InvalidTimestamp,
@@ -524,6 +602,15 @@ impl<'o> Builder<'o> {
             ),
         );
         None
+    }
+}
+
+/// The text trimmed, still borrowed when it was.
+fn trim_cow(v: Cow<'_, str>) -> Cow<'_, str> {
+    match v {
+        Cow::Borrowed(s) => Cow::Borrowed(trim(s)),
+        Cow::Owned(s) if trim(&s).len() == s.len() => Cow::Owned(s),
+        Cow::Owned(s) => Cow::Owned(String::from(trim(&s))),
     }
 }
 
@@ -542,7 +629,7 @@ fn note(why: &mut Option<BTreeMap<String, String>>, field: &str, text: &str) {
 }
 
 /// Every canonical field gets an entry: what was recorded, or why it is empty.
-fn fill_absent(w: &mut BTreeMap<String, String>, a: &Alert) {
+fn fill_absent(w: &mut BTreeMap<String, String>, a: &Alert<'_>) {
     let empty = [
         ("description", a.description.is_none()),
         ("severity_raw", a.severity_raw.is_none()),

@@ -26,7 +26,7 @@ pub(crate) enum Payload<'a> {
 
 impl<'a> Payload<'a> {
     /// The JSON text and probe, or a mismatch for the sender.
-    pub fn json(&self, b: &Builder<'_>) -> Result<(&'a str, &Probe<'a>), Error> {
+    pub fn json(&self, b: &Builder<'_, '_>) -> Result<(&'a str, &Probe<'a>), Error> {
         match self {
             Payload::Json { text, probe } => Ok((text, probe)),
             Payload::Form(_) => Err(b.mismatch("expected a JSON object, got form data")),
@@ -35,7 +35,7 @@ impl<'a> Payload<'a> {
     }
 
     /// A mismatch naming the first of `fields` missing at the top level, if any.
-    pub fn require(&self, b: &Builder<'_>, fields: &[&str]) -> Result<(), Error> {
+    pub fn require(&self, b: &Builder<'_, '_>, fields: &[&str]) -> Result<(), Error> {
         let (_, probe) = self.json(b)?;
         match fields.iter().find(|f| probe.kind(f).is_none()) {
             Some(f) => Err(b.mismatch(format!("missing required field '{f}'"))),
@@ -59,7 +59,7 @@ impl<'a> Payload<'a> {
 /// assert_eq!(out.alerts[0].severity, Severity::Critical);
 /// assert_eq!(out.alerts[0].status, Status::Triggered);
 /// ```
-pub fn ingest(req: &Request<'_>, opts: &Options) -> Result<Ingest, Error> {
+pub fn ingest<'a>(req: &Request<'a>, opts: &Options) -> Result<Ingest<'a>, Error> {
     check_options(opts)?;
     let limits = opts.limits;
     if req.body.len() > limits.max_body_bytes {
@@ -108,7 +108,7 @@ pub fn ingest(req: &Request<'_>, opts: &Options) -> Result<Ingest, Error> {
 /// or by its headers) and has a one-pass reader is read in a single walk, with
 /// no probe. `None` hands the request to the general path, which then gives
 /// the same answer the long way (or the error).
-fn one_pass(req: &Request<'_>, body: &[u8], opts: &Options) -> Option<Ingest> {
+fn one_pass<'a>(req: &Request<'a>, body: &'a [u8], opts: &Options) -> Option<Ingest<'a>> {
     if opts.explain || opts.mapping.is_some() {
         return None;
     }
@@ -172,10 +172,10 @@ fn check_options(opts: &Options) -> Result<(), Error> {
 
 /// Attributes the payload to a sender and runs its parser; in explain mode,
 /// `steps` records every rule tried.
-fn run(
+fn run<'a>(
     req: &Request<'_>,
-    payload: &Payload<'_>,
-    b: &mut Builder<'_>,
+    payload: &Payload<'a>,
+    b: &mut Builder<'_, 'a>,
     steps: &mut Vec<DetectionStep>,
 ) -> Result<(DetectedBy, String), Error> {
     let explain = b.explaining();
@@ -349,7 +349,7 @@ fn utf8(body: &[u8]) -> Result<&str, Error> {
 }
 
 /// Applies the tier rules to a top-level `tier` value.
-fn tier(raw: Option<(Kind, Option<Num>)>, max_tier: u32, b: &mut Builder<'_>) -> Option<u32> {
+fn tier(raw: Option<(Kind, Option<Num>)>, max_tier: u32, b: &mut Builder<'_, '_>) -> Option<u32> {
     let (kind, num) = raw?;
     // Integral floats (2.0, 1e30) count as integers; JSON does not tell them apart.
     let value: Option<i128> = match num {

@@ -36,6 +36,7 @@ mod error;
 mod form;
 mod ingest;
 mod json;
+mod map;
 mod mapping;
 mod model;
 mod redact;
@@ -52,6 +53,7 @@ pub use dedup::{cap_key, content_key, labels_fingerprint};
 pub use error::Error;
 pub use ingest::ingest;
 pub use json::strip_tier;
+pub use map::StrMap;
 pub use mapping::Mapping;
 pub use model::{
     Alert, DedupBasis, DetectedBy, DetectionStep, Explanation, Ingest, Link, Notice, Severity,

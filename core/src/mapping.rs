@@ -264,7 +264,7 @@ impl Mapping {
     }
 
     /// Reads the payload with this mapping.
-    pub(crate) fn apply(&self, p: &Payload<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
+    pub(crate) fn apply(&self, p: &Payload<'_>, b: &mut Builder<'_, '_>) -> Result<(), Error> {
         let root = match p {
             Payload::Json { text, .. } => {
                 serde_json::from_str::<Value>(text).map_err(|e| b.mismatch(e.to_string()))?
@@ -306,7 +306,7 @@ impl Mapping {
         item: &Value,
         root: &Value,
         mut d: Draft<'a>,
-        b: &mut Builder<'_>,
+        b: &mut Builder<'_, '_>,
     ) -> Draft<'a> {
         let get = |p: &str| -> Option<String> {
             let v = match p.strip_prefix('#') {

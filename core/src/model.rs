@@ -11,12 +11,16 @@ use core::str::FromStr;
 
 use serde::Serialize;
 
-use crate::Error;
+use crate::{Error, StrMap};
 
 /// The result of ingesting one webhook request.
+///
+/// Text is borrowed from the request body where it was sent as is (no
+/// escapes, nothing to cut), so reading a webhook copies little;
+/// [`Ingest::into_owned`] gives an `Ingest<'static>` to keep.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
-pub struct Ingest {
+pub struct Ingest<'a> {
     /// The sender the payload was read as.
     pub source: Source,
     /// Which kind of rule decided `source`.
@@ -31,9 +35,9 @@ pub struct Ingest {
     pub notice: Option<Notice>,
     /// Facts about the request as a whole, sorted by key (e.g. an SNS
     /// `subscribe_url` that must be visited to confirm a subscription).
-    pub annotations: BTreeMap<String, String>,
+    pub annotations: StrMap<'a>,
     /// The alerts, in payload order.
-    pub alerts: Vec<Alert>,
+    pub alerts: Vec<Alert<'a>>,
     /// Everything that was repaired or ignored on the way.
     pub warnings: Vec<Warning>,
     /// Why the request was read this way; only with `Options::explain` (absent from the JSON otherwise).
@@ -68,59 +72,113 @@ pub struct DetectionStep {
     pub note: Option<String>,
 }
 
-impl Ingest {
+impl Ingest<'_> {
     /// The canonical JSON text: the same bytes from every binding and the CLI.
     pub fn to_json(&self) -> String {
         // Serializing these plain structs to a String cannot fail: every map key is a string.
         serde_json::to_string(self).unwrap_or_default()
     }
+
+    /// The same result, owning all its text (no longer tied to the body).
+    pub fn into_owned(self) -> Ingest<'static> {
+        Ingest {
+            source: self.source,
+            detected_by: self.detected_by,
+            detection_reason: self.detection_reason,
+            tier: self.tier,
+            group_key: self.group_key,
+            notice: self.notice,
+            annotations: self.annotations.into_owned(),
+            alerts: self.alerts.into_iter().map(Alert::into_owned).collect(),
+            warnings: self.warnings,
+            explanation: self.explanation,
+        }
+    }
+}
+
+/// A borrowed text made owned.
+fn owned(c: Cow<'_, str>) -> Cow<'static, str> {
+    Cow::Owned(c.into_owned())
 }
 
 /// One canonical alert.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
-pub struct Alert {
+pub struct Alert<'a> {
     /// Short headline; never empty.
-    pub title: String,
+    pub title: Cow<'a, str>,
     /// Longer context, if the sender gave any.
-    pub description: Option<String>,
+    pub description: Option<Cow<'a, str>>,
     /// Normalised severity.
     pub severity: Severity,
     /// The sender's severity text before mapping, if any.
-    pub severity_raw: Option<String>,
+    pub severity_raw: Option<Cow<'a, str>>,
     /// Normalised lifecycle status.
     pub status: Status,
     /// Key that identifies repeats of the same alert; never empty, at most 255 bytes.
-    pub dedup_key: String,
+    pub dedup_key: Cow<'a, str>,
     /// Which rule produced `dedup_key`.
     pub dedup_basis: DedupBasis,
     /// The affected service, if named.
-    pub service: Option<String>,
+    pub service: Option<Cow<'a, str>>,
     /// The affected host or instance, if named.
-    pub host: Option<String>,
+    pub host: Option<Cow<'a, str>>,
     /// Identifying key/value pairs, sorted by key.
-    pub labels: BTreeMap<String, String>,
+    pub labels: StrMap<'a>,
     /// Descriptive key/value pairs, sorted by key.
-    pub annotations: BTreeMap<String, String>,
+    pub annotations: StrMap<'a>,
     /// When the problem started (RFC 3339, as sent).
-    pub started_at: Option<String>,
+    pub started_at: Option<Cow<'a, str>>,
     /// When the problem ended (RFC 3339, as sent); only for resolved alerts.
-    pub ended_at: Option<String>,
+    pub ended_at: Option<Cow<'a, str>>,
     /// Related URLs.
-    pub links: Vec<Link>,
+    pub links: Vec<Link<'a>>,
     /// The sender's own id for this alert (fingerprint, incident id, monitor id …).
-    pub source_ref: Option<String>,
+    pub source_ref: Option<Cow<'a, str>>,
+}
+
+impl Alert<'_> {
+    /// The same alert, owning all its text.
+    pub fn into_owned(self) -> Alert<'static> {
+        Alert {
+            title: owned(self.title),
+            description: self.description.map(owned),
+            severity: self.severity,
+            severity_raw: self.severity_raw.map(owned),
+            status: self.status,
+            dedup_key: owned(self.dedup_key),
+            dedup_basis: self.dedup_basis,
+            service: self.service.map(owned),
+            host: self.host.map(owned),
+            labels: self.labels.into_owned(),
+            annotations: self.annotations.into_owned(),
+            started_at: self.started_at.map(owned),
+            ended_at: self.ended_at.map(owned),
+            links: self.links.into_iter().map(Link::into_owned).collect(),
+            source_ref: self.source_ref.map(owned),
+        }
+    }
 }
 
 /// A related URL and what it points at.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Link {
+pub struct Link<'a> {
     /// The relation: `generator`, `external`, `dashboard`, `panel`, `silence`, `image`,
     /// `runbook`, `target`, `details`, `incident`, `alert`, `issue`, `run`, `service`,
     /// `conference`, `search`, `policy`, `repository`, `commit` (see docs/sources.md).
     pub rel: Cow<'static, str>,
     /// The URL as sent.
-    pub href: String,
+    pub href: Cow<'a, str>,
+}
+
+impl Link<'_> {
+    /// The same link, owning its URL.
+    pub fn into_owned(self) -> Link<'static> {
+        Link {
+            rel: self.rel,
+            href: owned(self.href),
+        }
+    }
 }
 
 /// Something the library repaired or ignored; the request still succeeded.

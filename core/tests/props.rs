@@ -214,7 +214,7 @@ proptest! {
                 serde_json::Value::from(title.as_str())
             );
             let g = ingest(&Request::new(g.as_bytes()), &Options::default()).unwrap();
-            (am.alerts[0].dedup_key.clone(), g.alerts[0].dedup_key.clone())
+            (am.alerts[0].dedup_key.to_string(), g.alerts[0].dedup_key.to_string())
         };
         prop_assert_eq!(key(&forward, ""), key(&shuffled, space));
     }

@@ -58,12 +58,14 @@ fn signature_vectors() {
     let mut failures = Vec::new();
     let mut count = 0;
     let mut schemes = std::collections::BTreeSet::new();
+    // Under Miri (minutes per HMAC) every 8th case: the same code on fewer bytes.
+    let step = if cfg!(miri) { 8 } else { 1 };
     for entry in fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path();
         if path.extension().is_none_or(|e| e != "jsonl") {
             continue;
         }
-        for line in fs::read_to_string(&path).unwrap().lines() {
+        for line in fs::read_to_string(&path).unwrap().lines().step_by(step) {
             let case: Value = serde_json::from_str(line).unwrap();
             let label = format!(
                 "{}/{}",
@@ -105,12 +107,15 @@ fn signature_vectors() {
             }
         }
     }
-    assert!(count >= 200, "only {count} signature vectors");
-    assert_eq!(
-        schemes.len(),
-        Scheme::ALL.len(),
-        "every scheme has vectors: {schemes:?}"
-    );
+    assert!(count >= 200 / step, "only {count} signature vectors");
+    // A sample (Miri) need not reach every scheme.
+    if step == 1 {
+        assert_eq!(
+            schemes.len(),
+            Scheme::ALL.len(),
+            "every scheme has vectors: {schemes:?}"
+        );
+    }
     assert!(
         failures.is_empty(),
         "{} failures:\n{}",

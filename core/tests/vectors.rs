@@ -16,7 +16,7 @@ fn shared_vectors() {
     let bless = std::env::var_os("BLESS").is_some();
     let mut failures = Vec::new();
     let cases = cases();
-    if std::env::var_os("VECTORS").is_none() {
+    if std::env::var_os("VECTORS").is_none() && !cfg!(miri) {
         assert!(cases.len() >= 40, "only {} vectors found", cases.len());
     }
     for case in &cases {
@@ -53,6 +53,7 @@ fn shared_vectors() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore)] // a census of the files, and Miri runs a sample of them
 fn every_sender_and_error_code_has_vectors() {
     if std::env::var_os("VECTORS").is_some() {
         return; // a partial run cannot judge coverage
@@ -138,7 +139,7 @@ fn one_pass_matches_general_path() {
         compared += usize::from(matches!(case.group.as_str(), "alertmanager" | "grafana"));
     }
     assert!(
-        compared >= 10,
+        compared >= if cfg!(miri) { 2 } else { 10 },
         "only {compared} Alertmanager/Grafana vectors"
     );
 }

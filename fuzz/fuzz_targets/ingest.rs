@@ -39,11 +39,16 @@ fuzz_target!(|input: Input<'_>| {
     let ct = CONTENT_TYPES[usize::from(input.content_type) % CONTENT_TYPES.len()];
     let mut headers: Vec<(&str, &str)> = Vec::new();
     if let Some(ua) = input.user_agent {
-        headers.push(("User-Agent", USER_AGENTS[usize::from(ua) % USER_AGENTS.len()]));
+        headers.push((
+            "User-Agent",
+            USER_AGENTS[usize::from(ua) % USER_AGENTS.len()],
+        ));
     }
     headers.extend(input.extra_header);
     let mut opts = Options::default();
-    opts.source_hint = input.source.map(|i| Source::ALL[usize::from(i) % Source::ALL.len()]);
+    opts.source_hint = input
+        .source
+        .map(|i| Source::ALL[usize::from(i) % Source::ALL.len()]);
     opts.max_tier = u32::from(input.max_tier % 8).max(1);
     opts.explain = input.explain;
     if input.strict {
@@ -54,7 +59,19 @@ fuzz_target!(|input: Input<'_>| {
         content_type: (!ct.is_empty()).then_some(ct),
         headers: &headers,
     };
-    if let Ok(out) = ingest(&req, &opts) {
+    let result = ingest(&req, &opts);
+    if !opts.explain {
+        // Explain mode always takes the general path: the one-pass readers
+        // must give exactly its answer, errors included.
+        let mut general = opts.clone();
+        general.explain = true;
+        let general = ingest(&req, &general).map(|mut out| {
+            out.explanation = None;
+            out
+        });
+        assert_eq!(result, general);
+    }
+    if let Ok(out) = result {
         for a in &out.alerts {
             assert!(!a.title.is_empty());
             assert!(!a.dedup_key.is_empty() && a.dedup_key.len() <= 255);

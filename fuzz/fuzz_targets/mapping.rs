@@ -20,6 +20,10 @@ fuzz_target!(|input: Input<'_>| {
     opts.mapping = Some(m);
     opts.explain = true;
     if let Ok(out) = ingest(&Request::new(input.body), &opts) {
-        assert!(out.alerts.iter().all(|a| !a.title.is_empty() && !a.dedup_key.is_empty()));
+        assert!(
+            out.alerts
+                .iter()
+                .all(|a| !a.title.is_empty() && !a.dedup_key.is_empty())
+        );
     }
 });

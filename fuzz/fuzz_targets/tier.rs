@@ -13,7 +13,8 @@ fuzz_target!(|data: &[u8]| {
         let raw = String::from_utf8_lossy(data);
         if raw.matches("\"tier\"").count() <= 1 {
             before.remove("tier");
-            let after: Value = serde_json::from_slice(&out).expect("strip_tier broke a JSON object");
+            let after: Value =
+                serde_json::from_slice(&out).expect("strip_tier broke a JSON object");
             if let Value::Object(after) = after {
                 assert!(!after.contains_key("tier") || before.contains_key("tier"));
             }

@@ -18,7 +18,11 @@ struct Input<'a> {
 
 fuzz_target!(|input: Input<'_>| {
     let scheme = Scheme::ALL[usize::from(input.scheme) % Scheme::ALL.len()];
-    let secret = if scheme == Scheme::StandardWebhooks { "whsec_c2VjcmV0LWtleQ==" } else { input.secret };
+    let secret = if scheme == Scheme::StandardWebhooks {
+        "whsec_c2VjcmV0LWtleQ=="
+    } else {
+        input.secret
+    };
     let Ok(v) = Verifier::new(scheme, &[secret], &VerifyOptions::default()) else {
         return;
     };
@@ -27,7 +31,13 @@ fuzz_target!(|input: Input<'_>| {
     // What the scheme signs verifies at its own time.
     let ts = i64::from(input.ts);
     if let Ok(signed) = v.sign(input.body, Some(ts), Some("msg_fuzz")) {
-        let hs: Vec<(&str, &str)> = signed.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
-        assert!(v.verify(&hs, input.body, ts).is_ok(), "{scheme}: signed request does not verify");
+        let hs: Vec<(&str, &str)> = signed
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        assert!(
+            v.verify(&hs, input.body, ts).is_ok(),
+            "{scheme}: signed request does not verify"
+        );
     }
 });

@@ -16,6 +16,9 @@ use alertgate::{
 };
 use clap::{Parser, Subcommand};
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "alertgate",
@@ -354,7 +357,7 @@ fn ingest(args: IngestArgs) -> ExitCode {
 #[derive(serde::Serialize)]
 struct WithBrief<'a> {
     #[serde(flatten)]
-    ingest: &'a alertgate::Ingest,
+    ingest: &'a alertgate::Ingest<'a>,
     brief: &'a str,
     synthesized_by: &'a str,
     model: Option<&'a str>,

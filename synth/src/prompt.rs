@@ -77,12 +77,7 @@ fn summary_line(ingest: &Ingest) -> String {
         .iter()
         .filter(|a| a.status != Status::Resolved)
         .count();
-    let titles: Vec<&str> = ingest
-        .alerts
-        .iter()
-        .take(3)
-        .map(|a| a.title.as_str())
-        .collect();
+    let titles: Vec<&str> = ingest.alerts.iter().take(3).map(|a| &*a.title).collect();
     format!(
         "alertgate summary: source={} alerts={} firing={} highest_severity={} titles={}",
         ingest.source,

@@ -29,11 +29,15 @@ fn first_sentence(text: &str, max: usize) -> Option<String> {
 }
 
 /// The service, else the host, that the alerts name.
-fn target(alerts: &[&Alert]) -> Option<String> {
+fn target(alerts: &[&Alert<'_>]) -> Option<String> {
     alerts
         .iter()
-        .find_map(|a| a.service.clone())
-        .or_else(|| alerts.iter().find_map(|a| a.host.clone()))
+        .find_map(|a| a.service.as_deref().map(String::from))
+        .or_else(|| {
+            alerts
+                .iter()
+                .find_map(|a| a.host.as_deref().map(String::from))
+        })
 }
 
 /// A 2–4 sentence brief built from the normalized fields alone: who reports
@@ -57,7 +61,7 @@ pub fn template_brief(ingest: &Ingest) -> String {
             "status",
         ]
         .iter()
-        .filter_map(|k| ingest.annotations.get(*k).map(String::as_str))
+        .filter_map(|k| ingest.annotations.get(k))
         .collect();
         let what = match ingest.notice {
             Some(Notice::TestNotification) => String::from("a test notification"),
@@ -144,7 +148,12 @@ pub fn template_brief(ingest: &Ingest) -> String {
             "It is acknowledged (or in maintenance): check with whoever owns it before acting.",
         )
     } else if AVAILABILITY.contains(&ingest.source) {
-        match lead.host.clone().or_else(|| place.clone()) {
+        match lead
+            .host
+            .as_deref()
+            .map(String::from)
+            .or_else(|| place.clone())
+        {
             Some(host) => format!(
                 "Start with the reachability of {host} (DNS, network, TLS) and the health of the service behind it."
             ),

@@ -88,7 +88,7 @@ fn config(provider: Provider, base: &str) -> SynthConfig {
 const BODY: &str = r#"{"tier": 3, "summary": "Checkout latency p99 2.4s", "service": "checkout", "severity": "critical",
   "auth": {"api_key": "sk-live-SHOULD-NOT-LEAK", "user": "ops"}, "details": "pool exhausted"}"#;
 
-fn alert() -> Ingest {
+fn alert() -> Ingest<'static> {
     ingest(&Request::new(BODY.as_bytes()), &Options::default()).unwrap()
 }
 

@@ -83,7 +83,7 @@ pub struct ag_options {
 
 /// The result of `ag_ingest` (opaque); owns every string it hands out.
 pub struct ag_ingest {
-    ingest: Ingest,
+    ingest: Ingest<'static>,
     json: CString,
     source: CString,
     /// Per alert: title, severity, status, dedup_key, service.
@@ -509,7 +509,7 @@ pub unsafe extern "C" fn ag_ingest(
     }
 }
 
-fn wrap(ingest: Ingest) -> ag_ingest {
+fn wrap(ingest: Ingest<'_>) -> ag_ingest {
     let fields = ingest
         .alerts
         .iter()
@@ -527,7 +527,8 @@ fn wrap(ingest: Ingest) -> ag_ingest {
         json: cstring(&ingest.to_json()),
         source: cstring(ingest.source.as_str()),
         fields,
-        ingest,
+        // Kept for `ag_template_brief` and the counts; the body is the caller's and may go.
+        ingest: ingest.into_owned(),
     }
 }
 

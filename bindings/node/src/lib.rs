@@ -717,8 +717,9 @@ pub struct DetectionStep {
 /// An `Ingest` with every field at a neutral value, and one alert, to be
 /// overwritten field by field: the core's result types are `#[non_exhaustive]`,
 /// so a binding cannot build one literally.
-fn blank() -> Option<&'static (alertgate::Ingest, alertgate::Alert)> {
-    static BLANK: OnceLock<Option<(alertgate::Ingest, alertgate::Alert)>> = OnceLock::new();
+fn blank() -> Option<&'static (alertgate::Ingest<'static>, alertgate::Alert<'static>)> {
+    static BLANK: OnceLock<Option<(alertgate::Ingest<'static>, alertgate::Alert<'static>)>> =
+        OnceLock::new();
     BLANK
         .get_or_init(|| {
             let mut i =
@@ -807,7 +808,7 @@ impl<'a> Fields<'a> {
 /// The core's `Ingest` from the canonical JSON value (the explanation, which no
 /// brief uses, is dropped). `source` and every alert's `title` are required;
 /// other absent fields take their neutral value.
-fn rebuild(v: &Value) -> Result<alertgate::Ingest, String> {
+fn rebuild(v: &Value) -> Result<alertgate::Ingest<'static>, String> {
     let (blank_ingest, blank_alert) =
         blank().ok_or_else(|| String::from("internal: no blank result"))?;
     let f = Fields::new(v, String::from("ingest"))?;
@@ -830,7 +831,7 @@ fn rebuild(v: &Value) -> Result<alertgate::Ingest, String> {
     };
     out.group_key = f.opt_text("group_key")?;
     out.notice = f.word("notice", Notice::ALL, Notice::as_str)?;
-    out.annotations = f.string_map("annotations")?;
+    out.annotations = f.string_map("annotations")?.into_iter().collect();
     out.explanation = None;
     out.alerts = f
         .list("alerts")?
@@ -839,26 +840,26 @@ fn rebuild(v: &Value) -> Result<alertgate::Ingest, String> {
         .map(|(i, a)| {
             let a = Fields::new(a, format!("ingest.alerts[{i}]"))?;
             let mut alert = blank_alert.clone();
-            alert.title = a.text("title")?;
-            alert.description = a.opt_text("description")?;
+            alert.title = a.text("title")?.into();
+            alert.description = a.opt_text("description")?.map(Cow::Owned);
             alert.severity = a
                 .word("severity", Severity::ALL, Severity::as_str)?
                 .unwrap_or(Severity::Warning);
-            alert.severity_raw = a.opt_text("severity_raw")?;
+            alert.severity_raw = a.opt_text("severity_raw")?.map(Cow::Owned);
             alert.status = a
                 .word("status", Status::ALL, Status::as_str)?
                 .unwrap_or(Status::Triggered);
-            alert.dedup_key = a.opt_text("dedup_key")?.unwrap_or_default();
+            alert.dedup_key = a.opt_text("dedup_key")?.unwrap_or_default().into();
             alert.dedup_basis = a
                 .word("dedup_basis", DedupBasis::ALL, DedupBasis::as_str)?
                 .unwrap_or(DedupBasis::Content);
-            alert.service = a.opt_text("service")?;
-            alert.host = a.opt_text("host")?;
-            alert.labels = a.string_map("labels")?;
-            alert.annotations = a.string_map("annotations")?;
-            alert.started_at = a.opt_text("started_at")?;
-            alert.ended_at = a.opt_text("ended_at")?;
-            alert.source_ref = a.opt_text("source_ref")?;
+            alert.service = a.opt_text("service")?.map(Cow::Owned);
+            alert.host = a.opt_text("host")?.map(Cow::Owned);
+            alert.labels = a.string_map("labels")?.into_iter().collect();
+            alert.annotations = a.string_map("annotations")?.into_iter().collect();
+            alert.started_at = a.opt_text("started_at")?.map(Cow::Owned);
+            alert.ended_at = a.opt_text("ended_at")?.map(Cow::Owned);
+            alert.source_ref = a.opt_text("source_ref")?.map(Cow::Owned);
             alert.links = a
                 .list("links")?
                 .iter()
@@ -867,7 +868,7 @@ fn rebuild(v: &Value) -> Result<alertgate::Ingest, String> {
                     let l = Fields::new(l, format!("{}.links[{j}]", a.path))?;
                     Ok(alertgate::Link {
                         rel: Cow::Owned(l.text("rel")?),
-                        href: l.text("href")?,
+                        href: Cow::Owned(l.text("href")?),
                     })
                 })
                 .collect::<Result<_, String>>()?;
@@ -897,7 +898,7 @@ fn rebuild(v: &Value) -> Result<alertgate::Ingest, String> {
 }
 
 /// The core's `Ingest` from a result of {@link ingest} (the plain object, or its JSON text).
-fn ingest_arg(env: &Env, v: Option<Unknown<'_>>) -> R<alertgate::Ingest> {
+fn ingest_arg(env: &Env, v: Option<Unknown<'_>>) -> R<alertgate::Ingest<'static>> {
     let message = "ingest must be a result of ingest() (the object or its JSON text)";
     let Some((v, t)) = given(v)? else {
         return bad(String::from(message));
@@ -1440,7 +1441,11 @@ impl From<alertgate_synth::Brief> for Brief {
 }
 
 /// What a synthesis needs, read on the main thread.
-type Job = (alertgate::Ingest, Vec<u8>, alertgate_synth::SynthConfig);
+type Job = (
+    alertgate::Ingest<'static>,
+    Vec<u8>,
+    alertgate_synth::SynthConfig,
+);
 
 fn synthesis_job(
     env: &Env,

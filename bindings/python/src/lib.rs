@@ -138,7 +138,7 @@ impl Link {
 /// One canonical alert (read-only).
 #[pyclass(frozen, module = "alertgate")]
 struct Alert {
-    ingest: Arc<alertgate::Ingest>,
+    ingest: Arc<alertgate::Ingest<'static>>,
     index: usize,
 }
 
@@ -148,10 +148,7 @@ impl Alert {
     }
 }
 
-fn str_map<'py>(
-    py: Python<'py>,
-    m: &std::collections::BTreeMap<String, String>,
-) -> PyResult<Bound<'py, PyDict>> {
+fn str_map<'py>(py: Python<'py>, m: &alertgate::StrMap<'_>) -> PyResult<Bound<'py, PyDict>> {
     let d = PyDict::new(py);
     for (k, v) in m {
         d.set_item(k, v)?;
@@ -247,7 +244,7 @@ impl Alert {
             .iter()
             .map(|l| Link {
                 rel: l.rel.to_string(),
-                href: l.href.clone(),
+                href: l.href.to_string(),
             })
             .collect()
     }
@@ -274,7 +271,7 @@ impl Alert {
 /// The result of `ingest` (read-only); `len()` and iteration give its alerts.
 #[pyclass(frozen, module = "alertgate")]
 struct Ingest {
-    inner: Arc<alertgate::Ingest>,
+    inner: Arc<alertgate::Ingest<'static>>,
 }
 
 /// A serde_json value as Python objects (for the explanation).
@@ -459,7 +456,9 @@ fn ingest(
         headers: &hs,
     };
     alertgate::ingest(&request, &options)
-        .map(|i| Ingest { inner: Arc::new(i) })
+        .map(|i| Ingest {
+            inner: Arc::new(i.into_owned()),
+        })
         .map_err(|e| core_error(py, &e))
 }
 

@@ -94,7 +94,7 @@ pub(super) struct AmAlert<'a> {
     pub value_string: Option<Text<'a>>,
 }
 
-fn parse(p: &Payload<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
+fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
     p.require(b, &["alerts"])?;
     let (text, _) = p.json(b)?;
     let group: Group<'_> = json::typed(text).map_err(|m| b.mismatch(m))?;
@@ -102,7 +102,7 @@ fn parse(p: &Payload<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
 }
 
 /// Reads a group the Alertmanager way; shared with Grafana's unified format.
-pub(super) fn push_group(group: Group<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
+pub(super) fn push_group<'a>(group: Group<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
     b.group_key = group.group_key.map(|k| String::from(k.as_str()));
     if let Some(n) = group.truncated_alerts.filter(|&n| n > 0) {
         b.warn(
@@ -124,7 +124,7 @@ fn draft<'a>(
     a: AmAlert<'a>,
     group_status: Option<&str>,
     external: Option<Cow<'a, str>>,
-    b: &mut Builder<'_>,
+    b: &mut Builder<'_, '_>,
 ) -> Draft<'a> {
     let labels = a.labels.unwrap_or_default();
     let annotations = a.annotations.unwrap_or_default();
@@ -216,7 +216,7 @@ fn draft<'a>(
 /// `tier`, a nested value where text is expected, a duplicate field, an alert
 /// without its own status before the group's, invalid JSON, an error from the
 /// builder) is left to it, so the result is always the general path's result.
-pub(crate) fn one_pass(text: &str, b: &mut Builder<'_>) -> bool {
+pub(crate) fn one_pass<'a>(text: &'a str, b: &mut Builder<'_, 'a>) -> bool {
     let limit = b.opts.limits.max_depth;
     // The known structure is 4 deep: group, alerts, alert, labels.
     if limit < 4 {
@@ -232,8 +232,8 @@ pub(crate) fn one_pass(text: &str, b: &mut Builder<'_>) -> bool {
     de.deserialize_map(visitor).and_then(|()| de.end()).is_ok()
 }
 
-struct OnePass<'x, 'o, 'c> {
-    b: &'x mut Builder<'o>,
+struct OnePass<'x, 'o, 'a, 'c> {
+    b: &'x mut Builder<'o, 'a>,
     limit: usize,
     too_deep: &'c Cell<bool>,
 }
@@ -246,7 +246,7 @@ fn once<T, E: de::Error>(slot: &Option<T>) -> Result<(), E> {
     }
 }
 
-impl<'de> Visitor<'de> for OnePass<'_, '_, '_> {
+impl<'de> Visitor<'de> for OnePass<'_, '_, 'de, '_> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -314,7 +314,7 @@ impl<'de> Visitor<'de> for OnePass<'_, '_, '_> {
                 for alert in &mut b.alerts {
                     alert.links.push(crate::Link {
                         rel: Cow::Borrowed("external"),
-                        href: String::from(href),
+                        href: Cow::Owned(String::from(href)),
                     });
                 }
             }
@@ -330,22 +330,22 @@ impl<'de> Visitor<'de> for OnePass<'_, '_, '_> {
 }
 
 /// The `alerts` array: each alert read, drafted and pushed in turn.
-struct Alerts<'x, 'o, 'c, 'g> {
-    b: &'x mut Builder<'o>,
+struct Alerts<'x, 'o, 'a, 'c, 'g> {
+    b: &'x mut Builder<'o, 'a>,
     /// The group's status when it came before `alerts` (`Some(None)`: null).
     group_status: Option<Option<&'g str>>,
     limit: usize,
     too_deep: &'c Cell<bool>,
 }
 
-impl<'de> DeserializeSeed<'de> for Alerts<'_, '_, '_, '_> {
+impl<'de> DeserializeSeed<'de> for Alerts<'_, '_, 'de, '_, '_> {
     type Value = ();
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         d.deserialize_any(self)
     }
 }
 
-impl<'de> Visitor<'de> for Alerts<'_, '_, '_, '_> {
+impl<'de> Visitor<'de> for Alerts<'_, '_, 'de, '_, '_> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -84,7 +84,7 @@ struct Controller<'a> {
     top_severity: Option<Text<'a>>,
 }
 
-fn parse(p: &Payload<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
+fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
     let (text, probe) = p.json(b)?;
     if !probe.has("appdynamics") && !probe.has("event_type") && !probe.has("event_id") {
         return Err(b.mismatch("missing required field 'event_type' (or 'appdynamics')"));

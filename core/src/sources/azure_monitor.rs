@@ -172,7 +172,7 @@ struct Dimension<'a> {
     value: Option<Text<'a>>,
 }
 
-fn parse(p: &Payload<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
+fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
     p.require(b, &["data"])?;
     let (text, _) = p.json(b)?;
     let common: Common<'_> = json::typed(text).map_err(|m| b.mismatch(m))?;

@@ -151,7 +151,7 @@ impl<'a> Related<'a> {
     }
 }
 
-fn parse(p: &Payload<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
+fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
     p.require(b, &["data"])?;
     let (text, _) = p.json(b)?;
     let hook: Hook<'_> = json::typed(text).map_err(|m| b.mismatch(m))?;
@@ -269,7 +269,7 @@ fn parse(p: &Payload<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
 }
 
 /// An incident's `status` attribute, or the webhook's `event`.
-fn incident_status(word: &str, implied: &mut Option<Severity>, b: &mut Builder<'_>) -> Status {
+fn incident_status(word: &str, implied: &mut Option<Severity>, b: &mut Builder<'_, '_>) -> Status {
     let is = |w: &str| word.trim().eq_ignore_ascii_case(w);
     if is("started") || is("reopened") || is("validating") {
         Status::Triggered
@@ -288,7 +288,7 @@ fn notice(
     event: Option<&str>,
     id: Option<Text<'_>>,
     attributes: Option<Attributes<'_>>,
-    b: &mut Builder<'_>,
+    b: &mut Builder<'_, '_>,
 ) -> Result<(), Error> {
     let kind = if kind.is_empty() { "event" } else { kind };
     b.notice = Some(Notice::NotAnAlert);

@@ -135,7 +135,7 @@ fn text<'a>(t: &Option<Text<'a>>) -> Option<Cow<'a, str>> {
         .filter(|t| !t.trim().is_empty())
 }
 
-fn parse(p: &Payload<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
+fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
     let (text, probe) = p.json(b)?;
     if probe.is("commit_status", Kind::Object) {
         let e: Event<'_> = json::typed(text).map_err(|m| b.mismatch(m))?;
@@ -160,7 +160,7 @@ fn parse(p: &Payload<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
     Ok(())
 }
 
-fn commit_status(e: Event<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
+fn commit_status<'a>(e: Event<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
     let s = e.commit_status;
     let state = text(&s.state);
     let upper = state.as_deref().map(|t| t.trim().to_ascii_uppercase());

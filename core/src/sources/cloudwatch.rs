@@ -272,7 +272,7 @@ struct EventMetricId<'a> {
     dimensions: Option<Pairs<'a>>,
 }
 
-fn parse(p: &Payload<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
+fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
     let (text, probe) = match p {
         // SNS raw message delivery of a message that is not JSON.
         Payload::Text(text) => return b.push(plain_text(text, b.draft())),
@@ -303,7 +303,7 @@ fn parse(p: &Payload<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
 }
 
 /// An SNS message: confirmations give a notice, notifications an alert.
-fn push_envelope(env: Envelope<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
+fn push_envelope(env: Envelope<'_>, b: &mut Builder<'_, '_>) -> Result<(), Error> {
     if let Some(arn) = &env.topic_arn {
         b.annotate("topic_arn", arn.as_str());
     }
@@ -355,12 +355,12 @@ fn push_envelope(env: Envelope<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
 }
 
 /// An SNS notification that is not an alarm: `Subject` and `Message`.
-fn push_message(
-    subject: Option<Cow<'_, str>>,
-    message: Option<Cow<'_, str>>,
-    message_id: Option<Cow<'_, str>>,
-    sent_at: Option<Cow<'_, str>>,
-    b: &mut Builder<'_>,
+fn push_message<'a>(
+    subject: Option<Cow<'a, str>>,
+    message: Option<Cow<'a, str>>,
+    message_id: Option<Cow<'a, str>>,
+    sent_at: Option<Cow<'a, str>>,
+    b: &mut Builder<'_, '_>,
 ) -> Result<(), Error> {
     let message = message.filter(|m| !m.trim().is_empty());
     let mut d = b.draft();
@@ -381,7 +381,7 @@ fn push_message(
     d.vendor_key = d.pick("dedup_key", [("/MessageId", message_id.clone())]);
     d.source_ref = d.pick("source_ref", [("/MessageId", message_id)]);
     d.started_at = d.pick("started_at", [("/Timestamp", sent_at)]);
-    b.push(d)
+    b.push_owned(d)
 }
 
 /// One alarm state change, whichever format it came in.
@@ -610,7 +610,7 @@ fn push_view<'a>(
     at: &Pointers,
     fallback_time: Option<(&'static str, Option<Cow<'a, str>>)>,
     mut d: Draft<'a>,
-    b: &mut Builder<'_>,
+    b: &mut Builder<'_, '_>,
 ) -> Result<(), Error> {
     d.status = match v.state.as_deref().map(str::trim) {
         Some(s) if s.eq_ignore_ascii_case("ALARM") => Status::Triggered,
@@ -676,7 +676,7 @@ fn push_view<'a>(
         }
     }
     d.origin("annotations", at.annotations);
-    b.push(d)
+    b.push_owned(d)
 }
 
 /// The value of the first of `names` among the dimensions, recording its origin.

@@ -133,7 +133,7 @@ const ANY_OF: &[&str] = &[
     "body",
 ];
 
-fn parse(p: &Payload<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
+fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
     match p {
         Payload::Json { text, probe } => {
             if !ANY_OF.iter().any(|k| probe.has(k)) {
@@ -165,7 +165,7 @@ fn parse(p: &Payload<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
     }
 }
 
-fn push(f: Body<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
+fn push(f: Body<'_>, b: &mut Builder<'_, '_>) -> Result<(), Error> {
     let mut d = b.draft();
     let org = f.org.unwrap_or_default();
     let messages = [cow(f.event_msg), cow(f.text_only_msg), cow(f.body)];
@@ -439,7 +439,7 @@ fn push(f: Body<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
         .aggreg_key
         .map(|k| String::from(k.as_str().trim()))
         .filter(|k| !k.is_empty());
-    b.push(d)
+    b.push_owned(d)
 }
 
 /// The value of the first non-blank label named `key`.

@@ -107,7 +107,7 @@ struct Details<'a> {
     end_time: Option<Text<'a>>,
 }
 
-fn parse(p: &Payload<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
+fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
     let (text, probe) = p.json(b)?;
     if !probe.has("PID") && !probe.has("ProblemID") {
         return Err(b.mismatch("missing required field 'PID' (or 'ProblemID')"));

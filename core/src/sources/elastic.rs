@@ -105,7 +105,7 @@ struct Context<'a> {
     link: Option<Text<'a>>,
 }
 
-fn parse(p: &Payload<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
+fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
     p.require(b, &["rule"])?;
     let (text, _) = p.json(b)?;
     let body: Body<'_> = json::typed(text).map_err(|m| b.mismatch(m))?;

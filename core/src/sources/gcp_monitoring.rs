@@ -200,7 +200,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for Documentation<'a> {
     }
 }
 
-fn parse(p: &Payload<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
+fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
     p.require(b, &["incident"])?;
     let (text, _) = p.json(b)?;
     let n: Notification<'_> = json::typed(text).map_err(|m| b.mismatch(m))?;

@@ -39,7 +39,7 @@ const LINK: &[&str] = &["url", "link"];
 const LABELS: &[&str] = &["labels", "tags"];
 const GROUP: &[&str] = &["group_key"];
 
-fn parse(p: &Payload<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
+fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
     match p {
         Payload::Text(text) => b.push(plain_text(text, b.draft())),
         Payload::Form(fields) => {
@@ -111,10 +111,10 @@ impl<'a> Fields<'a> {
     }
 }
 
-fn push_fields(
-    fields: Vec<(Cow<'_, str>, Field<'_>)>,
+fn push_fields<'a>(
+    fields: Vec<(Cow<'a, str>, Field<'a>)>,
     json: bool,
-    b: &mut Builder<'_>,
+    b: &mut Builder<'_, 'a>,
 ) -> Result<(), Error> {
     let mut f = Fields(fields.into_iter().map(|(k, v)| (k, Some(v))).collect());
     let mut d = b.draft();

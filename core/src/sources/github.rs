@@ -56,7 +56,7 @@ fn by_shape(p: &Payload<'_>) -> Option<&'static str> {
     }
 }
 
-fn parse(p: &Payload<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
+fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
     match p {
         Payload::Json { text, probe } => parse_json(text, probe, b),
         // "Content type: application/x-www-form-urlencoded": the JSON is in `payload`.
@@ -73,7 +73,12 @@ fn parse(p: &Payload<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
                     );
                 }
             };
-            parse_json(body, &probe, b)
+            // The decoded field lives in the payload, not the body: read it
+            // with a builder of its own and take the alerts over as owned text.
+            let mut sub = b.scoped();
+            parse_json(body, &probe, &mut sub)?;
+            b.absorb(sub);
+            Ok(())
         }
         Payload::Text(_) => Err(b.mismatch("expected a JSON object, got plain text")),
     }
@@ -95,7 +100,7 @@ const EVENT_OBJECTS: &[(&str, &str)] = &[
     ("membership", "membership"),
 ];
 
-fn parse_json(text: &str, probe: &Probe<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
+fn parse_json<'a>(text: &'a str, probe: &Probe<'_>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
     let object = |key: &str| probe.is(key, Kind::Object);
     // The X-GitHub-Event header names the event exactly; the payload is the fallback.
     if let Some(event) = b.header("X-GitHub-Event").filter(|e| !e.is_empty()) {
@@ -352,7 +357,7 @@ fn outcome(conclusion: &str) -> Outcome {
 
 /// The conclusion of a completed run, or the notice to give when there is no alert.
 fn conclude(
-    b: &mut Builder<'_>,
+    b: &mut Builder<'_, '_>,
     event: &str,
     action: Option<&Text<'_>>,
     status: Option<&Text<'_>>,
@@ -429,7 +434,7 @@ fn repository<'a>(
     name
 }
 
-fn workflow_run(e: WorkflowRunEvent<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
+fn workflow_run<'a>(e: WorkflowRunEvent<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
     let r = e.workflow_run;
     let Some(verb) = conclude(
         b,
@@ -537,7 +542,7 @@ fn workflow_run(e: WorkflowRunEvent<'_>, b: &mut Builder<'_>) -> Result<(), Erro
     b.push(d)
 }
 
-fn check_run(e: CheckRunEvent<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
+fn check_run<'a>(e: CheckRunEvent<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
     let c = e.check_run;
     let Some(verb) = conclude(
         b,
@@ -635,7 +640,7 @@ fn check_run(e: CheckRunEvent<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
     b.push(d)
 }
 
-fn check_suite(e: CheckSuiteEvent<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
+fn check_suite<'a>(e: CheckSuiteEvent<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
     let s = e.check_suite;
     let Some(verb) = conclude(
         b,

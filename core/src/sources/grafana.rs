@@ -42,7 +42,7 @@ fn by_shape(p: &Payload<'_>) -> Option<&'static str> {
     }
 }
 
-fn parse(p: &Payload<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
+fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
     let (text, probe) = p.json(b)?;
     if probe.kind("alerts").is_some() {
         let group: Group<'_> = json::typed(text).map_err(|m| b.mismatch(m))?;
@@ -93,7 +93,7 @@ struct EvalMatch<'a> {
     value: Option<Text<'a>>,
 }
 
-fn push_legacy(l: Legacy<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
+fn push_legacy<'a>(l: Legacy<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
     let state = l.state.as_ref().map(Text::as_str);
     // `no_data` is a known Grafana state: something to look at, so triggered.
     let status = match state {

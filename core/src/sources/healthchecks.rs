@@ -119,7 +119,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for CheckField<'a> {
     }
 }
 
-fn parse(p: &Payload<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
+fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
     let flat = match p {
         Payload::Text(text) => {
             let mut d = plain_text(text, b.draft());
@@ -162,7 +162,7 @@ fn parse(p: &Payload<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
 }
 
 /// Maps the template's fields; for form bodies the pointers name form fields.
-fn push_flat(f: Flat<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
+fn push_flat<'a>(f: Flat<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
     let (check_name, check) = match f.check {
         Some(CheckField::Name(n)) => (Some(n), Check::default()),
         Some(CheckField::Object(c)) => (None, c),

@@ -99,7 +99,7 @@ const HOST_KEYS: &[&str] = &["host.name", "hostname", "host"];
 /// How many triggered groups the `result_groups_triggered` annotation lists.
 const MAX_GROUPS: usize = 20;
 
-fn parse(p: &Payload<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
+fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
     let (text, probe) = p.json(b)?;
     if !probe.has("name") && !probe.has("id") {
         return Err(b.mismatch("missing required field 'name' (or 'id')"));

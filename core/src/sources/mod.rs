@@ -50,12 +50,14 @@ pub(crate) struct Sender {
     /// Payload shapes that identify the sender; the reason, when they do.
     pub by_shape: fn(&Payload<'_>) -> Option<&'static str>,
     /// Reads the payload into alerts; `PayloadMismatch` when it does not fit.
-    pub parse: fn(&Payload<'_>, &mut Builder<'_>) -> Result<(), Error>,
+    pub parse: for<'a> fn(&Payload<'a>, &mut Builder<'_, 'a>) -> Result<(), Error>,
 }
 
 /// A sender's one-pass reader for a JSON body it is known to have sent (see
 /// `alertmanager::one_pass`); `None` when it has only the general path.
-pub(crate) fn one_pass(source: Source) -> Option<fn(&str, &mut Builder<'_>) -> bool> {
+pub(crate) fn one_pass(
+    source: Source,
+) -> Option<for<'a> fn(&'a str, &mut Builder<'_, 'a>) -> bool> {
     match source {
         Source::Alertmanager | Source::Grafana => Some(alertmanager::one_pass),
         _ => None,

@@ -202,7 +202,7 @@ struct Target<'a> {
     kind: Option<Text<'a>>,
 }
 
-fn parse(p: &Payload<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
+fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
     let (text, probe) = p.json(b)?;
     let workflow_keys = WORKFLOW_KEYS.iter().filter(|k| probe.has(k)).count();
     let legacy = probe.has("incident_id") || probe.has("current_state");
@@ -220,7 +220,7 @@ fn parse(p: &Payload<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
         .mismatch("missing required field 'issueUrl' (workflow) or 'incident_id' (legacy channel)"))
 }
 
-fn push_workflow(w: Workflow<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
+fn push_workflow<'a>(w: Workflow<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
     let mut d = b.draft();
     let state = w.state.map(|t| t.0);
     if let Some(s) = &state {
@@ -327,7 +327,7 @@ fn push_workflow(w: Workflow<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
     b.push(d)
 }
 
-fn push_legacy(l: Legacy<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
+fn push_legacy<'a>(l: Legacy<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
     // "Send a test notification" from a channel: current_state "test".
     let state = l.current_state.map(|t| t.0);
     if state

@@ -109,7 +109,7 @@ fn lifecycle(action: &str) -> Option<Status> {
     }
 }
 
-fn parse(p: &Payload<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
+fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
     p.require(b, &["alert", "action"])?;
     let (text, _) = p.json(b)?;
     let hook: Hook<'_> = json::typed(text).map_err(|m| b.mismatch(m))?;

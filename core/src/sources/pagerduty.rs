@@ -152,7 +152,7 @@ struct ResolveReason<'a> {
     kind: Option<Text<'a>>,
 }
 
-fn parse(p: &Payload<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
+fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
     p.require(b, &["event"])?;
     let (text, _) = p.json(b)?;
     let envelope: Envelope<'_> = json::typed(text).map_err(|m| b.mismatch(m))?;
@@ -299,7 +299,7 @@ fn notice(
     event_type: &str,
     event_id: Option<Text<'_>>,
     data: Data<'_>,
-    b: &mut Builder<'_>,
+    b: &mut Builder<'_, '_>,
 ) -> Result<(), Error> {
     b.notice = Some(if event_type == "pagey.ping" {
         Notice::TestNotification

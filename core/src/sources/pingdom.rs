@@ -123,7 +123,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for Tag<'a> {
     }
 }
 
-fn parse(p: &Payload<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
+fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
     p.require(b, &["check_id"])?;
     let (text, _) = p.json(b)?;
     let w: Webhook<'_> = json::typed(text).map_err(|m| b.mismatch(m))?;

@@ -210,7 +210,7 @@ struct Project<'a> {
     name: Option<Text<'a>>,
 }
 
-fn parse(p: &Payload<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
+fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
     p.require(b, &["data"])?;
     let (text, _) = p.json(b)?;
     let hook: Hook<'_> = json::typed(text).map_err(|m| b.mismatch(m))?;
@@ -253,11 +253,11 @@ fn parse(p: &Payload<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
 }
 
 /// `event_alert`: an issue alert rule fired for this event.
-fn event_alert(
-    action: Option<Cow<'_, str>>,
-    e: Event<'_>,
-    rule: Option<Text<'_>>,
-    b: &mut Builder<'_>,
+fn event_alert<'a>(
+    action: Option<Cow<'a, str>>,
+    e: Event<'a>,
+    rule: Option<Text<'a>>,
+    b: &mut Builder<'_, 'a>,
 ) -> Result<(), Error> {
     let mut d = b.draft();
     d.status = b.status(action.as_deref());
@@ -349,7 +349,7 @@ fn metric_alert<'a>(
     description_title: Option<Text<'a>>,
     description_text: Option<Text<'a>>,
     web_url: Option<Text<'a>>,
-    b: &mut Builder<'_>,
+    b: &mut Builder<'_, 'a>,
 ) -> Result<(), Error> {
     let mut d = b.draft();
     d.origin("status", "/action");
@@ -457,10 +457,10 @@ fn metric_alert<'a>(
 }
 
 /// `issue`: an issue was created, resolved, assigned, archived or unresolved.
-fn issue_change(
-    action: Option<Cow<'_, str>>,
-    i: Issue<'_>,
-    b: &mut Builder<'_>,
+fn issue_change<'a>(
+    action: Option<Cow<'a, str>>,
+    i: Issue<'a>,
+    b: &mut Builder<'_, 'a>,
 ) -> Result<(), Error> {
     let mut d = b.draft();
     d.origin("status", "/action");

@@ -102,7 +102,7 @@ struct Input<'a> {
     value: Option<Text<'a>>,
 }
 
-fn parse(p: &Payload<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
+fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
     p.require(b, &["incidentId"])?;
     let (text, _) = p.json(b)?;
     let inc: Incident<'_> = json::typed(text).map_err(|m| b.mismatch(m))?;

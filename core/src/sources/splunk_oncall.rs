@@ -169,7 +169,7 @@ impl<'a> Fields<'a> {
     }
 }
 
-fn parse(p: &Payload<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
+fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
     let (text, probe) = p.json(b)?;
     if !MESSAGE_TYPE.iter().chain(DOTTED).any(|k| probe.has(k)) {
         return Err(b.mismatch("missing required field 'message_type'"));

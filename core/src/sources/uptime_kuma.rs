@@ -85,7 +85,7 @@ struct Tag<'a> {
     value: Option<Text<'a>>,
 }
 
-fn parse(p: &Payload<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
+fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
     let (text, probe) = p.json(b)?;
     if probe.kind("heartbeat").is_none() && probe.kind("monitor").is_none() {
         return Err(b.mismatch("missing required field 'heartbeat'"));

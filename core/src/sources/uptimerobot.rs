@@ -128,7 +128,7 @@ impl<'a> Vars<'a> {
     }
 }
 
-fn parse(p: &Payload<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
+fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
     let vars = match p {
         Payload::Json { text, .. } => json::typed::<Vars<'_>>(text).map_err(|m| b.mismatch(m))?,
         Payload::Form(fields) => Vars::from_pairs(fields),
@@ -149,7 +149,7 @@ enum Kind {
 }
 
 /// Maps the variables; for form and text bodies the pointers name the fields.
-fn push(v: Vars<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
+fn push<'a>(v: Vars<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
     let at_secs = v.alert_date_time_secs();
     let mut d = b.draft();
     let kind = match v.alert_type.as_ref().map(|t| t.as_str().trim()) {

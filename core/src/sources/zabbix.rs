@@ -97,7 +97,7 @@ struct Tag {
     value: Option<String>,
 }
 
-fn parse(p: &Payload<'_>, b: &mut Builder<'_>) -> Result<(), Error> {
+fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
     p.require(b, &["event_id"])?;
     let (text, _) = p.json(b)?;
     let z: Body<'_> = json::typed(text).map_err(|m| b.mismatch(m))?;

@@ -29,13 +29,13 @@ impl Case {
     }
 
     /// `ingest` as the vector's request describes it.
-    pub fn ingest(&self) -> Result<Ingest, Error> {
+    pub fn ingest(&self) -> Result<Ingest<'static>, Error> {
         self.ingest_with(|_| {})
     }
 
     /// Runs the vector with its options changed by `tweak`.
     #[allow(dead_code)] // not every test binary uses it
-    pub fn ingest_with(&self, tweak: impl FnOnce(&mut Options)) -> Result<Ingest, Error> {
+    pub fn ingest_with(&self, tweak: impl FnOnce(&mut Options)) -> Result<Ingest<'static>, Error> {
         let req = self.request();
         let body = self.body();
         let headers: Vec<(String, String)> = req["headers"]
@@ -62,7 +62,7 @@ impl Case {
             content_type: req["content_type"].as_str(),
             headers: &header_refs,
         };
-        ingest(&request, &options)
+        ingest(&request, &options).map(Ingest::into_owned)
     }
 }
 
@@ -123,6 +123,10 @@ pub fn cases() -> Vec<Case> {
         }
     }
     out.sort_by(|a, b| (&a.group, &a.name).cmp(&(&b.group, &b.name)));
+    if cfg!(miri) {
+        // Miri is ~1000x slower: every 6th vector still reaches most senders.
+        out = out.into_iter().step_by(6).collect();
+    }
     out
 }
 

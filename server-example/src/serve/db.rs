@@ -1,11 +1,13 @@
 //! The store: one SQLite file in WAL mode, migrated at start. Every write that
 //! a response acknowledges is committed before the response is sent.
 
+use std::panic::AssertUnwindSafe;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::mpsc;
 
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::{Value, json};
+use tokio::sync::oneshot;
 
 /// Schema versions, applied in order; never edit a released one, add another.
 const MIGRATIONS: &[&str] = &[r#"
@@ -91,9 +93,23 @@ CREATE TABLE delivery_attempts (
 );
 "#];
 
-/// Shared handle; calls run on the blocking pool.
+/// What a job hands back once it has run: called with `None` when its writes are
+/// committed, or with why they were lost, it sends the caller its answer.
+type Reply = Box<dyn FnOnce(Option<String>) + Send>;
+
+/// A job for the database thread.
+type Job = Box<dyn FnOnce(&mut Connection) -> Reply + Send>;
+
+/// Most jobs committed together.
+const MAX_BATCH: usize = 64;
+
+/// Shared handle to the one connection, owned by a dedicated thread that runs
+/// the jobs in arrival order. Jobs that queue up meanwhile run in one transaction
+/// (each job's own transaction is a savepoint inside it) and are answered after
+/// its commit: one commit, one lock and one WAL append for the lot, and no
+/// mutex handed between threads with a wake-up per request.
 #[derive(Clone)]
-pub struct Db(Arc<Mutex<Connection>>);
+pub struct Db(mpsc::Sender<Job>);
 
 pub fn now_unix() -> i64 {
     std::time::SystemTime::now()
@@ -125,24 +141,158 @@ impl Db {
             tx.pragma_update(None, "user_version", i64::try_from(i + 1).unwrap_or(0))?;
             tx.commit()?;
         }
-        Ok(Db(Arc::new(Mutex::new(c))))
+        // The hot statements (folding, the health check) are prepared once.
+        c.set_prepared_statement_cache_capacity(64);
+        let (tx, rx) = mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name(String::from("alertgate-db"))
+            .spawn(move || {
+                while let Ok(first) = rx.recv() {
+                    run_batch(&mut c, first, &rx);
+                }
+            })
+            .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+        Ok(Db(tx))
     }
 
-    /// Runs `f` with the connection on the blocking pool.
+    /// Runs `f` with the connection on the database thread; answers once its
+    /// writes are committed. Write transactions in `f` use `savepoint()`, which
+    /// nests inside the batch's transaction (and is one of its own when alone).
     pub async fn call<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
     ) -> rusqlite::Result<T> {
-        let db = self.0.clone();
-        tokio::task::spawn_blocking(move || {
-            // A panic while holding the lock poisons it; the data is still consistent
-            // (transactions roll back), so carry on.
-            let mut c = db.lock().unwrap_or_else(|p| p.into_inner());
-            f(&mut c)
-        })
-        .await
-        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?
+        let (reply, answer) = oneshot::channel();
+        self.0
+            .send(Box::new(move |c: &mut Connection| -> Reply {
+                let out = f(c);
+                Box::new(move |lost: Option<String>| {
+                    let _ = reply.send(match lost {
+                        None => out,
+                        Some(why) => Err(rusqlite::Error::ToSqlConversionFailure(why.into())),
+                    });
+                })
+            }))
+            .map_err(|_| gone())?;
+        answer.await.map_err(|_| gone())?
     }
+}
+
+/// Runs one job. A panicking job drops its reply (the caller gets an error);
+/// its savepoint rolls back on unwind, so the connection stays usable.
+fn run_job(c: &mut Connection, job: Job) -> Option<Reply> {
+    std::panic::catch_unwind(AssertUnwindSafe(|| job(c))).ok()
+}
+
+/// Runs `first`, alone when nothing else is queued (in autocommit mode or its
+/// own savepoint, as without batching). Otherwise runs it and every job that
+/// arrives meanwhile, up to `MAX_BATCH`, in one transaction, and answers them
+/// after its commit: the busier the server, the more each commit carries.
+fn run_batch(c: &mut Connection, first: Job, rx: &mpsc::Receiver<Job>) {
+    let second = match rx.try_recv() {
+        Ok(job) => job,
+        Err(_) => {
+            if let Some(r) = run_job(c, first) {
+                r(None);
+            }
+            return;
+        }
+    };
+    if let Err(e) = c.prepare_cached("BEGIN").and_then(|mut s| s.execute([])) {
+        tracing::error!(error = %e, "database: cannot begin a transaction");
+        for job in [first, second] {
+            if let Some(r) = run_job(c, job) {
+                r(None);
+            }
+        }
+        return;
+    }
+    let mut done: Vec<Reply> = Vec::with_capacity(MAX_BATCH);
+    let mut next = Some(first);
+    let mut queued = Some(second);
+    let mut ran = 0;
+    while let Some(job) = next.take() {
+        let reply = run_job(c, job);
+        ran += 1;
+        if c.is_autocommit() {
+            // An error rolled the whole transaction back (I/O, disk full): the jobs
+            // before lost their writes; this one's answer stands. The rest of the
+            // queue is picked up by the next batch.
+            for r in done.drain(..) {
+                r(Some(String::from("the transaction was rolled back")));
+            }
+            if let Some(r) = reply {
+                r(None);
+            }
+            if let Some(r) = queued.take().and_then(|job| run_job(c, job)) {
+                r(None);
+            }
+            return;
+        }
+        done.extend(reply);
+        next = queued.take();
+        if next.is_none() && ran < MAX_BATCH {
+            next = rx.try_recv().ok();
+        }
+    }
+    let lost = c
+        .prepare_cached("COMMIT")
+        .and_then(|mut s| s.execute([]))
+        .err()
+        .map(|e| {
+            tracing::error!(error = %e, "database commit failed");
+            let _ = c.execute_batch("ROLLBACK");
+            e.to_string()
+        });
+    for r in done {
+        r(lost.clone());
+    }
+}
+
+/// A savepoint whose statements are prepared once, for the hot path: released by
+/// `commit`, rolled back when dropped without it (an error or a panic). Alone it
+/// is a transaction; in a batch, it nests in the batch's.
+pub struct CachedSavepoint<'c> {
+    c: &'c Connection,
+    released: bool,
+}
+
+impl<'c> CachedSavepoint<'c> {
+    pub fn new(c: &'c Connection) -> rusqlite::Result<Self> {
+        c.prepare_cached("SAVEPOINT alertgate_cached")?
+            .execute([])?;
+        Ok(CachedSavepoint { c, released: false })
+    }
+
+    pub fn commit(mut self) -> rusqlite::Result<()> {
+        self.c
+            .prepare_cached("RELEASE alertgate_cached")?
+            .execute([])?;
+        self.released = true;
+        Ok(())
+    }
+}
+
+impl Drop for CachedSavepoint<'_> {
+    fn drop(&mut self) {
+        if !self.released {
+            let _ = self
+                .c
+                .execute_batch("ROLLBACK TO alertgate_cached; RELEASE alertgate_cached");
+        }
+    }
+}
+
+impl std::ops::Deref for CachedSavepoint<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        self.c
+    }
+}
+
+/// The database thread is gone, or the job panicked.
+fn gone() -> rusqlite::Error {
+    rusqlite::Error::ToSqlConversionFailure("the database thread did not answer".into())
 }
 
 /// A session as JSON.
@@ -191,11 +341,8 @@ pub fn sessions(c: &Connection, trigger: Option<&str>, limit: i64) -> rusqlite::
 
 /// The number of sessions that are running.
 pub fn running_sessions(c: &Connection) -> rusqlite::Result<i64> {
-    c.query_row(
-        "SELECT COUNT(*) FROM sessions WHERE status = 'running'",
-        [],
-        |r| r.get(0),
-    )
+    c.prepare_cached("SELECT COUNT(*) FROM sessions WHERE status = 'running'")?
+        .query_row([], |r| r.get(0))
 }
 
 /// An incident with its occurrences and timeline.

@@ -90,7 +90,9 @@ pub async fn webhook(
             content_type: headers.get("content-type").and_then(|v| v.to_str().ok()),
             headers: &hs,
         };
-        alertgate::ingest(&request, &options).map_err(|e| ApiError::core(&e))?
+        alertgate::ingest(&request, &options)
+            .map_err(|e| ApiError::core(&e))?
+            .into_owned()
     };
     count_alerts(&ingest);
     let tier = i64::from(ingest.tier.unwrap_or(1));
@@ -102,7 +104,7 @@ pub async fn webhook(
     let busy = state
         .db
         .call(move |c| {
-            let tx = c.transaction()?;
+            let tx = c.savepoint()?;
             let running = db::running_sessions(&tx)?;
             if running > 0 {
                 tx.execute(
@@ -140,7 +142,7 @@ pub async fn webhook(
     let created = state
         .db
         .call(move |c| {
-            let tx = c.transaction()?;
+            let tx = c.savepoint()?;
             // Checked again inside the transaction: two requests may race here.
             if db::running_sessions(&tx)? > 0 {
                 tx.execute(
@@ -204,8 +206,9 @@ pub async fn integration(
     options.max_tier = state.args.max_tier;
     options.source_hint = integration.source;
     options.mapping = integration.mapping.clone();
+    // The result borrows from the body and these headers.
+    let hs = refs(&pairs);
     let mut ingest = {
-        let hs = refs(&pairs);
         let request = Request {
             body: &body,
             content_type: headers.get("content-type").and_then(|v| v.to_str().ok()),
@@ -231,21 +234,23 @@ pub async fn integration(
         .flatten();
     let state2 = state.clone();
     let name2 = name.clone();
-    let ingest = Arc::new(ingest);
-    let for_db = ingest.clone();
-    let results = state
+    let request = Arc::new(fold::Serialized::new(ingest));
+    let for_db = request.clone();
+    let (results, enqueued) = state
         .db
         .call(move |c| {
+            // The open-incidents gauge is counted at each /metrics scrape, not per request.
             let integration = &state2.integrations.by_name[&name2];
-            let results = fold::fold(c, integration, &for_db, payload.as_ref(), &state2.outgoing)?;
-            if let Ok(n) = db::open_incidents(c) {
-                metrics::gauge!("alertgate_incidents_open").set(n as f64);
-            }
-            Ok(results)
+            fold::fold(c, integration, &for_db, payload.as_ref(), &state2.outgoing)
         })
         .await
         .map_err(|e| ApiError::db(&e))?;
-    state.deliveries.notify_one();
+    let ingest = &request.ingest;
+    // Wake the delivery worker only when there is something new to send (a folded
+    // duplicate, the common case in an alert storm, raises no event).
+    if enqueued > 0 {
+        state.deliveries.notify_one();
+    }
     Ok(Json(json!({
         "integration": name,
         "source": ingest.source.as_str(),
@@ -321,7 +326,7 @@ pub async fn create_session(
     let id = state
         .db
         .call(move |c| {
-            let tx = c.transaction()?;
+            let tx = c.savepoint()?;
             if db::running_sessions(&tx)? > 0 {
                 return Ok(None);
             }

@@ -56,7 +56,7 @@ pub async fn session_runner(state: Arc<AppState>, mut rx: mpsc::Receiver<i64>) {
         let done = state
             .db
             .call(move |c| {
-                let tx = c.transaction()?;
+                let tx = c.savepoint()?;
                 tx.execute(
                     "UPDATE sessions SET status = ?2, exit_code = ?3, output = ?4, duration_ms = ?5, finished_at = ?6 WHERE id = ?1",
                     params![id, status, exit_code, output, ms, now_text()],
@@ -147,7 +147,7 @@ pub async fn delivery_worker(state: Arc<AppState>) {
         let due = state
             .db
             .call(|c| {
-                let mut st = c.prepare(
+                let mut st = c.prepare_cached(
                     "SELECT id, url, event, body, headers_json, attempts FROM deliveries
                       WHERE status = 'pending' AND next_attempt_unix <= ?1 ORDER BY id LIMIT 16",
                 )?;
@@ -193,7 +193,7 @@ pub async fn delivery_worker(state: Arc<AppState>) {
             let _ = state
                 .db
                 .call(move |c| {
-                    let tx = c.transaction()?;
+                    let tx = c.savepoint()?;
                     tx.execute(
                         "INSERT INTO delivery_attempts (delivery_id, at, http_status, error) VALUES (?1, ?2, ?3, ?4)",
                         params![id, now_text(), http_status, log_error],

@@ -2,8 +2,8 @@
 // normalisation of the same Alertmanager payload (the baseline below produces the
 // very same canonical object for these payloads, checked before timing).
 //
-//   node --expose-gc bench/ingest.mjs            (after `npm run build`)
-//   BENCH_MS=2000 BENCH_ROUNDS=9 node bench/ingest.mjs   (longer)
+//   node --expose-gc bench.mjs            (after `npm run build`)
+//   BENCH_MS=2000 BENCH_ROUNDS=9 node --expose-gc bench.mjs   (longer)
 //
 // Variants:
 //   ingest            ingest(buffer, { headers }): the canonical JSON text built in Rust,
@@ -20,7 +20,7 @@ import { createRequire } from 'node:module'
 const require = createRequire(import.meta.url)
 const alertgate = require('alertgate')
 
-const VECTORS = fileURLToPath(new URL('../../../tests/vectors/alertmanager/', import.meta.url))
+const VECTORS = fileURLToPath(new URL('../../tests/vectors/alertmanager/', import.meta.url))
 const ROUND_MS = Number(process.env.BENCH_MS ?? 500)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7)
 
