@@ -8,11 +8,23 @@ pub const ELLIPSIS: char = '…';
 
 /// `s` without NUL characters, borrowing when there are none.
 pub fn strip_nul(s: Cow<'_, str>) -> Cow<'_, str> {
-    if s.contains('\0') {
+    if has_nul(s.as_bytes()) {
         Cow::Owned(s.chars().filter(|&c| c != '\0').collect())
     } else {
         s
     }
+}
+
+/// Whether `b` holds a NUL byte: 16 bytes per step (vector compares), the
+/// rest one by one; for the short texts of alerts, cheaper than a memchr call.
+fn has_nul(b: &[u8]) -> bool {
+    let mut chunks = b.chunks_exact(16);
+    for c in &mut chunks {
+        if c.iter().fold(false, |nul, &x| nul | (x == 0)) {
+            return true;
+        }
+    }
+    chunks.remainder().iter().any(|&x| x == 0)
 }
 
 /// `s.trim()`, with a shortcut for the usual case: text that neither starts nor
