@@ -24,7 +24,7 @@ fn has_nul(b: &[u8]) -> bool {
             return true;
         }
     }
-    chunks.remainder().iter().any(|&x| x == 0)
+    chunks.remainder().contains(&0)
 }
 
 /// `s.trim()`, with a shortcut for the usual case: text that neither starts nor
