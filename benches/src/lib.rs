@@ -12,7 +12,7 @@ pub fn vector(path: &str) -> Vec<u8> {
     std::fs::read(vectors().join(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
-/// An Alertmanager group of `n` distinct alerts (about 1.3 KB each).
+/// An Alertmanager group of `n` distinct alerts (about 850 bytes each).
 pub fn alertmanager(n: usize) -> Vec<u8> {
     let alerts: Vec<String> = (0..n)
         .map(|i| {

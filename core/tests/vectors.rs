@@ -87,6 +87,7 @@ fn every_sender_and_error_code_has_vectors() {
 /// still attributed to its sender — except where its `.request.json` says
 /// `"header_only": "<why>"`, and even then it is never taken for another sender.
 #[test]
+#[cfg_attr(miri, ignore)] // the same readers as shared_vectors; Miri's time goes there
 fn detection_without_headers() {
     let mut wrong = Vec::new();
     for case in cases() {
@@ -147,6 +148,7 @@ fn one_pass_matches_general_path() {
 /// Explain mode accounts for every field of every vector: each origin is a
 /// pointer, a derivation or "absent", never the reader's unexplained default.
 #[test]
+#[cfg_attr(miri, ignore)] // explain mode's general path also runs in one_pass_matches_general_path
 fn explain_mode_covers_every_field() {
     let mut gaps = Vec::new();
     for case in cases() {
