@@ -27,46 +27,47 @@ const SECRET_WORDS: &[&str] = &[
 /// assert!(!alertgate::is_secret_key("monitor"));
 /// ```
 pub fn is_secret_key(key: &str) -> bool {
-    // Every label and annotation key passes here: ASCII keys are checked in a
-    // stack buffer, without allocating, each word tried only where its first
-    // letter is.
+    // Every label and annotation key passes here. Every secret word has a k,
+    // c, w, z or g, and most keys have none: a quick look settles them. The
+    // rest, if ASCII, are normalised in a stack buffer, with no allocation.
+    let mut hint = false;
+    for &b in key.as_bytes() {
+        if b >= 0x80 {
+            return is_secret_key_slow(key);
+        }
+        hint |= matches!(b | 0x20, b'k' | b'c' | b'w' | b'z' | b'g');
+    }
+    if !hint {
+        return false;
+    }
     let mut buf = [0u8; 64];
     let mut n = 0;
-    if key.is_ascii() {
-        // Every secret word has a k, c, w, z or g: most keys have none.
-        if !key
-            .bytes()
-            .any(|b| matches!(b | 0x20, b'k' | b'c' | b'w' | b'z' | b'g'))
-        {
-            return false;
-        }
-        for b in key.bytes().filter(|b| !matches!(b, b'-' | b'_' | b' ')) {
-            if n == buf.len() {
-                return is_secret_key_slow(key);
-            }
-            buf[n] = b.to_ascii_lowercase();
-            n += 1;
-        }
-        let norm = &buf[..n];
-        return (0..n).any(|i| {
-            let rest = &norm[i..];
-            // SECRET_WORDS by their first two letters (the tests hold the two in step).
-            match (rest[0], rest.get(1)) {
-                (b't', Some(b'o')) => rest.starts_with(b"token"),
-                (b's', Some(b'e')) => rest.starts_with(b"secret"),
-                (b's', Some(b'i')) => rest.starts_with(b"signature"),
-                (b'p', Some(b'a')) => rest.starts_with(b"password") || rest.starts_with(b"passwd"),
-                (b'p', Some(b'r')) => rest.starts_with(b"privatekey"),
-                (b'a', Some(b'p')) => rest.starts_with(b"apikey"),
-                (b'a', Some(b'u')) => rest.starts_with(b"authorization"),
-                _ => false,
-            }
-        });
+    for b in key.bytes().filter(|b| !matches!(b, b'-' | b'_' | b' ')) {
+        let Some(slot) = buf.get_mut(n) else {
+            return is_secret_key_slow(key);
+        };
+        *slot = b.to_ascii_lowercase();
+        n += 1;
     }
-    is_secret_key_slow(key)
+    let norm = &buf[..n];
+    (0..n).any(|i| {
+        let rest = &norm[i..];
+        // SECRET_WORDS by their first two letters (the tests hold the two in step).
+        match (rest[0], rest.get(1)) {
+            (b't', Some(b'o')) => rest.starts_with(b"token"),
+            (b's', Some(b'e')) => rest.starts_with(b"secret"),
+            (b's', Some(b'i')) => rest.starts_with(b"signature"),
+            (b'p', Some(b'a')) => rest.starts_with(b"password") || rest.starts_with(b"passwd"),
+            (b'p', Some(b'r')) => rest.starts_with(b"privatekey"),
+            (b'a', Some(b'p')) => rest.starts_with(b"apikey"),
+            (b'a', Some(b'u')) => rest.starts_with(b"authorization"),
+            _ => false,
+        }
+    })
 }
 
 /// Unicode-aware (`'\u{212A}'` lowercases to `k`) and for long keys.
+#[cold]
 fn is_secret_key_slow(key: &str) -> bool {
     let norm: String = key
         .chars()

@@ -3,6 +3,7 @@
 
 use alertgate::{Alert, Ingest, Status};
 use rusqlite::{Connection, OptionalExtension, params};
+use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::config::{Field, Filter, Integration, Outgoing};
@@ -11,14 +12,14 @@ use super::db::{CachedSavepoint, now_text, now_unix};
 /// A repeat of the same content within this many seconds is a `duplicate`.
 const DUPLICATE_WINDOW_S: i64 = 60;
 
-/// The first filter that does not hold for an alert, if any.
-pub fn failing_filter<'f>(
-    filters: &'f [Filter],
+/// The index of the first filter that does not hold for an alert, if any.
+pub fn failing_filter(
+    filters: &[Filter],
     alert: &Alert<'_>,
     source: &str,
     payload: Option<&Value>,
-) -> Option<&'f Filter> {
-    filters.iter().find(|f| {
+) -> Option<usize> {
+    filters.iter().position(|f| {
         let value: Option<String> = match &f.field {
             Field::Title => Some(alert.title.to_string()),
             Field::Severity => Some(alert.severity.as_str().to_owned()),
@@ -38,10 +39,73 @@ pub fn failing_filter<'f>(
     })
 }
 
+/// What folding answered for one alert (the response is built from it and the
+/// alert, off the database thread).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Folded {
+        outcome: &'static str,
+        incident_id: i64,
+        occurrence_count: i64,
+    },
+    /// The index of the integration's filter that did not hold.
+    Filtered(usize),
+}
+
+/// One alert's entry of the response's `results`: the keys in the order the
+/// `serde_json::Value` object it replaces had (sorted).
+#[derive(Serialize)]
+#[serde(untagged)]
+pub enum ResultJson<'a> {
+    Folded {
+        dedup_key: &'a str,
+        incident_id: i64,
+        occurrence_count: i64,
+        outcome: &'static str,
+        report_url: String,
+        status: &'static str,
+        title: &'a str,
+    },
+    Filtered {
+        dedup_key: &'a str,
+        outcome: &'static str,
+        reason: &'a str,
+        status: &'static str,
+        title: &'a str,
+    },
+}
+
+impl<'a> ResultJson<'a> {
+    pub fn new(outcome: Outcome, alert: &'a Alert<'_>, filters: &'a [Filter]) -> Self {
+        match outcome {
+            Outcome::Folded {
+                outcome,
+                incident_id,
+                occurrence_count,
+            } => ResultJson::Folded {
+                dedup_key: &alert.dedup_key,
+                incident_id,
+                occurrence_count,
+                outcome,
+                report_url: format!("/api/v1/incidents/{incident_id}"),
+                status: alert.status.as_str(),
+                title: &alert.title,
+            },
+            Outcome::Filtered(i) => ResultJson::Filtered {
+                dedup_key: &alert.dedup_key,
+                outcome: "filtered",
+                reason: filters.get(i).map_or("", |f| f.text.as_str()),
+                status: alert.status.as_str(),
+                title: &alert.title,
+            },
+        }
+    }
+}
+
 /// What folding answered for one alert, and the event it raised.
-pub struct Folded {
-    pub result: Value,
-    pub event: Option<(&'static str, Value)>,
+struct Folded {
+    outcome: Outcome,
+    event: Option<(&'static str, Value)>,
 }
 
 fn content_of(a: &Alert) -> String {
@@ -51,6 +115,28 @@ fn content_of(a: &Alert) -> String {
         a.title,
         a.description.as_deref().unwrap_or("")
     )
+}
+
+/// `stored == content_of(a)`, without building it.
+fn same_content(stored: &str, a: &Alert) -> bool {
+    stored
+        .strip_prefix(a.status.as_str())
+        .and_then(|r| r.strip_prefix('\u{1f}'))
+        .and_then(|r| r.strip_prefix(&*a.title))
+        .and_then(|r| r.strip_prefix('\u{1f}'))
+        == Some(a.description.as_deref().unwrap_or(""))
+}
+
+/// The incident an alert folds into, as read before folding.
+struct Existing {
+    id: i64,
+    status: String,
+    count: i64,
+    last_s: i64,
+    same_content: bool,
+    /// The occurrence holding the incident's latest stored alert JSON, when it
+    /// equals this alert's.
+    same_alert: Option<i64>,
 }
 
 /// Folds one alert (and its JSON) in `tx`.
@@ -63,18 +149,31 @@ fn fold_one(
 ) -> rusqlite::Result<Folded> {
     let now = now_text();
     let now_s = now_unix();
-    let content = content_of(alert);
-    let existing: Option<(i64, String, i64, i64, String)> = tx
+    let existing: Option<Existing> = tx
         .prepare_cached(
-            "SELECT id, status, occurrence_count, last_seen_unix, last_content FROM incidents
-              WHERE integration = ?1 AND dedup_key = ?2",
+            "SELECT i.id, i.status, i.occurrence_count, i.last_seen_unix, i.last_content,
+                    i.alert_occurrence, o.alert_json
+               FROM incidents i LEFT JOIN occurrences o ON o.id = i.alert_occurrence
+              WHERE i.integration = ?1 AND i.dedup_key = ?2",
         )?
         .query_row(params![integration, alert.dedup_key], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            let stored = r.get_ref(6)?.as_str_or_null()?;
+            Ok(Existing {
+                id: r.get(0)?,
+                status: r.get(1)?,
+                count: r.get(2)?,
+                last_s: r.get(3)?,
+                same_content: same_content(r.get_ref(4)?.as_str()?, alert),
+                same_alert: if stored == Some(alert_json) {
+                    r.get(5)?
+                } else {
+                    None
+                },
+            })
         })
         .optional()?;
     let status = alert.status.as_str();
-    let (id, outcome, count, event) = match existing {
+    let (id, outcome, count, event, same_alert) = match existing {
         None => {
             tx.prepare_cached(
                 "INSERT INTO incidents (integration, dedup_key, source, title, severity, status, service, host,
@@ -92,7 +191,7 @@ fn fold_one(
                 alert.host,
                 now,
                 now_s,
-                content
+                content_of(alert)
             ])?;
             let id = tx.last_insert_rowid();
             tx.prepare_cached(
@@ -104,11 +203,12 @@ fn fold_one(
                 Status::Resolved => ("resolved", None),
                 _ => ("created", Some("incident.created")),
             };
-            (id, outcome, 1, event)
+            (id, outcome, 1, event, None)
         }
-        Some((id, old, count, last_s, last_content)) => {
-            let duplicate = last_content == content && now_s - last_s < DUPLICATE_WINDOW_S;
-            let (outcome, new_count, event) = match (old.as_str(), alert.status) {
+        Some(e) => {
+            let (id, count) = (e.id, e.count);
+            let duplicate = e.same_content && now_s - e.last_s < DUPLICATE_WINDOW_S;
+            let (outcome, new_count, event) = match (e.status.as_str(), alert.status) {
                 _ if duplicate => ("duplicate", count, None),
                 ("resolved", Status::Resolved) => ("duplicate", count, None),
                 ("resolved", _) => ("reopened", count + 1, Some("incident.created")),
@@ -129,38 +229,50 @@ fn fold_one(
                     new_count,
                     now,
                     now_s,
-                    content,
+                    content_of(alert),
                     alert.title,
                     alert.severity.as_str()
                 ])?;
-                if old != status {
+                if e.status != status {
                     tx.prepare_cached(
                         "INSERT INTO timeline (incident_id, status, at) VALUES (?1, ?2, ?3)",
                     )?
                     .execute(params![id, status, now])?;
                 }
             }
-            (id, outcome, new_count, event)
+            (id, outcome, new_count, event, e.same_alert)
         }
     };
+    // The alert's JSON is stored unless the incident's latest stored one is the same.
     tx.prepare_cached(
-        "INSERT INTO occurrences (incident_id, outcome, status, alert_json, received_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO occurrences (incident_id, outcome, status, alert_json, received_at, alert_from)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?
-    .execute(params![id, outcome, status, alert_json, now])?;
-    let result = json!({
-        "outcome": outcome,
-        "incident_id": id,
-        "occurrence_count": count,
-        "dedup_key": alert.dedup_key,
-        "title": alert.title,
-        "status": status,
-        "report_url": format!("/api/v1/incidents/{id}"),
-    });
+    .execute(params![
+        id,
+        outcome,
+        status,
+        if same_alert.is_some() { "" } else { alert_json },
+        now,
+        same_alert
+    ])?;
+    if same_alert.is_none() {
+        let occurrence = tx.last_insert_rowid();
+        tx.prepare_cached("UPDATE incidents SET alert_occurrence = ?2 WHERE id = ?1")?
+            .execute(params![id, occurrence])?;
+    }
     let event = event.map(|e| {
         let data = json!({"incident_id": id, "integration": integration, "source": source, "outcome": outcome, "alert": alert});
         (e, data)
     });
-    Ok(Folded { result, event })
+    Ok(Folded {
+        outcome: Outcome::Folded {
+            outcome,
+            incident_id: id,
+            occurrence_count: count,
+        },
+        event,
+    })
 }
 
 /// An ingest with its JSON and each alert's, serialized before the database
@@ -172,14 +284,38 @@ pub struct Serialized {
 }
 
 impl Serialized {
-    pub fn new(ingest: Ingest<'_>) -> Self {
-        let alert_jsons = ingest
+    pub fn new(mut ingest: Ingest<'_>) -> Self {
+        let alert_jsons: Vec<String> = ingest
             .alerts
             .iter()
             .map(|a| serde_json::to_string(a).unwrap_or_default())
             .collect();
+        // The ingest's JSON with the alerts' spliced in: each alert is serialized once.
+        let alerts = std::mem::take(&mut ingest.alerts);
+        let mut ingest_json = ingest.to_json();
+        ingest.alerts = alerts;
+        // A string value cannot hold this text unescaped, and no field before
+        // `alerts` is an array: the first match is the (empty) alerts array.
+        const EMPTY: &str = "\"alerts\":[]";
+        if let Some(at) = ingest_json.find(EMPTY) {
+            let mut joined = String::with_capacity(
+                alert_jsons.iter().map(|j| j.len() + 1).sum::<usize>() + ingest_json.len(),
+            );
+            joined.push_str(&ingest_json[..at + EMPTY.len() - 1]);
+            for (i, j) in alert_jsons.iter().enumerate() {
+                if i > 0 {
+                    joined.push(',');
+                }
+                joined.push_str(j);
+            }
+            joined.push_str(&ingest_json[at + EMPTY.len() - 1..]);
+            ingest_json = joined;
+        } else {
+            ingest_json = ingest.to_json();
+        }
+        debug_assert_eq!(ingest_json, ingest.to_json());
         Serialized {
-            ingest_json: ingest.to_json(),
+            ingest_json,
             alert_jsons,
             ingest: ingest.into_owned(),
         }
@@ -187,32 +323,26 @@ impl Serialized {
 }
 
 /// Folds every alert of one request, records it, and enqueues outgoing events, in one
-/// transaction. The results, and how many deliveries were enqueued.
+/// transaction. Each alert's outcome, and how many deliveries were enqueued.
 pub fn fold(
     c: &Connection,
     integration: &Integration,
     request: &Serialized,
     payload: Option<&Value>,
     outgoing: &[Outgoing],
-) -> rusqlite::Result<(Vec<Value>, usize)> {
+) -> rusqlite::Result<(Vec<Outcome>, usize)> {
     let tx = CachedSavepoint::new(c)?;
     let ingest = &request.ingest;
     let source = ingest.source.as_str();
     let mut results = Vec::with_capacity(ingest.alerts.len());
     let mut events = Vec::new();
     for (alert, alert_json) in ingest.alerts.iter().zip(&request.alert_jsons) {
-        if let Some(f) = failing_filter(&integration.filters, alert, source, payload) {
-            results.push(json!({
-                "outcome": "filtered",
-                "reason": f.text,
-                "dedup_key": alert.dedup_key,
-                "title": alert.title,
-                "status": alert.status.as_str(),
-            }));
+        if let Some(i) = failing_filter(&integration.filters, alert, source, payload) {
+            results.push(Outcome::Filtered(i));
             continue;
         }
         let folded = fold_one(&tx, &integration.name, source, alert, alert_json)?;
-        results.push(folded.result);
+        results.push(folded.outcome);
         events.extend(folded.event);
     }
     let outcome = if results.is_empty() {
@@ -220,16 +350,37 @@ pub fn fold(
     } else {
         "folded"
     };
+    // The ingest JSON is stored unless the integration's latest stored one is the same.
+    let same: Option<i64> = tx
+        .prepare_cached(
+            "SELECT r.id, r.ingest_json FROM last_ingest l JOIN received_alerts r ON r.id = l.received_id
+              WHERE l.integration = ?1",
+        )?
+        .query_row([&integration.name], |r| {
+            Ok((r.get_ref(1)?.as_str()? == request.ingest_json).then_some(r.get(0)?))
+        })
+        .optional()?
+        .flatten();
     tx.prepare_cached(
-        "INSERT INTO received_alerts (route, integration, source, outcome, ingest_json, received_at) VALUES ('integration', ?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO received_alerts (route, integration, source, outcome, ingest_json, received_at, ingest_from)
+         VALUES ('integration', ?1, ?2, ?3, ?4, ?5, ?6)",
     )?
     .execute(params![
         integration.name,
         source,
         outcome,
-        request.ingest_json,
-        now_text()
+        if same.is_some() { "" } else { request.ingest_json.as_str() },
+        now_text(),
+        same
     ])?;
+    if same.is_none() {
+        let received = tx.last_insert_rowid();
+        tx.prepare_cached(
+            "INSERT INTO last_ingest (integration, received_id) VALUES (?1, ?2)
+             ON CONFLICT (integration) DO UPDATE SET received_id = excluded.received_id",
+        )?
+        .execute(params![integration.name, received])?;
+    }
     let mut enqueued = 0;
     for (event, data) in events {
         enqueued += enqueue(&tx, outgoing, event, data)?;

@@ -1,7 +1,7 @@
 //! Route handlers. Authenticity is checked on the raw body before it is parsed;
 //! every 200/202 is sent only after its data is committed.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
 use alertgate::{Options, Request, Scheme, Verifier, VerifyOptions};
@@ -12,21 +12,17 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use rusqlite::params;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::db::{self, now_text};
 use super::{ApiError, AppState, fold};
 
-/// Header pairs as the core takes them.
-fn header_pairs(h: &HeaderMap) -> Vec<(String, String)> {
+/// Header pairs as the core takes them, borrowed from the request's.
+fn header_pairs(h: &HeaderMap) -> Vec<(&str, &str)> {
     h.iter()
-        .filter_map(|(n, v)| Some((n.as_str().to_owned(), v.to_str().ok()?.to_owned())))
+        .filter_map(|(n, v)| Some((n.as_str(), v.to_str().ok()?)))
         .collect()
-}
-
-fn refs(h: &[(String, String)]) -> Vec<(&str, &str)> {
-    h.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect()
 }
 
 /// The body, or the 413 when it is over the limit.
@@ -41,17 +37,32 @@ fn body_of(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
     })
 }
 
+/// `alertgate_alerts_total` by source, severity and status; the handles are looked
+/// up once per label set, not per alert.
 fn count_alerts(ingest: &alertgate::Ingest) {
+    type Labels = (&'static str, &'static str, &'static str);
+    static COUNTERS: Mutex<Vec<(Labels, metrics::Counter)>> = Mutex::new(Vec::new());
+    let mut counters = COUNTERS.lock().unwrap_or_else(PoisonError::into_inner);
     for a in &ingest.alerts {
-        metrics::counter!("alertgate_alerts_total",
-            "source" => ingest.source.as_str(), "severity" => a.severity.as_str(), "status" => a.status.as_str())
-        .increment(1);
+        let labels = (
+            ingest.source.as_str(),
+            a.severity.as_str(),
+            a.status.as_str(),
+        );
+        if let Some((_, c)) = counters.iter().find(|(l, _)| *l == labels) {
+            c.increment(1);
+        } else {
+            let c = metrics::counter!("alertgate_alerts_total",
+                "source" => labels.0, "severity" => labels.1, "status" => labels.2);
+            c.increment(1);
+            counters.push((labels, c));
+        }
     }
 }
 
 /// The bearer check of the session routes: 503 without a configured key, 401 on a wrong one.
 /// The key is read per request, so a rotated key needs no restart.
-fn check_api_key(pairs: &[(String, String)], body: &[u8]) -> Result<(), ApiError> {
+fn check_api_key(pairs: &[(&str, &str)], body: &[u8]) -> Result<(), ApiError> {
     let key = std::env::var("ALERTGATE_API_KEY").unwrap_or_default();
     if key.trim().is_empty() {
         return Err(ApiError::new(
@@ -61,7 +72,7 @@ fn check_api_key(pairs: &[(String, String)], body: &[u8]) -> Result<(), ApiError
         ));
     }
     Verifier::new(Scheme::Bearer, &[key.as_str()], &VerifyOptions::default())
-        .and_then(|v| v.verify(&refs(pairs), body, db::now_unix()))
+        .and_then(|v| v.verify(pairs, body, db::now_unix()))
         .map_err(|_| ApiError::new(401, "unauthorized", "Unauthorized"))
 }
 
@@ -84,11 +95,10 @@ pub async fn webhook(
     let mut options = Options::default();
     options.max_tier = state.args.max_tier;
     let ingest = {
-        let hs = refs(&pairs);
         let request = Request {
             body: &body,
             content_type: headers.get("content-type").and_then(|v| v.to_str().ok()),
-            headers: &hs,
+            headers: &pairs,
         };
         alertgate::ingest(&request, &options)
             .map_err(|e| ApiError::core(&e))?
@@ -185,7 +195,7 @@ pub async fn integration(
     Path(name): Path<String>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let Some(integration) = state.integrations.by_name.get(&name) else {
         return Err(ApiError::new(
             404,
@@ -196,23 +206,21 @@ pub async fn integration(
     let body = body_of(body)?;
     let pairs = header_pairs(&headers);
     if let Some(v) = &integration.verifier {
-        v.verify(&refs(&pairs), &body, db::now_unix())
-            .map_err(|e| {
-                tracing::info!(integration = %name, code = e.code(), "webhook refused");
-                ApiError::core(&e)
-            })?;
+        v.verify(&pairs, &body, db::now_unix()).map_err(|e| {
+            tracing::info!(integration = %name, code = e.code(), "webhook refused");
+            ApiError::core(&e)
+        })?;
     }
     let mut options = Options::default();
     options.max_tier = state.args.max_tier;
     options.source_hint = integration.source;
     options.mapping = integration.mapping.clone();
-    // The result borrows from the body and these headers.
-    let hs = refs(&pairs);
+    // The result borrows from the body and the headers.
     let mut ingest = {
         let request = Request {
             body: &body,
             content_type: headers.get("content-type").and_then(|v| v.to_str().ok()),
-            headers: &hs,
+            headers: &pairs,
         };
         alertgate::ingest(&request, &options).map_err(|e| ApiError::core(&e))?
     };
@@ -236,7 +244,7 @@ pub async fn integration(
     let name2 = name.clone();
     let request = Arc::new(fold::Serialized::new(ingest));
     let for_db = request.clone();
-    let (results, enqueued) = state
+    let (outcomes, enqueued) = state
         .db
         .call(move |c| {
             // The open-incidents gauge is counted at each /metrics scrape, not per request.
@@ -251,12 +259,26 @@ pub async fn integration(
     if enqueued > 0 {
         state.deliveries.notify_one();
     }
-    Ok(Json(json!({
-        "integration": name,
-        "source": ingest.source.as_str(),
-        "notice": ingest.notice.map(|n| n.as_str()),
-        "results": results,
-    })))
+    let results: Vec<fold::ResultJson> = outcomes
+        .into_iter()
+        .zip(&ingest.alerts)
+        .map(|(o, a)| fold::ResultJson::new(o, a, &integration.filters))
+        .collect();
+    // The keys in the order of the `Value` object this replaces (sorted).
+    #[derive(Serialize)]
+    struct Answer<'a> {
+        integration: &'a str,
+        notice: Option<&'static str>,
+        results: Vec<fold::ResultJson<'a>>,
+        source: &'static str,
+    }
+    Ok(Json(Answer {
+        integration: &name,
+        notice: ingest.notice.map(|n| n.as_str()),
+        results,
+        source: ingest.source.as_str(),
+    })
+    .into_response())
 }
 
 #[derive(Deserialize)]

@@ -10,7 +10,8 @@ mod workers;
 
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
-use std::sync::Arc;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
@@ -172,18 +173,39 @@ async fn limit(
     }
 }
 
-/// Request counts and durations by route and status.
+/// A route's duration histogram and its request counters by status.
+type RouteMetrics = (metrics::Histogram, Vec<(u16, metrics::Counter)>);
+
+/// Request counts and durations by route and status. The handles are looked up once
+/// per route and status, not per request.
 async fn observe(req: Request, next: Next) -> Response {
+    static HANDLES: Mutex<BTreeMap<Box<str>, RouteMetrics>> = Mutex::new(BTreeMap::new());
     let route = req
         .extensions()
         .get::<MatchedPath>()
-        .map_or_else(|| String::from("unmatched"), |p| p.as_str().to_owned());
+        .map(|p| p.as_str().to_owned());
     let started = Instant::now();
     let res = next.run(req).await;
-    let status = res.status().as_u16().to_string();
-    metrics::counter!("alertgate_http_requests_total", "route" => route.clone(), "status" => status).increment(1);
-    metrics::histogram!("alertgate_http_request_duration_seconds", "route" => route)
-        .record(started.elapsed().as_secs_f64());
+    let elapsed = started.elapsed().as_secs_f64();
+    let route = route.as_deref().unwrap_or("unmatched");
+    let status = res.status().as_u16();
+    let mut handles = HANDLES.lock().unwrap_or_else(PoisonError::into_inner);
+    if !handles.contains_key(route) {
+        let h = metrics::histogram!("alertgate_http_request_duration_seconds", "route" => route.to_owned());
+        handles.insert(route.into(), (h, Vec::new()));
+    }
+    if let Some((histogram, counters)) = handles.get_mut(route) {
+        histogram.record(elapsed);
+        if let Some((_, c)) = counters.iter().find(|(s, _)| *s == status) {
+            c.increment(1);
+        } else {
+            let c = metrics::counter!("alertgate_http_requests_total",
+                "route" => route.to_owned(), "status" => status.to_string());
+            c.increment(1);
+            counters.push((status, c));
+        }
+    }
+    drop(handles);
     res
 }
 
