@@ -733,6 +733,99 @@ fn integrations_fold_filter_verify_and_deliver() {
     assert!(m.contains("alertgate_deliveries_total"), "{m}");
 }
 
+/// Repeats of an alert store its JSON once; every occurrence still reads back its alert.
+#[test]
+fn folded_repeats_read_back_their_alert() {
+    let receiver = fake(vec![]);
+    let dir = temp_dir("repeats");
+    let file = integrations_file(&dir, &receiver.base);
+    let s = Server::start(&dir, &["--integrations", file.to_str().unwrap()], &[]);
+    let send = |body: &[u8]| {
+        let r = post(
+            &s,
+            "/api/v1/integrations/prod-am",
+            &[("X-Hub-Signature-256", &gh_sig(body, "s3cret"))],
+            body,
+        );
+        assert_eq!(r.status, 200, "{}", r.text);
+        r.json["results"][0].clone()
+    };
+    let first = am("firing", "90% full", "prod");
+    let changed = am("firing", "95% full", "prod");
+    let outcomes: Vec<String> = [&first, &first, &first, &changed, &first, &first]
+        .iter()
+        .map(|b| send(b)["outcome"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            "created",
+            "duplicate",
+            "duplicate",
+            "occurrence_added",
+            "occurrence_added",
+            "duplicate"
+        ]
+    );
+    let id = send(&first)["incident_id"].as_i64().unwrap();
+    let detail = get(&s, &format!("/api/v1/incidents/{id}")).json;
+    let occurrences = detail["occurrences"].as_array().unwrap();
+    assert_eq!(occurrences.len(), 7);
+    let descriptions: Vec<&str> = occurrences
+        .iter()
+        .map(|o| o["alert"]["description"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        descriptions,
+        [
+            "90% full", "90% full", "90% full", "95% full", "90% full", "90% full", "90% full"
+        ]
+    );
+    for o in occurrences {
+        let same = if o["alert"]["description"] == "90% full" {
+            &occurrences[0]["alert"]
+        } else {
+            &occurrences[3]["alert"]
+        };
+        assert_eq!(&o["alert"], same);
+        assert_eq!(o["alert"]["dedup_key"], "fp1");
+        assert_eq!(o["alert"]["labels"]["env"], "prod");
+    }
+    // Stored once: a repeat of the latest stored alert (or ingest) keeps ''.
+    s.stop();
+    let db = rusqlite::Connection::open(dir.join("alertgate.db")).unwrap();
+    let empty = |sql: &str| -> Vec<bool> {
+        let mut st = db.prepare(sql).unwrap();
+        st.query_map([], |r| r.get::<_, String>(0).map(|t| t.is_empty()))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    };
+    let stored_once = [false, true, true, false, false, true, true];
+    assert_eq!(
+        empty("SELECT alert_json FROM occurrences ORDER BY id"),
+        stored_once
+    );
+    assert_eq!(
+        empty("SELECT ingest_json FROM received_alerts WHERE route = 'integration' ORDER BY id"),
+        stored_once
+    );
+    drop(db);
+    // And after a restart (the stored copies are in the file, not in memory).
+    let s = Server::start(&dir, &["--integrations", file.to_str().unwrap()], &[]);
+    let r = post(
+        &s,
+        "/api/v1/integrations/prod-am",
+        &[("X-Hub-Signature-256", &gh_sig(&first, "s3cret"))],
+        &first,
+    );
+    assert_eq!(r.json["results"][0]["outcome"], "duplicate");
+    let after = get(&s, &format!("/api/v1/incidents/{id}")).json;
+    let occurrences = after["occurrences"].as_array().unwrap();
+    assert_eq!(occurrences.len(), 8);
+    assert_eq!(occurrences[7]["alert"], occurrences[0]["alert"]);
+}
+
 #[test]
 fn rate_limits_and_body_limit() {
     let dir = temp_dir("limits");

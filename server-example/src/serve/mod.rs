@@ -8,11 +8,11 @@ mod fold;
 mod handlers;
 mod workers;
 
+use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
-use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, PoisonError};
 use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -180,14 +180,12 @@ type RouteMetrics = (metrics::Histogram, Vec<(u16, metrics::Counter)>);
 /// per route and status, not per request.
 async fn observe(req: Request, next: Next) -> Response {
     static HANDLES: Mutex<BTreeMap<Box<str>, RouteMetrics>> = Mutex::new(BTreeMap::new());
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_owned());
+    // A clone of the matched path is a reference count, not a copy.
+    let route = req.extensions().get::<MatchedPath>().cloned();
     let started = Instant::now();
     let res = next.run(req).await;
     let elapsed = started.elapsed().as_secs_f64();
-    let route = route.as_deref().unwrap_or("unmatched");
+    let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
     let status = res.status().as_u16();
     let mut handles = HANDLES.lock().unwrap_or_else(PoisonError::into_inner);
     if !handles.contains_key(route) {
