@@ -143,7 +143,7 @@ struct Alert {
 }
 
 impl Alert {
-    fn a(&self) -> &alertgate::Alert {
+    fn a(&self) -> &alertgate::Alert<'static> {
         &self.ingest.alerts[self.index]
     }
 }
