@@ -240,6 +240,32 @@ proptest! {
         let out = ingest(&Request::new(body.as_bytes()), &opts).unwrap();
         prop_assert_eq!(out.tier, Some(tier.clamp(1, i64::from(max_tier)) as u32));
     }
+
+    /// The one-pass reader (sender named by its User-Agent) answers exactly as
+    /// the general path (which explain mode always takes), errors included.
+    #[test]
+    #[cfg_attr(miri, ignore)]
+    fn one_pass_matches_general_path(
+        body in am_group(),
+        ua in prop::sample::select(vec!["Alertmanager/0.27.0", "Grafana/11"]),
+        max_depth in 1usize..8,
+        max_value_chars in prop::sample::select(vec![8usize, 2048]),
+        strict in any::<bool>(),
+    ) {
+        let headers = [("User-Agent", ua)];
+        let req = Request { body: body.as_bytes(), content_type: Some("application/json"), headers: &headers };
+        let mut opts = Options::default();
+        opts.limits.max_depth = max_depth;
+        opts.limits.max_value_chars = max_value_chars;
+        opts.limits.strict = strict;
+        let fast = ingest(&req, &opts);
+        opts.explain = true;
+        let general = ingest(&req, &opts).map(|mut out| {
+            out.explanation = None;
+            out
+        });
+        prop_assert_eq!(fast, general, "{}", body);
+    }
 }
 
 /// A JSON text for one member value the one-pass reader must judge: text,
@@ -356,37 +382,4 @@ fn am_group() -> impl Strategy<Value = String> {
             }
             format!("{{{}}}", ms.join(","))
         })
-}
-
-proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(512),
-        ..ProptestConfig::default()
-    })]
-
-    /// The one-pass reader (sender named by its User-Agent) answers exactly as
-    /// the general path (which explain mode always takes), errors included.
-    #[test]
-    #[cfg_attr(miri, ignore)]
-    fn one_pass_matches_general_path(
-        body in am_group(),
-        ua in prop::sample::select(vec!["Alertmanager/0.27.0", "Grafana/11"]),
-        max_depth in 1usize..8,
-        max_value_chars in prop::sample::select(vec![8usize, 2048]),
-        strict in any::<bool>(),
-    ) {
-        let headers = [("User-Agent", ua)];
-        let req = Request { body: body.as_bytes(), content_type: Some("application/json"), headers: &headers };
-        let mut opts = Options::default();
-        opts.limits.max_depth = max_depth;
-        opts.limits.max_value_chars = max_value_chars;
-        opts.limits.strict = strict;
-        let fast = ingest(&req, &opts);
-        opts.explain = true;
-        let general = ingest(&req, &opts).map(|mut out| {
-            out.explanation = None;
-            out
-        });
-        prop_assert_eq!(fast, general, "{}", body);
-    }
 }
