@@ -72,7 +72,17 @@ pub fn ingest<'a>(req: &Request<'a>, opts: &Options) -> Result<Ingest<'a>, Error
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(Error::EmptyBody);
     }
-    if let Some(out) = one_pass(req, body, opts) {
+    // The first sender whose headers match, worked out once for both paths
+    // (a hint or a mapping decides without headers).
+    let header = (opts.source_hint.is_none() && opts.mapping.is_none())
+        .then(|| {
+            SENDERS
+                .iter()
+                .filter(|s| !s.header_rule.is_empty())
+                .find_map(|s| (s.by_header)(req).map(|reason| (s, reason)))
+        })
+        .flatten();
+    if let Some(out) = one_pass(req, body, opts, header) {
         return Ok(out);
     }
     let payload = read_payload(body, req.effective_content_type(), limits.max_depth)?;
@@ -84,7 +94,7 @@ pub fn ingest<'a>(req: &Request<'a>, opts: &Options) -> Result<Ingest<'a>, Error
     };
 
     let mut steps = Vec::new();
-    let (detected_by, reason) = run(req, &payload, &mut b, &mut steps)?;
+    let (detected_by, reason) = run(header, &payload, &mut b, &mut steps)?;
     let warnings = b.finish_warnings();
     let explanation = opts.explain.then(|| Explanation {
         detection: steps,
@@ -108,7 +118,12 @@ pub fn ingest<'a>(req: &Request<'a>, opts: &Options) -> Result<Ingest<'a>, Error
 /// or by its headers) and has a one-pass reader is read in a single walk, with
 /// no probe. `None` hands the request to the general path, which then gives
 /// the same answer the long way (or the error).
-fn one_pass<'a>(req: &Request<'a>, body: &'a [u8], opts: &Options) -> Option<Ingest<'a>> {
+fn one_pass<'a>(
+    req: &Request<'a>,
+    body: &'a [u8],
+    opts: &Options,
+    header: Option<(&Sender, &'static str)>,
+) -> Option<Ingest<'a>> {
     if opts.explain || opts.mapping.is_some() {
         return None;
     }
@@ -118,14 +133,10 @@ fn one_pass<'a>(req: &Request<'a>, body: &'a [u8], opts: &Options) -> Option<Ing
     if essence.eq_ignore_ascii_case("multipart/form-data") {
         return None;
     }
-    let (source, detected_by, reason) = match opts.source_hint {
-        Some(source) => (source, DetectedBy::Hint, format!("source_hint {source}")),
-        None => SENDERS
-            .iter()
-            .filter(|s| !s.header_rule.is_empty())
-            .find_map(|s| {
-                (s.by_header)(req).map(|r| (s.source, DetectedBy::Header, String::from(r)))
-            })?,
+    let (source, by_header) = match (opts.source_hint, header) {
+        (Some(source), _) => (source, None),
+        (None, Some((s, reason))) => (s.source, Some(reason)),
+        (None, None) => return None,
     };
     let read = crate::sources::one_pass(source)?;
     let text = core::str::from_utf8(body).ok()?;
@@ -133,6 +144,10 @@ fn one_pass<'a>(req: &Request<'a>, body: &'a [u8], opts: &Options) -> Option<Ing
     if !read(text, &mut b) {
         return None;
     }
+    let (detected_by, reason) = match by_header {
+        Some(reason) => (DetectedBy::Header, String::from(reason)),
+        None => (DetectedBy::Hint, format!("source_hint {source}")),
+    };
     let warnings = b.finish_warnings();
     Some(Ingest {
         source,
@@ -173,7 +188,7 @@ fn check_options(opts: &Options) -> Result<(), Error> {
 /// Attributes the payload to a sender and runs its parser; in explain mode,
 /// `steps` records every rule tried.
 fn run<'a>(
-    req: &Request<'_>,
+    header: Option<(&Sender, &'static str)>,
     payload: &Payload<'a>,
     b: &mut Builder<'_, 'a>,
     steps: &mut Vec<DetectionStep>,
@@ -207,7 +222,10 @@ fn run<'a>(
     }
 
     for s in SENDERS.iter().filter(|s| !s.header_rule.is_empty()) {
-        let Some(reason) = (s.by_header)(req) else {
+        let Some(reason) = header
+            .filter(|(h, _)| core::ptr::eq(*h, s))
+            .map(|(_, reason)| reason)
+        else {
             step(s.source, DetectedBy::Header, s.header_rule, false, None);
             continue;
         };
