@@ -147,6 +147,10 @@ pub(crate) struct Builder<'o, 'a> {
     /// Per alert, where each canonical field came from (explain mode only).
     pub origins: Vec<BTreeMap<String, String>>,
     dropped_warnings: usize,
+    /// Set when every borrowed text comes straight from a JSON string of the
+    /// body: serde_json refuses raw control characters there, so such text
+    /// holds no NUL and need not be scanned (escaped text is owned, and is).
+    borrowed_is_json: bool,
 }
 
 impl<'o, 'a> Builder<'o, 'a> {
@@ -162,6 +166,24 @@ impl<'o, 'a> Builder<'o, 'a> {
             annotations: StrMap::new(),
             origins: Vec::new(),
             dropped_warnings: 0,
+            borrowed_is_json: false,
+        }
+    }
+
+    /// Declares that all borrowed text pushed to this builder is a JSON
+    /// string of the body read by serde_json (the one-pass readers).
+    pub fn borrowed_text_is_json(&mut self) {
+        self.borrowed_is_json = true;
+    }
+
+    /// `s` without NULs; borrowed JSON text is known to have none.
+    fn strip_nul(&self, s: Cow<'a, str>) -> Cow<'a, str> {
+        match s {
+            Cow::Borrowed(t) if self.borrowed_is_json => {
+                debug_assert!(!t.contains('\0'));
+                Cow::Borrowed(t)
+            }
+            s => strip_nul(s),
         }
     }
 
@@ -263,7 +285,11 @@ impl<'o, 'a> Builder<'o, 'a> {
         let service = self.trimmed(i, "service", d.service)?;
         let host = self.trimmed(i, "host", d.host)?;
         // NULs go first, so a title of only NULs counts as missing.
-        let title = match d.title.map(strip_nul).filter(|t| !trim(t).is_empty()) {
+        let title = match d
+            .title
+            .map(|t| self.strip_nul(t))
+            .filter(|t| !trim(t).is_empty())
+        {
             Some(t) => trim_cow(t),
             None => {
                 let made = made_up_title(
@@ -359,7 +385,10 @@ impl<'o, 'a> Builder<'o, 'a> {
         }
         let source_ref = self.trimmed(i, "source_ref", d.source_ref)?;
 
-        let vendor_key = d.vendor_key.map(strip_nul).filter(|k| !trim(k).is_empty());
+        let vendor_key = d
+            .vendor_key
+            .map(|k| self.strip_nul(k))
+            .filter(|k| !trim(k).is_empty());
         let (dedup_key, dedup_basis) = if let Some(key) = vendor_key {
             if key.len() > dedup::MAX_KEY_BYTES {
                 note(
@@ -512,7 +541,7 @@ impl<'o, 'a> Builder<'o, 'a> {
         limit: usize,
         code: WarningCode,
     ) -> Result<Option<Cow<'a, str>>, Error> {
-        let Some(value) = value.map(strip_nul) else {
+        let Some(value) = value.map(|v| self.strip_nul(v)) else {
             return Ok(None);
         };
         if value.is_empty() {
@@ -559,12 +588,14 @@ impl<'o, 'a> Builder<'o, 'a> {
         &mut self,
         i: usize,
         field: &str,
-        pairs: Vec<(Cow<'a, str>, Cow<'a, str>)>,
+        mut pairs: Vec<(Cow<'a, str>, Cow<'a, str>)>,
         code: WarningCode,
     ) -> Result<StrMap<'a>, Error> {
         let limits = self.opts.limits;
-        let mut out = Vec::with_capacity(pairs.len());
-        for (k, v) in pairs {
+        // Cleaned in place: the draft's list becomes the map's, one allocation.
+        let mut kept = 0;
+        for r in 0..pairs.len() {
+            let (k, v) = core::mem::take(&mut pairs[r]);
             let Some(key) = self.text(i, field, Some(k), limits.max_key_chars, code)? else {
                 continue;
             };
@@ -575,9 +606,11 @@ impl<'o, 'a> Builder<'o, 'a> {
                 self.text(i, field, Some(v), limits.max_value_chars, code)?
                     .unwrap_or_default()
             };
-            out.push((key, value));
+            pairs[kept] = (key, value);
+            kept += 1;
         }
-        Ok(StrMap::from_pairs(out))
+        pairs.truncate(kept);
+        Ok(StrMap::from_pairs(pairs))
     }
 
     fn timestamp(

@@ -105,6 +105,11 @@ impl<'a> StrMap<'a> {
 
     /// A map from pairs in any order; the last value of a repeated key wins.
     pub(crate) fn from_pairs(mut pairs: Vec<(Cow<'a, str>, Cow<'a, str>)>) -> Self {
+        // Senders often send keys sorted already (Go's JSON encoder sorts map
+        // keys): one look settles that, and there is nothing to sort or merge.
+        if pairs.is_sorted_by(|a, b| a.0 < b.0) {
+            return StrMap(pairs);
+        }
         // A stable sort keeps repeats in their order; the merge then keeps the last value.
         pairs.sort_by(|a, b| a.0.cmp(&b.0));
         pairs.dedup_by(|later, kept| {
