@@ -41,7 +41,7 @@ pub fn is_secret_key(key: &str) -> bool {
     if high >= 0x80 {
         return is_secret_key_slow(key);
     }
-    if !SECRET_LETTERS.iter().any(|&w| letters & w == w) {
+    if SECRET_LETTERS.iter().all(|&w| letters & w != w) {
         return false;
     }
     // Normalised in a stack buffer, with no allocation.
