@@ -533,6 +533,7 @@ impl<'o, 'a> Builder<'o, 'a> {
     }
 
     /// NUL-stripped text cut to `limit` (or rejected when strict); empty becomes `None`.
+    #[inline]
     fn text(
         &mut self,
         i: usize,
@@ -547,20 +548,34 @@ impl<'o, 'a> Builder<'o, 'a> {
         if value.is_empty() {
             return Ok(None);
         }
+        // Inlined for the usual case, a short text; cutting stays out of line.
         if too_long(&value, limit) {
-            if self.opts.limits.strict {
-                return Err(Error::FieldTooLong {
-                    field: format!("alerts[{i}].{field}"),
-                    limit,
-                });
-            }
-            self.warn(
-                code,
-                format!("alerts[{i}].{field} cut to {limit} characters"),
-            );
-            return Ok(Some(Cow::Owned(cut(&value, limit))));
+            return self.cut(i, field, &value, limit, code).map(Some);
         }
         Ok(Some(value))
+    }
+
+    /// `value` cut to `limit` chars with a warning, or the strict mode's error.
+    #[cold]
+    fn cut(
+        &mut self,
+        i: usize,
+        field: &str,
+        value: &str,
+        limit: usize,
+        code: WarningCode,
+    ) -> Result<Cow<'a, str>, Error> {
+        if self.opts.limits.strict {
+            return Err(Error::FieldTooLong {
+                field: format!("alerts[{i}].{field}"),
+                limit,
+            });
+        }
+        self.warn(
+            code,
+            format!("alerts[{i}].{field} cut to {limit} characters"),
+        );
+        Ok(Cow::Owned(cut(value, limit)))
     }
 
     /// A short field, trimmed, under the value limit.

@@ -45,15 +45,22 @@ pub fn trim(s: &str) -> &str {
 }
 
 /// Byte index where the first `n` chars of `s` end, or `None` if `s` has at most `n` chars.
+#[inline]
 fn char_boundary_after(s: &str, n: usize) -> Option<usize> {
     // Fast path: a string of at most n bytes has at most n chars.
     if s.len() <= n {
         return None;
     }
+    nth_char_at(s, n)
+}
+
+#[cold]
+fn nth_char_at(s: &str, n: usize) -> Option<usize> {
     s.char_indices().nth(n).map(|(i, _)| i)
 }
 
 /// Whether `s` has more than `limit` chars.
+#[inline]
 pub fn too_long(s: &str, limit: usize) -> bool {
     char_boundary_after(s, limit).is_some()
 }
