@@ -126,16 +126,22 @@ impl<'de> Visitor<'de> for Scalar {
 
 /// [`Pairs`] whose values are all scalars (see [`Scalar`]); an array, which
 /// [`Pairs`] reads as empty, goes to the general path too.
-pub(crate) struct ScalarPairs;
+///
+/// The pairs are gathered in `scratch`, a list the caller reuses from object
+/// to object, and moved out into a list of exactly their number: one
+/// allocation per object, and no spare room kept in the result.
+pub(crate) struct ScalarPairs<'s, 'de> {
+    pub scratch: &'s mut Vec<(Text<'de>, Text<'de>)>,
+}
 
-impl<'de> DeserializeSeed<'de> for ScalarPairs {
+impl<'de> DeserializeSeed<'de> for ScalarPairs<'_, 'de> {
     type Value = Option<Pairs<'de>>;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_any(self)
     }
 }
 
-impl<'de> Visitor<'de> for ScalarPairs {
+impl<'de> Visitor<'de> for ScalarPairs<'_, 'de> {
     type Value = Option<Pairs<'de>>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -145,13 +151,16 @@ impl<'de> Visitor<'de> for ScalarPairs {
         Ok(None)
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut out = Vec::with_capacity(8);
+        let out = self.scratch;
+        out.clear();
         while let Some(k) = map.next_key::<Text<'de>>()? {
             if let Some(v) = map.next_value_seed(Scalar)? {
                 out.push((k, v));
             }
         }
-        Ok(Some(Pairs(out)))
+        let mut exact = Vec::with_capacity(out.len());
+        exact.append(out);
+        Ok(Some(Pairs(exact)))
     }
 }
 

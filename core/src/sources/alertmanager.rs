@@ -355,12 +355,14 @@ impl<'de> Visitor<'de> for Alerts<'_, '_, 'de, '_, '_> {
         Ok(())
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let one = OneAlert {
+        // One list, reused, to gather each alert's labels and annotations in.
+        let mut scratch = Vec::with_capacity(8);
+        let mut i = 0;
+        while let Some(alert) = seq.next_element_seed(OneAlert {
             limit: self.limit,
             too_deep: self.too_deep,
-        };
-        let mut i = 0;
-        while let Some(alert) = seq.next_element_seed(one.clone())? {
+            scratch: &mut scratch,
+        })? {
             let group_status = match (&alert.status, self.group_status) {
                 (Some(_), g) => g.flatten(),
                 (None, Some(g)) => g,
@@ -378,20 +380,20 @@ impl<'de> Visitor<'de> for Alerts<'_, '_, 'de, '_, '_> {
 }
 
 /// One element of `alerts`, depth-checked, into the same struct serde's derive fills.
-#[derive(Clone)]
-struct OneAlert<'c> {
+struct OneAlert<'c, 's, 'de> {
     limit: usize,
     too_deep: &'c Cell<bool>,
+    scratch: &'s mut Vec<(Text<'de>, Text<'de>)>,
 }
 
-impl<'de> DeserializeSeed<'de> for OneAlert<'_> {
+impl<'de> DeserializeSeed<'de> for OneAlert<'_, '_, 'de> {
     type Value = AmAlert<'de>;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_map(self)
     }
 }
 
-impl<'de> Visitor<'de> for OneAlert<'_> {
+impl<'de> Visitor<'de> for OneAlert<'_, '_, 'de> {
     type Value = AmAlert<'de>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -427,7 +429,9 @@ impl<'de> Visitor<'de> for OneAlert<'_> {
                         return Err(de::Error::custom("duplicate field"));
                     }
                     seen |= 1 << bit;
-                    *slot = map.next_value_seed(ScalarPairs)?;
+                    *slot = map.next_value_seed(ScalarPairs {
+                        scratch: &mut *self.scratch,
+                    })?;
                     continue;
                 }
                 "status" => (3, &mut a.status),
