@@ -9,8 +9,9 @@ export * from './index'
  *
  * The result is exactly the canonical JSON shared by every binding (snake_case
  * keys, `null` for absent values) as plain objects: it can be stored, sent as
- * JSON or passed back to {@link synthesize} and {@link templateBrief}. It is
- * `JSON.parse(ingestJson(body, options))`.
+ * JSON or passed back to {@link synthesize} and {@link templateBrief}. It equals
+ * `JSON.parse(ingestJson(body, options))`, key order included (it is built
+ * without the JSON, from a compact text; see the README).
  *
  * Throws an `Error` with `code` (`empty_body`, `invalid_json`,
  * `payload_mismatch`, `invalid_mapping` …) and `httpStatus` when the request is

@@ -6,9 +6,10 @@
 //   BENCH_MS=2000 BENCH_ROUNDS=9 node --expose-gc bench.mjs   (longer)
 //
 // Variants:
-//   ingest            ingest(buffer, { headers }): the canonical JSON text built in Rust,
-//                     JSON.parse'd in JavaScript (alertgate.js)
-//   ingestJson        ingestJson(buffer, { headers }): the canonical text only
+//   ingest            ingest(buffer, { headers }): alertgate.js flattens the headers record
+//                     to one string; Rust sends the result back as a compact length-prefixed
+//                     text, which alertgate.js cuts into the canonical objects (no JSON.parse)
+//   ingestJson        ingestJson(buffer, { headers }): the canonical JSON text only
 //   baseline          JSON.parse(buffer.toString()) + normalise() in JavaScript
 //   JSON.parse only   JSON.parse(buffer.toString()): the baseline's parsing alone
 

@@ -185,7 +185,7 @@ export interface Ingest {
 /**
  * Reads one webhook request into the canonical JSON text, byte-identical to
  * the Rust core's and the CLI's: the cheapest form when the result is only
- * stored or forwarded. `ingest(body, options)` is `JSON.parse` of it.
+ * stored or forwarded. `ingest(body, options)` equals `JSON.parse` of it.
  *
  * Throws an `Error` with `code` (`empty_body`, `invalid_json`,
  * `payload_mismatch`, `invalid_mapping` …) and `httpStatus` when the request is
