@@ -177,7 +177,7 @@ impl<'o, 'a> Builder<'o, 'a> {
     }
 
     /// `s` without NULs; borrowed JSON text is known to have none.
-    fn strip_nul(&self, s: Cow<'a, str>) -> Cow<'a, str> {
+    fn without_nul(&self, s: Cow<'a, str>) -> Cow<'a, str> {
         match s {
             Cow::Borrowed(t) if self.borrowed_is_json => {
                 debug_assert!(!t.contains('\0'));
@@ -287,7 +287,7 @@ impl<'o, 'a> Builder<'o, 'a> {
         // NULs go first, so a title of only NULs counts as missing.
         let title = match d
             .title
-            .map(|t| self.strip_nul(t))
+            .map(|t| self.without_nul(t))
             .filter(|t| !trim(t).is_empty())
         {
             Some(t) => trim_cow(t),
@@ -387,7 +387,7 @@ impl<'o, 'a> Builder<'o, 'a> {
 
         let vendor_key = d
             .vendor_key
-            .map(|k| self.strip_nul(k))
+            .map(|k| self.without_nul(k))
             .filter(|k| !trim(k).is_empty());
         let (dedup_key, dedup_basis) = if let Some(key) = vendor_key {
             if key.len() > dedup::MAX_KEY_BYTES {
@@ -542,7 +542,7 @@ impl<'o, 'a> Builder<'o, 'a> {
         limit: usize,
         code: WarningCode,
     ) -> Result<Option<Cow<'a, str>>, Error> {
-        let Some(value) = value.map(|v| self.strip_nul(v)) else {
+        let Some(value) = value.map(|v| self.without_nul(v)) else {
             return Ok(None);
         };
         if value.is_empty() {

@@ -49,14 +49,10 @@ fn count_alerts(ingest: &alertgate::Ingest) {
             a.severity.as_str(),
             a.status.as_str(),
         );
-        if let Some((_, c)) = counters.iter().find(|(l, _)| *l == labels) {
-            c.increment(1);
-        } else {
-            let c = metrics::counter!("alertgate_alerts_total",
-                "source" => labels.0, "severity" => labels.1, "status" => labels.2);
-            c.increment(1);
-            counters.push((labels, c));
-        }
+        super::count_in(&mut counters, labels, || {
+            metrics::counter!("alertgate_alerts_total",
+                "source" => labels.0, "severity" => labels.1, "status" => labels.2)
+        });
     }
 }
 

@@ -176,6 +176,24 @@ async fn limit(
 /// A route's duration histogram and its request counters by status.
 type RouteMetrics = (metrics::Histogram, Vec<(u16, metrics::Counter)>);
 
+/// Counts one under `key` in a list of metric handles, registering the handle
+/// (`make`) the first time the key is seen: the registry is asked once per key,
+/// not per request. The lists are short (a few statuses or label sets).
+fn count_in<K: PartialEq>(
+    handles: &mut Vec<(K, metrics::Counter)>,
+    key: K,
+    make: impl FnOnce() -> metrics::Counter,
+) {
+    match handles.iter().find(|(k, _)| *k == key) {
+        Some((_, c)) => c.increment(1),
+        None => {
+            let c = make();
+            c.increment(1);
+            handles.push((key, c));
+        }
+    }
+}
+
 /// Request counts and durations by route and status. The handles are looked up once
 /// per route and status, not per request.
 async fn observe(req: Request, next: Next) -> Response {
@@ -194,14 +212,10 @@ async fn observe(req: Request, next: Next) -> Response {
     }
     if let Some((histogram, counters)) = handles.get_mut(route) {
         histogram.record(elapsed);
-        if let Some((_, c)) = counters.iter().find(|(s, _)| *s == status) {
-            c.increment(1);
-        } else {
-            let c = metrics::counter!("alertgate_http_requests_total",
-                "route" => route.to_owned(), "status" => status.to_string());
-            c.increment(1);
-            counters.push((status, c));
-        }
+        count_in(counters, status, || {
+            metrics::counter!("alertgate_http_requests_total",
+                "route" => route.to_owned(), "status" => status.to_string())
+        });
     }
     drop(handles);
     res
