@@ -16,6 +16,9 @@ use crate::{
 /// How many warnings an `Ingest` reports before it says "and more".
 const MAX_WARNINGS: usize = 100;
 
+/// How many keys of a map the secret-key memo remembers.
+const SECRET_MEMO: usize = 32;
+
 /// What a sender read for one alert, borrowed from the body where possible.
 #[derive(Debug, Default)]
 pub(crate) struct Draft<'a> {
@@ -151,6 +154,15 @@ pub(crate) struct Builder<'o, 'a> {
     /// body: serde_json refuses raw control characters there, so such text
     /// holds no NUL and need not be scanned (escaped text is owned, and is).
     borrowed_is_json: bool,
+    /// Room kept in each alert's link list for links added after `push` (a
+    /// group-level URL read after the alerts), so adding them never reallocates.
+    pub link_slack: usize,
+    /// A draft link list handed from one alert to the next (`draft_reusing`),
+    /// so a stream of alerts allocates none.
+    link_scratch: Vec<(&'static str, Cow<'a, str>)>,
+    /// Per map kind (labels, annotations), the secret-key answers for the
+    /// previous alert's keys by position (see `is_secret_at`).
+    secret_memo: [Vec<(&'a str, bool)>; 2],
 }
 
 impl<'o, 'a> Builder<'o, 'a> {
@@ -167,6 +179,9 @@ impl<'o, 'a> Builder<'o, 'a> {
             origins: Vec::new(),
             dropped_warnings: 0,
             borrowed_is_json: false,
+            link_slack: 0,
+            link_scratch: Vec::new(),
+            secret_memo: [Vec::new(), Vec::new()],
         }
     }
 
@@ -211,6 +226,14 @@ impl<'o, 'a> Builder<'o, 'a> {
         if d.explain {
             d.base = Cow::Owned(format!("{array}/{index}"));
         }
+        d
+    }
+
+    /// [`Builder::draft_in`] for a draft of the request's own text, whose link
+    /// list is the one the previous alert's `push` gave back.
+    pub fn draft_reusing(&mut self, array: &'static str, index: usize) -> Draft<'a> {
+        let mut d = self.draft_in(array, index);
+        d.links = core::mem::take(&mut self.link_scratch);
         d
     }
 
@@ -374,8 +397,9 @@ impl<'o, 'a> Builder<'o, 'a> {
             }
         };
 
-        let mut links = Vec::with_capacity(d.links.len());
-        for (rel, href) in d.links {
+        let mut links = Vec::with_capacity(d.links.len() + self.link_slack);
+        let mut draft_links = d.links;
+        for (rel, href) in draft_links.drain(..) {
             if let Some(href) = self.trimmed(i, rel, Some(href))? {
                 links.push(Link {
                     rel: Cow::Borrowed(rel),
@@ -383,6 +407,8 @@ impl<'o, 'a> Builder<'o, 'a> {
                 });
             }
         }
+        // The emptied list goes to the next `draft_reusing`.
+        self.link_scratch = draft_links;
         let source_ref = self.trimmed(i, "source_ref", d.source_ref)?;
 
         let vendor_key = d
@@ -599,7 +625,67 @@ impl<'o, 'a> Builder<'o, 'a> {
         self.text(i, field, value, limit, WarningCode::FieldTruncated)
     }
 
+    /// Whether `s` needs no cleaning: within `limit` chars and free of NULs.
+    #[inline]
+    fn is_clean(&self, s: &Cow<'a, str>, limit: usize) -> bool {
+        !too_long(s, limit)
+            && (matches!(s, Cow::Borrowed(_)) && self.borrowed_is_json
+                || !text::has_nul(s.as_bytes()))
+    }
+
+    /// Whether `key`, the `r`th of a map, names a secret. Alerts of one group
+    /// repeat their keys in the same order, so the answer for the previous
+    /// alert's key at the same place is kept in `memo` and reused on a match.
+    #[inline]
+    fn is_secret_at(memo: &mut Vec<(&'a str, bool)>, r: usize, key: &Cow<'a, str>) -> bool {
+        let Cow::Borrowed(key) = *key else {
+            return crate::is_secret_key(key);
+        };
+        if let Some(&(k, secret)) = memo.get(r) {
+            if k == key {
+                return secret;
+            }
+        }
+        let secret = crate::is_secret_key(key);
+        if let Some(slot) = memo.get_mut(r) {
+            *slot = (key, secret);
+        } else if r == memo.len() && r < SECRET_MEMO {
+            memo.push((key, secret));
+        }
+        secret
+    }
+
     fn map(
+        &mut self,
+        i: usize,
+        field: &str,
+        mut pairs: Vec<(Cow<'a, str>, Cow<'a, str>)>,
+        code: WarningCode,
+    ) -> Result<StrMap<'a>, Error> {
+        let limits = self.opts.limits;
+        let memo = usize::from(field != "labels");
+        // The usual map: every key non-empty and every text within its limit
+        // and free of NULs, so only secret values change.
+        let clean = pairs.iter().all(|(k, v)| {
+            !k.is_empty()
+                && self.is_clean(k, limits.max_key_chars)
+                && self.is_clean(v, limits.max_value_chars)
+        });
+        if clean {
+            let memo = &mut self.secret_memo[memo];
+            for (r, (k, v)) in pairs.iter_mut().enumerate() {
+                if Self::is_secret_at(memo, r, k) {
+                    *v = Cow::Borrowed(crate::REDACTED);
+                }
+            }
+            return Ok(StrMap::from_pairs(pairs));
+        }
+        self.map_cleaning(i, field, pairs, code)
+    }
+
+    /// [`Builder::map`] for any map: NULs stripped, empty keys dropped, long
+    /// text cut (or refused when strict), secret values redacted.
+    fn map_cleaning(
         &mut self,
         i: usize,
         field: &str,
@@ -725,5 +811,112 @@ fn made_up_title(
         (None, None) => description
             .and_then(|d| d.lines().map(str::trim).find(|l| !l.is_empty()))
             .map_or_else(|| format!("{source} alert"), String::from),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::string::ToString;
+    use alloc::vec;
+    use proptest::prelude::*;
+
+    /// Keys and values that take every branch: secret words, repeats, empty
+    /// text, NULs, text over the limits, non-ASCII.
+    fn text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            prop::sample::select(vec![
+                "alertname",
+                "severity",
+                "api_key",
+                "X-Api-Token",
+                "description",
+                "",
+                "a\0b",
+                "\0",
+                "é",
+                "ünïcödé-long-text",
+                "secret",
+                "env",
+            ])
+            .prop_map(String::from),
+            "[a-z_]{0,12}",
+        ]
+    }
+
+    fn pairs() -> impl Strategy<Value = Vec<(String, String, bool)>> {
+        prop::collection::vec((text(), text(), any::<bool>()), 0..6)
+    }
+
+    fn cows(ps: &[(String, String, bool)]) -> Vec<(Cow<'_, str>, Cow<'_, str>)> {
+        // The flag makes a value owned, as an escaped JSON string would be.
+        ps.iter()
+            .map(|(k, v, owned)| {
+                let v = if *owned {
+                    Cow::Owned(v.clone())
+                } else {
+                    Cow::Borrowed(v.as_str())
+                };
+                (Cow::Borrowed(k.as_str()), v)
+            })
+            .collect()
+    }
+
+    proptest! {
+        /// The fast path with its secret-key memo, over a run of maps as a
+        /// group's alerts bring them, answers as the cleaning path does.
+        #[test]
+        #[cfg_attr(miri, ignore)]
+        fn map_fast_path_matches_cleaning(
+            maps in prop::collection::vec(pairs(), 1..5),
+            key_limit in prop::sample::select(vec![4usize, 256]),
+            value_limit in prop::sample::select(vec![6usize, 2048]),
+            strict in any::<bool>(),
+            json in any::<bool>(),
+        ) {
+            let mut opts = Options::default();
+            opts.limits.max_key_chars = key_limit;
+            opts.limits.max_value_chars = value_limit;
+            opts.limits.strict = strict;
+            // Borrowed text is only declared NUL-free when it is.
+            let json = json && maps.iter().flatten().all(|(k, v, _)| !k.contains('\0') && !v.contains('\0'));
+            let mut fast = Builder::new(&opts, &[], Source::Generic);
+            let mut slow = Builder::new(&opts, &[], Source::Generic);
+            if json {
+                fast.borrowed_text_is_json();
+                slow.borrowed_text_is_json();
+            }
+            for (i, m) in maps.iter().enumerate() {
+                for field in ["labels", "annotations"] {
+                    let code = WarningCode::LabelTruncated;
+                    let a = fast.map(i, field, cows(m), code);
+                    let b = slow.map_cleaning(i, field, cows(m), code);
+                    prop_assert_eq!(a, b);
+                }
+            }
+            prop_assert_eq!(fast.warnings, slow.warnings);
+        }
+    }
+
+    #[test]
+    fn secret_memo_follows_the_key_at_each_place() {
+        let opts = Options::default();
+        let mut b = Builder::new(&opts, &[], Source::Generic);
+        let code = WarningCode::LabelTruncated;
+        let map = |b: &mut Builder<'_, '_>, k: &'static str| {
+            b.map(
+                0,
+                "labels",
+                vec![("a".into(), "1".into()), (k.into(), "v".into())],
+                code,
+            )
+            .unwrap()
+            .get(k)
+            .map(ToString::to_string)
+        };
+        assert_eq!(map(&mut b, "api_token").as_deref(), Some(crate::REDACTED));
+        assert_eq!(map(&mut b, "team").as_deref(), Some("v"));
+        assert_eq!(map(&mut b, "password").as_deref(), Some(crate::REDACTED));
+        assert_eq!(map(&mut b, "password").as_deref(), Some(crate::REDACTED));
     }
 }

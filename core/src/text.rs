@@ -18,7 +18,7 @@ pub fn strip_nul(s: Cow<'_, str>) -> Cow<'_, str> {
 /// Whether `b` holds a NUL byte: eight bytes per step (the classic
 /// "has a zero byte" word test), for the short texts of alerts cheaper than a
 /// memchr call.
-fn has_nul(b: &[u8]) -> bool {
+pub fn has_nul(b: &[u8]) -> bool {
     const LO: u64 = 0x0101_0101_0101_0101;
     const HI: u64 = 0x8080_8080_8080_8080;
     let mut words = b.chunks_exact(8);

@@ -61,7 +61,7 @@ fn member(words: &[&str], text: &str) -> bool {
 
 /// Maps a status word; `None` when the word is not in the vocabulary.
 pub fn status(text: &str) -> Option<Status> {
-    let t = text.trim();
+    let t = crate::text::trim(text);
     if member(TRIGGERED, t) {
         Some(Status::Triggered)
     } else if member(RESOLVED, t) {
@@ -75,7 +75,7 @@ pub fn status(text: &str) -> Option<Status> {
 
 /// Maps a severity word; `None` when the word is not in the vocabulary.
 pub fn severity(text: &str) -> Option<Severity> {
-    let t = text.trim();
+    let t = crate::text::trim(text);
     [
         (CRITICAL, Severity::Critical),
         (ERROR, Severity::Error),

@@ -124,12 +124,12 @@ fn draft<'a>(
     a: AmAlert<'a>,
     group_status: Option<&str>,
     external: Option<Cow<'a, str>>,
-    b: &mut Builder<'_, '_>,
+    b: &mut Builder<'_, 'a>,
 ) -> Draft<'a> {
     let labels = a.labels.unwrap_or_default();
     let annotations = a.annotations.unwrap_or_default();
     let get = |pairs: &Pairs<'a>, key: &str| pairs.get(key).map(|t| t.0.clone());
-    let mut d = b.draft_in("/alerts", i);
+    let mut d = b.draft_reusing("/alerts", i);
 
     // The alert's own status wins over the group's.
     d.status = b.status(a.status.as_ref().map(Text::as_str).or(group_status));
@@ -223,6 +223,8 @@ pub(crate) fn one_pass<'a>(text: &'a str, b: &mut Builder<'_, 'a>) -> bool {
         return false;
     }
     let too_deep = Cell::new(false);
+    // Alertmanager's `externalURL` follows the alerts: each alert keeps room for it.
+    b.link_slack = 1;
     let mut de = serde_json::Deserializer::from_str(text);
     let visitor = OnePass {
         b,
@@ -311,10 +313,15 @@ impl<'de> Visitor<'de> for OnePass<'_, '_, 'de, '_> {
                 return Err(de::Error::custom("external URL needs cleaning"));
             }
             if !href.is_empty() {
+                let href = match &ext.0 {
+                    Cow::Borrowed(s) => Cow::Borrowed(crate::text::trim(s)),
+                    Cow::Owned(_) => Cow::Owned(String::from(href)),
+                };
                 for alert in &mut b.alerts {
+                    // Room was kept for it (`link_slack`): no reallocation.
                     alert.links.push(crate::Link {
                         rel: Cow::Borrowed("external"),
-                        href: Cow::Owned(String::from(href)),
+                        href: href.clone(),
                     });
                 }
             }
