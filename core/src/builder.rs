@@ -627,6 +627,7 @@ impl<'o, 'a> Builder<'o, 'a> {
 
     /// Whether `s` needs no cleaning: within `limit` chars and free of NULs.
     #[inline]
+    #[allow(clippy::ptr_arg)] // whether the text is borrowed matters
     fn is_clean(&self, s: &Cow<'a, str>, limit: usize) -> bool {
         !too_long(s, limit)
             && (matches!(s, Cow::Borrowed(_)) && self.borrowed_is_json
@@ -637,14 +638,15 @@ impl<'o, 'a> Builder<'o, 'a> {
     /// repeat their keys in the same order, so the answer for the previous
     /// alert's key at the same place is kept in `memo` and reused on a match.
     #[inline]
+    #[allow(clippy::ptr_arg)] // only borrowed keys are remembered
     fn is_secret_at(memo: &mut Vec<(&'a str, bool)>, r: usize, key: &Cow<'a, str>) -> bool {
         let Cow::Borrowed(key) = *key else {
             return crate::is_secret_key(key);
         };
-        if let Some(&(k, secret)) = memo.get(r) {
-            if k == key {
-                return secret;
-            }
+        if let Some(&(k, secret)) = memo.get(r)
+            && k == key
+        {
+            return secret;
         }
         let secret = crate::is_secret_key(key);
         if let Some(slot) = memo.get_mut(r) {
