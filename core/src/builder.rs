@@ -16,8 +16,9 @@ use crate::{
 /// How many warnings an `Ingest` reports before it says "and more".
 const MAX_WARNINGS: usize = 100;
 
-/// How many keys of a map the secret-key memo remembers.
-const SECRET_MEMO: usize = 32;
+/// How many keys of a map the secret-key memo remembers (kept inline: a
+/// one-alert request pays no allocation for it).
+const SECRET_MEMO: usize = 16;
 
 /// What a sender read for one alert, borrowed from the body where possible.
 #[derive(Debug, Default)]
@@ -162,7 +163,7 @@ pub(crate) struct Builder<'o, 'a> {
     link_scratch: Vec<(&'static str, Cow<'a, str>)>,
     /// Per map kind (labels, annotations), the secret-key answers for the
     /// previous alert's keys by position (see `is_secret_at`).
-    secret_memo: [Vec<(&'a str, bool)>; 2],
+    secret_memo: [[(&'a str, bool); SECRET_MEMO]; 2],
 }
 
 impl<'o, 'a> Builder<'o, 'a> {
@@ -181,7 +182,7 @@ impl<'o, 'a> Builder<'o, 'a> {
             borrowed_is_json: false,
             link_slack: 0,
             link_scratch: Vec::new(),
-            secret_memo: [Vec::new(), Vec::new()],
+            secret_memo: [[("", false); SECRET_MEMO]; 2],
         }
     }
 
@@ -639,7 +640,11 @@ impl<'o, 'a> Builder<'o, 'a> {
     /// alert's key at the same place is kept in `memo` and reused on a match.
     #[inline]
     #[allow(clippy::ptr_arg)] // only borrowed keys are remembered
-    fn is_secret_at(memo: &mut Vec<(&'a str, bool)>, r: usize, key: &Cow<'a, str>) -> bool {
+    fn is_secret_at(
+        memo: &mut [(&'a str, bool); SECRET_MEMO],
+        r: usize,
+        key: &Cow<'a, str>,
+    ) -> bool {
         let Cow::Borrowed(key) = *key else {
             return crate::is_secret_key(key);
         };
@@ -651,8 +656,6 @@ impl<'o, 'a> Builder<'o, 'a> {
         let secret = crate::is_secret_key(key);
         if let Some(slot) = memo.get_mut(r) {
             *slot = (key, secret);
-        } else if r == memo.len() && r < SECRET_MEMO {
-            memo.push((key, secret));
         }
         secret
     }

@@ -131,7 +131,7 @@ impl<'de> Visitor<'de> for Scalar {
 /// to object, and moved out into a list of exactly their number: one
 /// allocation per object, and no spare room kept in the result.
 pub(crate) struct ScalarPairs<'s, 'de> {
-    pub scratch: &'s mut Vec<(Text<'de>, Text<'de>)>,
+    pub scratch: &'s mut Vec<(Cow<'de, str>, Cow<'de, str>)>,
 }
 
 impl<'de> DeserializeSeed<'de> for ScalarPairs<'_, 'de> {
@@ -155,7 +155,7 @@ impl<'de> Visitor<'de> for ScalarPairs<'_, 'de> {
         out.clear();
         while let Some(k) = map.next_key::<Text<'de>>()? {
             if let Some(v) = map.next_value_seed(Scalar)? {
-                out.push((k, v));
+                out.push((k.0, v.0));
             }
         }
         let mut exact = Vec::with_capacity(out.len());
@@ -166,29 +166,22 @@ impl<'de> Visitor<'de> for ScalarPairs<'_, 'de> {
 
 /// A JSON object read as (key, text) pairs in document order; null values are skipped.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Pairs<'a>(pub Vec<(Text<'a>, Text<'a>)>);
+pub(crate) struct Pairs<'a>(pub Vec<(Cow<'a, str>, Cow<'a, str>)>);
 
 impl<'a> Pairs<'a> {
     /// The last value for `key` (JSON's duplicate-key rule: last wins).
-    pub fn get(&self, key: &str) -> Option<&Text<'a>> {
-        self.0
-            .iter()
-            .rev()
-            .find(|(k, _)| k.0 == key)
-            .map(|(_, v)| v)
+    pub fn get(&self, key: &str) -> Option<&Cow<'a, str>> {
+        self.0.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v)
     }
 
-    /// The pairs as Cow pairs for a draft, reusing the allocation.
+    /// The pairs as Cow pairs for a draft.
     pub fn into_cows(self) -> Vec<(Cow<'a, str>, Cow<'a, str>)> {
-        self.0.into_iter().map(|(k, v)| (k.0, v.0)).collect()
+        self.0
     }
 
     /// The pairs as borrowed Cow pairs for a draft.
     pub fn to_cows(&self) -> Vec<(Cow<'a, str>, Cow<'a, str>)> {
-        self.0
-            .iter()
-            .map(|(k, v)| (k.0.clone(), v.0.clone()))
-            .collect()
+        self.0.clone()
     }
 }
 
@@ -204,7 +197,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for Pairs<'a> {
                 let mut out = Vec::with_capacity(map.size_hint().unwrap_or(8));
                 while let Some((k, v)) = map.next_entry::<Text<'de>, Option<Text<'de>>>()? {
                     if let Some(v) = v {
-                        out.push((k, v));
+                        out.push((k.0, v.0));
                     }
                 }
                 Ok(Pairs(out))

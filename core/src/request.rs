@@ -41,8 +41,8 @@ impl<'a> Request<'a> {
 pub(crate) fn find_header<'a>(headers: &[(&str, &'a str)], name: &str) -> Option<&'a str> {
     headers
         .iter()
-        .find(|(n, _)| n.trim().eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.trim())
+        .find(|(n, _)| crate::text::trim(n).eq_ignore_ascii_case(name))
+        .map(|(_, v)| crate::text::trim(v))
 }
 
 /// How a request is read.

@@ -128,7 +128,7 @@ fn draft<'a>(
 ) -> Draft<'a> {
     let labels = a.labels.unwrap_or_default();
     let annotations = a.annotations.unwrap_or_default();
-    let get = |pairs: &Pairs<'a>, key: &str| pairs.get(key).map(|t| t.0.clone());
+    let get = |pairs: &Pairs<'a>, key: &str| pairs.get(key).cloned();
     let mut d = b.draft_reusing("/alerts", i);
 
     // The alert's own status wins over the group's.
@@ -192,11 +192,7 @@ fn draft<'a>(
     d.origin("labels", "/labels");
     d.annotations = annotations.into_cows();
     if let Some(values) = a.values.filter(|v| !v.0.is_empty()) {
-        let rendered: Vec<String> = values
-            .0
-            .iter()
-            .map(|(k, v)| format!("{}={}", k.as_str(), v.as_str()))
-            .collect();
+        let rendered: Vec<String> = values.0.iter().map(|(k, v)| format!("{k}={v}")).collect();
         d.annotations
             .push((Cow::Borrowed("values"), Cow::Owned(rendered.join(", "))));
     }
@@ -390,7 +386,7 @@ impl<'de> Visitor<'de> for Alerts<'_, '_, 'de, '_, '_> {
 struct OneAlert<'c, 's, 'de> {
     limit: usize,
     too_deep: &'c Cell<bool>,
-    scratch: &'s mut Vec<(Text<'de>, Text<'de>)>,
+    scratch: &'s mut Vec<(Cow<'de, str>, Cow<'de, str>)>,
 }
 
 impl<'de> DeserializeSeed<'de> for OneAlert<'_, '_, 'de> {

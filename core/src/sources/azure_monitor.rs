@@ -218,7 +218,7 @@ fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
         "service",
         [(
             "/data/customProperties/service",
-            custom.get("service").map(|t| t.0.clone()),
+            custom.get("service").cloned(),
         )],
     );
     d.started_at = d.pick(

@@ -278,7 +278,7 @@ fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
     };
     let policy_labels = i.policy_user_labels.unwrap_or_default();
     fn get<'a>(pairs: &Pairs<'a>, key: &str) -> Option<Cow<'a, str>> {
-        pairs.get(key).map(|t| t.0.clone())
+        pairs.get(key).cloned()
     }
 
     d.service = d.pick(

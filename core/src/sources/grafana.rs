@@ -148,7 +148,7 @@ fn push_legacy<'a>(l: Legacy<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> 
     d.description = d.pick("description", [("/message", l.message.map(|t| t.0))]);
     d.severity_raw = d.pick(
         "severity_raw",
-        [("/tags/severity", tags.get("severity").map(|t| t.0.clone()))],
+        [("/tags/severity", tags.get("severity").cloned())],
     );
     let rule_id = l.rule_id.map(|t| t.0);
     d.vendor_key = d.pick("dedup_key", [("/ruleId", rule_id.clone())]);

@@ -149,7 +149,7 @@ fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
         let first = values.next()??;
         values
             .all(|v| v.is_some_and(|v| v == first))
-            .then(|| first.0.clone())
+            .then(|| first.clone())
     };
     let service = agreed(SERVICE_KEYS);
     let host = agreed(HOST_KEYS);
@@ -211,11 +211,8 @@ fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
     b.push(d)
 }
 
-fn value<'g, 'a>(g: &'g Group<'a>, key: &str) -> Option<&'g Text<'a>> {
-    g.group
-        .as_ref()?
-        .get(key)
-        .filter(|v| !v.as_str().trim().is_empty())
+fn value<'g, 'a>(g: &'g Group<'a>, key: &str) -> Option<&'g Cow<'a, str>> {
+    g.group.as_ref()?.get(key).filter(|v| !v.trim().is_empty())
 }
 
 /// `service=api, route=/pay → 2400`
@@ -223,11 +220,7 @@ fn render(g: &Group<'_>) -> String {
     let cols: Vec<String> = g
         .group
         .as_ref()
-        .map(|p| {
-            p.0.iter()
-                .map(|(k, v)| format!("{}={}", k.as_str(), v.as_str()))
-                .collect()
-        })
+        .map(|p| p.0.iter().map(|(k, v)| format!("{k}={v}")).collect())
         .unwrap_or_default();
     let result = g.result.as_ref().map_or("", Text::as_str);
     if cols.is_empty() {

@@ -107,7 +107,7 @@ fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
     let (text, _) = p.json(b)?;
     let inc: Incident<'_> = json::typed(text).map_err(|m| b.mismatch(m))?;
     let dims = inc.dimensions.unwrap_or_default();
-    let dim = |key: &str| dims.get(key).map(|t| t.0.clone());
+    let dim = |key: &str| dims.get(key).cloned();
 
     let mut d = b.draft();
     let status = d.pick(
@@ -193,8 +193,8 @@ fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
         .0
         .iter()
         .filter_map(|(name, v)| {
-            let input: Input<'_> = serde_json::from_str(v.as_str()).ok()?;
-            Some(format!("{}={}", name.as_str(), input.value?.as_str()))
+            let input: Input<'_> = serde_json::from_str(v).ok()?;
+            Some(format!("{name}={}", input.value?.as_str()))
         })
         .collect();
     let muted = inc
