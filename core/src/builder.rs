@@ -16,9 +16,40 @@ use crate::{
 /// How many warnings an `Ingest` reports before it says "and more".
 const MAX_WARNINGS: usize = 100;
 
-/// How many keys of a map the secret-key memo remembers (kept inline: a
-/// one-alert request pays no allocation for it).
-const SECRET_MEMO: usize = 16;
+/// How many keys of a map the key memo remembers (kept inline: a one-alert
+/// request pays no allocation for it).
+const KEY_MEMO: usize = 16;
+
+/// The keys of the previous alert's labels (or annotations), each with whether
+/// it names a secret, and whether they were in order. Alerts of one group
+/// repeat their keys in the same order, so a map with the same keys skips both
+/// the secret-key test and the sort check.
+#[derive(Clone, Copy)]
+struct KeyMemo<'a> {
+    keys: [(&'a str, bool); KEY_MEMO],
+    /// How many of `keys` the previous map had; `usize::MAX` when it cannot be reused.
+    len: usize,
+    /// Whether those keys were strictly ascending.
+    sorted: bool,
+}
+
+impl<'a> KeyMemo<'a> {
+    const EMPTY: Self = KeyMemo {
+        keys: [("", false); KEY_MEMO],
+        len: usize::MAX,
+        sorted: false,
+    };
+
+    /// Whether `pairs` has exactly the remembered keys, in the same order.
+    #[inline]
+    fn matches(&self, pairs: &[(Cow<'a, str>, Cow<'a, str>)]) -> bool {
+        pairs.len() == self.len
+            && pairs
+                .iter()
+                .zip(&self.keys)
+                .all(|((k, _), (m, _))| **k == **m)
+    }
+}
 
 /// What a sender read for one alert, borrowed from the body where possible.
 #[derive(Debug, Default)]
@@ -161,9 +192,9 @@ pub(crate) struct Builder<'o, 'a> {
     /// A draft link list handed from one alert to the next (`draft_reusing`),
     /// so a stream of alerts allocates none.
     link_scratch: Vec<(&'static str, Cow<'a, str>)>,
-    /// Per map kind (labels, annotations), the secret-key answers for the
-    /// previous alert's keys by position (see `is_secret_at`).
-    secret_memo: [[(&'a str, bool); SECRET_MEMO]; 2],
+    /// Per map kind (labels, annotations), what the previous alert's map
+    /// taught about its keys (see [`KeyMemo`]).
+    key_memo: [KeyMemo<'a>; 2],
 }
 
 impl<'o, 'a> Builder<'o, 'a> {
@@ -182,7 +213,7 @@ impl<'o, 'a> Builder<'o, 'a> {
             borrowed_is_json: false,
             link_slack: 0,
             link_scratch: Vec::new(),
-            secret_memo: [[("", false); SECRET_MEMO]; 2],
+            key_memo: [KeyMemo::EMPTY; 2],
         }
     }
 
@@ -635,31 +666,6 @@ impl<'o, 'a> Builder<'o, 'a> {
                 || !text::has_nul(s.as_bytes()))
     }
 
-    /// Whether `key`, the `r`th of a map, names a secret. Alerts of one group
-    /// repeat their keys in the same order, so the answer for the previous
-    /// alert's key at the same place is kept in `memo` and reused on a match.
-    #[inline]
-    #[allow(clippy::ptr_arg)] // only borrowed keys are remembered
-    fn is_secret_at(
-        memo: &mut [(&'a str, bool); SECRET_MEMO],
-        r: usize,
-        key: &Cow<'a, str>,
-    ) -> bool {
-        let Cow::Borrowed(key) = *key else {
-            return crate::is_secret_key(key);
-        };
-        if let Some(&(k, secret)) = memo.get(r)
-            && k == key
-        {
-            return secret;
-        }
-        let secret = crate::is_secret_key(key);
-        if let Some(slot) = memo.get_mut(r) {
-            *slot = (key, secret);
-        }
-        secret
-    }
-
     fn map(
         &mut self,
         i: usize,
@@ -668,7 +674,6 @@ impl<'o, 'a> Builder<'o, 'a> {
         code: WarningCode,
     ) -> Result<StrMap<'a>, Error> {
         let limits = self.opts.limits;
-        let memo = usize::from(field != "labels");
         // The usual map: every key non-empty and every text within its limit
         // and free of NULs, so only secret values change.
         let clean = pairs.iter().all(|(k, v)| {
@@ -676,16 +681,39 @@ impl<'o, 'a> Builder<'o, 'a> {
                 && self.is_clean(k, limits.max_key_chars)
                 && self.is_clean(v, limits.max_value_chars)
         });
-        if clean {
-            let memo = &mut self.secret_memo[memo];
-            for (r, (k, v)) in pairs.iter_mut().enumerate() {
-                if Self::is_secret_at(memo, r, k) {
+        if !clean {
+            return self.map_cleaning(i, field, pairs, code);
+        }
+        let memo = &mut self.key_memo[usize::from(field != "labels")];
+        if memo.matches(&pairs) {
+            // The previous alert's keys again: their answers still hold.
+            for ((_, v), &(_, secret)) in pairs.iter_mut().zip(&memo.keys) {
+                if secret {
                     *v = Cow::Borrowed(crate::REDACTED);
                 }
             }
-            return Ok(StrMap::from_pairs(pairs));
+            return Ok(if memo.sorted {
+                StrMap::from_sorted(pairs)
+            } else {
+                StrMap::from_pairs(pairs)
+            });
         }
-        self.map_cleaning(i, field, pairs, code)
+        let mut memoable = pairs.len() <= KEY_MEMO;
+        for (r, (k, v)) in pairs.iter_mut().enumerate() {
+            let secret = crate::is_secret_key(k);
+            match (memo.keys.get_mut(r), &*k) {
+                (Some(slot), Cow::Borrowed(k)) => *slot = (k, secret),
+                _ => memoable = false,
+            }
+            if secret {
+                *v = Cow::Borrowed(crate::REDACTED);
+            }
+        }
+        let n = pairs.len();
+        let (map, sorted) = StrMap::from_pairs_sorted(pairs);
+        memo.len = if memoable { n } else { usize::MAX };
+        memo.sorted = sorted;
+        Ok(map)
     }
 
     /// [`Builder::map`] for any map: NULs stripped, empty keys dropped, long
@@ -873,12 +901,15 @@ mod tests {
         #[test]
         #[cfg_attr(miri, ignore)]
         fn map_fast_path_matches_cleaning(
-            maps in prop::collection::vec(pairs(), 1..5),
+            pool in prop::collection::vec(pairs(), 1..4),
+            order in prop::collection::vec(0usize..4, 1..8),
             key_limit in prop::sample::select(vec![4usize, 256]),
             value_limit in prop::sample::select(vec![6usize, 2048]),
             strict in any::<bool>(),
             json in any::<bool>(),
         ) {
+            // A group's alerts repeat their key lists: draw the maps from a small pool.
+            let maps: Vec<_> = order.iter().map(|&i| pool[i % pool.len()].clone()).collect();
             let mut opts = Options::default();
             opts.limits.max_key_chars = key_limit;
             opts.limits.max_value_chars = value_limit;

@@ -104,11 +104,22 @@ impl<'a> StrMap<'a> {
     }
 
     /// A map from pairs in any order; the last value of a repeated key wins.
-    pub(crate) fn from_pairs(mut pairs: Vec<(Cow<'a, str>, Cow<'a, str>)>) -> Self {
+    pub(crate) fn from_pairs(pairs: Vec<(Cow<'a, str>, Cow<'a, str>)>) -> Self {
+        Self::from_pairs_sorted(pairs).0
+    }
+
+    /// A map from pairs already strictly ascending by key (the caller knows).
+    pub(crate) fn from_sorted(pairs: Vec<(Cow<'a, str>, Cow<'a, str>)>) -> Self {
+        debug_assert!(pairs.is_sorted_by(|a, b| a.0 < b.0));
+        StrMap(pairs)
+    }
+
+    /// [`StrMap::from_pairs`], and whether the pairs were strictly ascending already.
+    pub(crate) fn from_pairs_sorted(mut pairs: Vec<(Cow<'a, str>, Cow<'a, str>)>) -> (Self, bool) {
         // Senders often send keys sorted already (Go's JSON encoder sorts map
         // keys): one look settles that, and there is nothing to sort or merge.
         if pairs.is_sorted_by(|a, b| a.0 < b.0) {
-            return StrMap(pairs);
+            return (StrMap(pairs), true);
         }
         // A stable sort keeps repeats in their order; the merge then keeps the last value.
         pairs.sort_by(|a, b| a.0.cmp(&b.0));
@@ -120,7 +131,7 @@ impl<'a> StrMap<'a> {
                 false
             }
         });
-        StrMap(pairs)
+        (StrMap(pairs), false)
     }
 }
 
