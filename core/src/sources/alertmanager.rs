@@ -112,22 +112,24 @@ pub(super) fn push_group<'a>(group: Group<'a>, b: &mut Builder<'_, 'a>) -> Resul
     }
     let external = group.external_url.map(|t| t.0);
     let group_status = group.status.map(|t| t.0);
-    for (i, alert) in group.alerts.unwrap_or_default().into_iter().enumerate() {
-        let d = draft(i, alert, group_status.as_deref(), external.clone(), b);
+    for (i, mut alert) in group.alerts.unwrap_or_default().into_iter().enumerate() {
+        let d = draft(i, &mut alert, group_status.as_deref(), external.clone(), b);
         b.push(d)?;
     }
     Ok(())
 }
 
+/// The alert's draft; its fields are taken out of `a` (borrowed, not moved,
+/// so the one-pass reader drafts from the struct it filled in place).
 fn draft<'a>(
     i: usize,
-    a: AmAlert<'a>,
+    a: &mut AmAlert<'a>,
     group_status: Option<&str>,
     external: Option<Cow<'a, str>>,
     b: &mut Builder<'_, 'a>,
 ) -> Draft<'a> {
-    let labels = a.labels.unwrap_or_default();
-    let annotations = a.annotations.unwrap_or_default();
+    let labels = a.labels.take().unwrap_or_default();
+    let annotations = a.annotations.take().unwrap_or_default();
     let get = |pairs: &Pairs<'a>, key: &str| pairs.get(key).cloned();
     let mut d = b.draft_reusing("/alerts", i);
 
@@ -158,19 +160,22 @@ fn draft<'a>(
     );
     d.service = d.pick("service", [("/labels/service", get(&labels, "service"))]);
     d.host = d.pick("host", [("/labels/instance", get(&labels, "instance"))]);
-    let fingerprint = a.fingerprint.map(|t| t.0);
+    let fingerprint = a.fingerprint.take().map(|t| t.0);
     d.vendor_key = d.pick("dedup_key", [("/fingerprint", fingerprint.clone())]);
     d.source_ref = d.pick("source_ref", [("/fingerprint", fingerprint)]);
     d.label_identity = true;
-    d.started_at = d.pick("started_at", [("/startsAt", a.starts_at.map(|t| t.0))]);
-    d.ended_at = d.pick("ended_at", [("/endsAt", a.ends_at.map(|t| t.0))]);
+    d.started_at = d.pick(
+        "started_at",
+        [("/startsAt", a.starts_at.take().map(|t| t.0))],
+    );
+    d.ended_at = d.pick("ended_at", [("/endsAt", a.ends_at.take().map(|t| t.0))]);
 
     let url_fields = [
-        ("generator", a.generator_url),
-        ("dashboard", a.dashboard_url),
-        ("panel", a.panel_url),
-        ("silence", a.silence_url),
-        ("image", a.image_url),
+        ("generator", a.generator_url.take()),
+        ("dashboard", a.dashboard_url.take()),
+        ("panel", a.panel_url.take()),
+        ("silence", a.silence_url.take()),
+        ("image", a.image_url.take()),
     ];
     d.links.extend(
         url_fields
@@ -191,12 +196,12 @@ fn draft<'a>(
     d.labels = labels.into_cows();
     d.origin("labels", "/labels");
     d.annotations = annotations.into_cows();
-    if let Some(values) = a.values.filter(|v| !v.0.is_empty()) {
+    if let Some(values) = a.values.take().filter(|v| !v.0.is_empty()) {
         let rendered: Vec<String> = values.0.iter().map(|(k, v)| format!("{k}={v}")).collect();
         d.annotations
             .push((Cow::Borrowed("values"), Cow::Owned(rendered.join(", "))));
     }
-    if let Some(vs) = a.value_string {
+    if let Some(vs) = a.value_string.take() {
         d.annotations.push((Cow::Borrowed("value_string"), vs.0));
     }
     d.origin("annotations", "/annotations (plus values and valueString)");
@@ -361,43 +366,46 @@ impl<'de> Visitor<'de> for Alerts<'_, '_, 'de, '_, '_> {
         // One list, reused, to gather each alert's labels and annotations in.
         let mut scratch = Vec::with_capacity(8);
         let mut i = 0;
-        while let Some(alert) = seq.next_element_seed(OneAlert {
-            limit: self.limit,
-            too_deep: self.too_deep,
-            scratch: &mut scratch,
-        })? {
-            let group_status = match (&alert.status, self.group_status) {
-                (Some(_), g) => g.flatten(),
-                (None, Some(g)) => g,
-                // The group's status may still follow.
-                (None, None) => return Err(de::Error::custom("status not known yet")),
-            };
-            let d = draft(i, alert, group_status, None, self.b);
-            self.b
-                .push(d)
-                .map_err(|_| de::Error::custom("left to the general path"))?;
+        while seq
+            .next_element_seed(OneAlert {
+                b: &mut *self.b,
+                group_status: self.group_status,
+                i,
+                limit: self.limit,
+                too_deep: self.too_deep,
+                scratch: &mut scratch,
+            })?
+            .is_some()
+        {
             i += 1;
         }
         Ok(())
     }
 }
 
-/// One element of `alerts`, depth-checked, into the same struct serde's derive fills.
-struct OneAlert<'c, 's, 'de> {
+/// One element of `alerts`, depth-checked, read into the same struct serde's
+/// derive fills, then drafted and pushed where it lies (no copy of the alert
+/// travels back through serde).
+struct OneAlert<'x, 'o, 'g, 'c, 's, 'de> {
+    b: &'x mut Builder<'o, 'de>,
+    /// The group's status when it came before `alerts` (`Some(None)`: null).
+    group_status: Option<Option<&'g str>>,
+    /// The alert's index in `alerts`.
+    i: usize,
     limit: usize,
     too_deep: &'c Cell<bool>,
     scratch: &'s mut Vec<(Cow<'de, str>, Cow<'de, str>)>,
 }
 
-impl<'de> DeserializeSeed<'de> for OneAlert<'_, '_, 'de> {
-    type Value = AmAlert<'de>;
+impl<'de> DeserializeSeed<'de> for OneAlert<'_, '_, '_, '_, '_, 'de> {
+    type Value = ();
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_map(self)
     }
 }
 
-impl<'de> Visitor<'de> for OneAlert<'_, '_, 'de> {
-    type Value = AmAlert<'de>;
+impl<'de> Visitor<'de> for OneAlert<'_, '_, '_, '_, '_, 'de> {
+    type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("an alert object")
@@ -458,6 +466,15 @@ impl<'de> Visitor<'de> for OneAlert<'_, '_, 'de> {
             seen |= 1 << bit;
             *slot = map.next_value_seed(Scalar)?;
         }
-        Ok(a)
+        let group_status = match (&a.status, self.group_status) {
+            (Some(_), g) => g.flatten(),
+            (None, Some(g)) => g,
+            // The group's status may still follow.
+            (None, None) => return Err(de::Error::custom("status not known yet")),
+        };
+        let d = draft(self.i, &mut a, group_status, None, self.b);
+        self.b
+            .push(d)
+            .map_err(|_| de::Error::custom("left to the general path"))
     }
 }
