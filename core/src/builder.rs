@@ -245,6 +245,7 @@ impl<'o, 'a> Builder<'o, 'a> {
     }
 
     /// A new draft for an alert at the payload root.
+    #[inline]
     pub fn draft<'d>(&self) -> Draft<'d> {
         Draft {
             explain: self.opts.explain,
@@ -253,6 +254,7 @@ impl<'o, 'a> Builder<'o, 'a> {
     }
 
     /// A new draft for element `index` of the array at `array` (a JSON Pointer).
+    #[inline]
     pub fn draft_in<'d>(&self, array: &'static str, index: usize) -> Draft<'d> {
         let mut d = self.draft();
         if d.explain {
@@ -263,6 +265,7 @@ impl<'o, 'a> Builder<'o, 'a> {
 
     /// [`Builder::draft_in`] for a draft of the request's own text, whose link
     /// list is the one the previous alert's `push` gave back.
+    #[inline]
     pub fn draft_reusing(&mut self, array: &'static str, index: usize) -> Draft<'a> {
         let mut d = self.draft_in(array, index);
         d.links = core::mem::take(&mut self.link_scratch);
