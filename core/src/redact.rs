@@ -27,6 +27,10 @@ const SECRET_WORDS: &[&str] = &[
 /// assert!(!alertgate::is_secret_key("monitor"));
 /// ```
 pub fn is_secret_key(key: &str) -> bool {
+    // The keys nearly every alert carries are settled by name.
+    if COMMON_KEYS.contains(&key) {
+        return false;
+    }
     // Every label and annotation key passes here, so most keys must be settled
     // cheaply. A key can only hold a secret word if it has all of that word's
     // letters: one pass gathers the key's set of letters as bits, and the full
@@ -70,6 +74,24 @@ pub fn is_secret_key(key: &str) -> bool {
         }
     })
 }
+
+/// Label and annotation keys seen on most alerts (Prometheus, Grafana,
+/// Kubernetes), none secret: matched whole before any letter is looked at.
+const COMMON_KEYS: &[&str] = &[
+    "alertname",
+    "severity",
+    "instance",
+    "job",
+    "service",
+    "env",
+    "team",
+    "summary",
+    "description",
+    "runbook_url",
+    "namespace",
+    "pod",
+    "cluster",
+];
 
 /// The bit of each ASCII letter, either case (`a` is bit 0); 0 for other bytes.
 const LETTER: [u32; 128] = {
@@ -187,6 +209,13 @@ mod tests {
                     assert_eq!(is_secret_key(&key), is_secret_key_slow(&key), "{key}");
                 }
             }
+        }
+    }
+
+    #[test]
+    fn common_keys_are_not_secret() {
+        for key in COMMON_KEYS {
+            assert!(!is_secret_key_slow(key), "{key}");
         }
     }
 
