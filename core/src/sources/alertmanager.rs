@@ -103,7 +103,7 @@ fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
 
 /// Reads a group the Alertmanager way; shared with Grafana's unified format.
 pub(super) fn push_group<'a>(group: Group<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
-    b.group_key = group.group_key.map(|k| String::from(k.as_str()));
+    b.group_key = group.group_key.map(|k| k.0.into_owned());
     if let Some(n) = group.truncated_alerts.filter(|&n| n > 0) {
         b.warn(
             WarningCode::AlertsTruncated,
@@ -303,7 +303,7 @@ impl<'de> Visitor<'de> for OnePass<'_, '_, 'de, '_> {
         if alerts.is_none() {
             return Err(de::Error::custom("no alerts"));
         }
-        b.group_key = group_key.flatten().map(|k| String::from(k.as_str()));
+        b.group_key = group_key.flatten().map(|k| k.0.into_owned());
         if let Some(Some(ext)) = external {
             // `externalURL` follows `alerts` in Alertmanager's body: the link
             // is added afterwards, last, as the general path does. A value the
