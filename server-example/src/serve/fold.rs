@@ -1,12 +1,12 @@
 //! Folding alerts into incidents per (integration, dedup_key), filters, and the
 //! outgoing-webhook events that result. One transaction (a savepoint) per request.
 
-use alertgate::{Alert, Ingest, Status};
+use alertgate::{Alert, Ingest, Severity, Status};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::config::{Field, Filter, Integration, Outgoing};
+use super::config::{Field, Filter, Outgoing};
 use super::db::{CachedSavepoint, now_text, now_unix};
 
 /// A repeat of the same content within this many seconds is a `duplicate`.
@@ -108,7 +108,7 @@ struct Folded {
     event: Option<(&'static str, Value)>,
 }
 
-fn content_of(a: &Alert) -> String {
+fn content_of(a: &ToFold) -> String {
     format!(
         "{}\u{1f}{}\u{1f}{}",
         a.status.as_str(),
@@ -118,7 +118,7 @@ fn content_of(a: &Alert) -> String {
 }
 
 /// `stored == content_of(a)`, without building it.
-fn same_content(stored: &str, a: &Alert) -> bool {
+fn same_content(stored: &str, a: &ToFold) -> bool {
     stored
         .strip_prefix(a.status.as_str())
         .and_then(|r| r.strip_prefix('\u{1f}'))
@@ -144,9 +144,9 @@ fn fold_one(
     tx: &Connection,
     integration: &str,
     source: &str,
-    alert: &Alert,
-    alert_json: &str,
+    alert: &ToFold,
 ) -> rusqlite::Result<Folded> {
+    let alert_json = alert.json.as_str();
     let now = now_text();
     let now_s = now_unix();
     let existing: Option<Existing> = tx
@@ -261,7 +261,10 @@ fn fold_one(
         tx.prepare_cached("UPDATE incidents SET alert_occurrence = ?2 WHERE id = ?1")?
             .execute(params![id, occurrence])?;
     }
+    // Events are rare (a new, reopened, acknowledged or resolved incident): the
+    // alert's object is read back from its JSON here rather than kept for every job.
     let event = event.map(|e| {
+        let alert: Value = serde_json::from_str(alert_json).unwrap_or(Value::Null);
         let data = json!({"incident_id": id, "integration": integration, "source": source, "outcome": outcome, "alert": alert});
         (e, data)
     });
@@ -275,22 +278,61 @@ fn fold_one(
     })
 }
 
-/// An ingest with its JSON and each alert's, serialized before the database
-/// thread is asked (it runs one job at a time; the handlers run in parallel).
-pub struct Serialized {
-    pub ingest: Ingest<'static>,
-    pub ingest_json: String,
-    pub alert_jsons: Vec<String>,
+/// One alert as folding reads it: the few fields it stores or compares, owned,
+/// and its JSON. The request thread builds it from the borrowed `Alert` (the
+/// database job must own its data; copying the whole alert would cost an
+/// allocation per label and annotation).
+pub struct ToFold {
+    pub dedup_key: String,
+    pub title: String,
+    pub description: Option<String>,
+    pub severity: Severity,
+    pub status: Status,
+    pub service: Option<String>,
+    pub host: Option<String>,
+    /// The alert's JSON, as stored in `occurrences`.
+    pub json: String,
 }
 
-impl Serialized {
-    pub fn new(mut ingest: Ingest<'_>) -> Self {
+impl ToFold {
+    fn new(a: &Alert<'_>, json: String) -> Self {
+        ToFold {
+            dedup_key: a.dedup_key.to_string(),
+            title: a.title.to_string(),
+            description: a.description.as_deref().map(String::from),
+            severity: a.severity,
+            status: a.status,
+            service: a.service.as_deref().map(String::from),
+            host: a.host.as_deref().map(String::from),
+            json,
+        }
+    }
+}
+
+/// What one request hands the database thread: its integration, the alerts the
+/// filters kept (filters are evaluated on the request thread), and the ingest's JSON.
+pub struct FoldJob {
+    pub integration: String,
+    pub source: &'static str,
+    /// `notice` (a request without alerts) or `folded`.
+    pub outcome: &'static str,
+    pub alerts: Vec<ToFold>,
+    pub ingest_json: String,
+}
+
+impl FoldJob {
+    /// Serializes `ingest` (each alert once; the ingest's JSON splices the alerts'
+    /// in) and keeps the alerts whose index `keep` accepts.
+    pub fn new(
+        integration: &str,
+        ingest: &mut Ingest<'_>,
+        mut keep: impl FnMut(usize) -> bool,
+    ) -> Self {
         let alert_jsons: Vec<String> = ingest
             .alerts
             .iter()
             .map(|a| serde_json::to_string(a).unwrap_or_default())
             .collect();
-        // The ingest's JSON with the alerts' spliced in: each alert is serialized once.
         let alerts = std::mem::take(&mut ingest.alerts);
         let mut ingest_json = ingest.to_json();
         ingest.alerts = alerts;
@@ -314,50 +356,55 @@ impl Serialized {
             ingest_json = ingest.to_json();
         }
         debug_assert_eq!(ingest_json, ingest.to_json());
-        Serialized {
+        let outcome = if ingest.alerts.is_empty() {
+            "notice"
+        } else {
+            "folded"
+        };
+        let alerts = ingest
+            .alerts
+            .iter()
+            .zip(alert_jsons)
+            .enumerate()
+            .filter(|(i, _)| keep(*i))
+            .map(|(_, (a, json))| ToFold::new(a, json))
+            .collect();
+        FoldJob {
+            integration: integration.to_owned(),
+            source: ingest.source.as_str(),
+            outcome,
+            alerts,
             ingest_json,
-            alert_jsons,
-            ingest: ingest.into_owned(),
         }
     }
 }
 
-/// Folds every alert of one request, records it, and enqueues outgoing events, in one
-/// transaction. Each alert's outcome, and how many deliveries were enqueued.
+/// Folds every kept alert of one request, records the request, and enqueues
+/// outgoing events, in one transaction. Each kept alert's outcome, in order, and
+/// how many deliveries were enqueued.
 pub fn fold(
     c: &Connection,
-    integration: &Integration,
-    request: &Serialized,
-    payload: Option<&Value>,
+    job: &FoldJob,
     outgoing: &[Outgoing],
 ) -> rusqlite::Result<(Vec<Outcome>, usize)> {
     let tx = CachedSavepoint::new(c)?;
-    let ingest = &request.ingest;
-    let source = ingest.source.as_str();
-    let mut results = Vec::with_capacity(ingest.alerts.len());
+    let source = job.source;
+    let name = job.integration.as_str();
+    let mut results = Vec::with_capacity(job.alerts.len());
     let mut events = Vec::new();
-    for (alert, alert_json) in ingest.alerts.iter().zip(&request.alert_jsons) {
-        if let Some(i) = failing_filter(&integration.filters, alert, source, payload) {
-            results.push(Outcome::Filtered(i));
-            continue;
-        }
-        let folded = fold_one(&tx, &integration.name, source, alert, alert_json)?;
+    for alert in &job.alerts {
+        let folded = fold_one(&tx, name, source, alert)?;
         results.push(folded.outcome);
         events.extend(folded.event);
     }
-    let outcome = if results.is_empty() {
-        "notice"
-    } else {
-        "folded"
-    };
     // The ingest JSON is stored unless the integration's latest stored one is the same.
     let same: Option<i64> = tx
         .prepare_cached(
             "SELECT r.id, r.ingest_json FROM last_ingest l JOIN received_alerts r ON r.id = l.received_id
               WHERE l.integration = ?1",
         )?
-        .query_row([&integration.name], |r| {
-            Ok((r.get_ref(1)?.as_str()? == request.ingest_json).then_some(r.get(0)?))
+        .query_row([name], |r| {
+            Ok((r.get_ref(1)?.as_str()? == job.ingest_json).then_some(r.get(0)?))
         })
         .optional()?
         .flatten();
@@ -366,10 +413,10 @@ pub fn fold(
          VALUES ('integration', ?1, ?2, ?3, ?4, ?5, ?6)",
     )?
     .execute(params![
-        integration.name,
+        name,
         source,
-        outcome,
-        if same.is_some() { "" } else { request.ingest_json.as_str() },
+        job.outcome,
+        if same.is_some() { "" } else { job.ingest_json.as_str() },
         now_text(),
         same
     ])?;
@@ -379,7 +426,7 @@ pub fn fold(
             "INSERT INTO last_ingest (integration, received_id) VALUES (?1, ?2)
              ON CONFLICT (integration) DO UPDATE SET received_id = excluded.received_id",
         )?
-        .execute(params![integration.name, received])?;
+        .execute(params![name, received])?;
     }
     let mut enqueued = 0;
     for (event, data) in events {
