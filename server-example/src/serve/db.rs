@@ -173,17 +173,7 @@ impl Db {
             rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
             true,
         )?;
-        let version: i64 = c.pragma_query_value(None, "user_version", |r| r.get(0))?;
-        for (i, sql) in MIGRATIONS
-            .iter()
-            .enumerate()
-            .skip(usize::try_from(version).unwrap_or(0))
-        {
-            let tx = c.transaction()?;
-            tx.execute_batch(sql)?;
-            tx.pragma_update(None, "user_version", i64::try_from(i + 1).unwrap_or(0))?;
-            tx.commit()?;
-        }
+        migrate(&mut c)?;
         // The hot statements (folding, the health check) are prepared once.
         c.set_prepared_statement_cache_capacity(64);
         let commits = Arc::new(AtomicU64::new(0));
@@ -230,6 +220,22 @@ impl Db {
             .map_err(|_| gone())?;
         answer.await.map_err(|_| gone())?
     }
+}
+
+/// Applies the migrations the database has not seen yet.
+pub fn migrate(c: &mut Connection) -> rusqlite::Result<()> {
+    let version: i64 = c.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    for (i, sql) in MIGRATIONS
+        .iter()
+        .enumerate()
+        .skip(usize::try_from(version).unwrap_or(0))
+    {
+        let tx = c.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", i64::try_from(i + 1).unwrap_or(0))?;
+        tx.commit()?;
+    }
+    Ok(())
 }
 
 /// How often the checkpointer looks for new commits.
@@ -298,6 +304,7 @@ fn run_batch(c: &mut Connection, first: Job, rx: &mpsc::Receiver<Job>) {
             // An error rolled the whole transaction back (I/O, disk full): the jobs
             // before lost their writes; this one's answer stands. The rest of the
             // queue is picked up by the next batch.
+            rolled_back();
             for r in done.drain(..) {
                 r(Some(String::from("the transaction was rolled back")));
             }
@@ -322,11 +329,29 @@ fn run_batch(c: &mut Connection, first: Job, rx: &mpsc::Receiver<Job>) {
         .map(|e| {
             tracing::error!(error = %e, "database commit failed");
             let _ = c.execute_batch("ROLLBACK");
+            rolled_back();
             e.to_string()
         });
     for r in done {
         r(lost.clone());
     }
+}
+
+thread_local! {
+    /// How many batch transactions were rolled back as a whole on this (the
+    /// database) thread.
+    static ROLLBACKS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+pub(super) fn rolled_back() {
+    ROLLBACKS.set(ROLLBACKS.get() + 1);
+}
+
+/// How many batch transactions were rolled back as a whole so far: what a job
+/// remembers of the rows it wrote is stale once this has moved (a job's own
+/// rolled-back savepoint it knows about itself).
+pub fn rollbacks() -> u64 {
+    ROLLBACKS.get()
 }
 
 /// A savepoint whose statements are prepared once, for the hot path: released by

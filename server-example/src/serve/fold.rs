@@ -397,17 +397,27 @@ pub fn fold(
         results.push(folded.outcome);
         events.extend(folded.event);
     }
-    // The ingest JSON is stored unless the integration's latest stored one is the same.
-    let same: Option<i64> = tx
-        .prepare_cached(
-            "SELECT r.id, r.ingest_json FROM last_ingest l JOIN received_alerts r ON r.id = l.received_id
-              WHERE l.integration = ?1",
-        )?
-        .query_row([name], |r| {
-            Ok((r.get_ref(1)?.as_str()? == job.ingest_json).then_some(r.get(0)?))
-        })
-        .optional()?
-        .flatten();
+    // The ingest JSON is stored unless the integration's latest stored one is the
+    // same: remembered on this thread from the last commit, else read back.
+    let epoch = super::db::rollbacks();
+    let remembered = LAST_INGEST.with_borrow(|m| {
+        m.iter()
+            .find(|l| l.integration == name && l.epoch == epoch)
+            .map(|l| (l.json == job.ingest_json).then_some(l.received_id))
+    });
+    let same: Option<i64> = match remembered {
+        Some(same) => same,
+        None => tx
+            .prepare_cached(
+                "SELECT r.id, r.ingest_json FROM last_ingest l JOIN received_alerts r ON r.id = l.received_id
+                  WHERE l.integration = ?1",
+            )?
+            .query_row([name], |r| {
+                Ok((r.get_ref(1)?.as_str()? == job.ingest_json).then_some(r.get(0)?))
+            })
+            .optional()?
+            .flatten(),
+    };
     tx.prepare_cached(
         "INSERT INTO received_alerts (route, integration, source, outcome, ingest_json, received_at, ingest_from)
          VALUES ('integration', ?1, ?2, ?3, ?4, ?5, ?6)",
@@ -420,20 +430,56 @@ pub fn fold(
         now_text(),
         same
     ])?;
-    if same.is_none() {
-        let received = tx.last_insert_rowid();
-        tx.prepare_cached(
-            "INSERT INTO last_ingest (integration, received_id) VALUES (?1, ?2)
-             ON CONFLICT (integration) DO UPDATE SET received_id = excluded.received_id",
-        )?
-        .execute(params![name, received])?;
-    }
+    let stored = match same {
+        Some(id) => id,
+        None => {
+            let received = tx.last_insert_rowid();
+            tx.prepare_cached(
+                "INSERT INTO last_ingest (integration, received_id) VALUES (?1, ?2)
+                 ON CONFLICT (integration) DO UPDATE SET received_id = excluded.received_id",
+            )?
+            .execute(params![name, received])?;
+            received
+        }
+    };
     let mut enqueued = 0;
     for (event, data) in events {
         enqueued += enqueue(&tx, outgoing, event, data)?;
     }
     tx.commit()?;
+    // Remembered only once this job's writes are in (a savepoint that rolled back
+    // never gets here); a later rollback of the whole batch moves the epoch.
+    if remembered != Some(Some(stored)) {
+        LAST_INGEST.with_borrow_mut(|m| {
+            let entry = LastIngest {
+                integration: name.to_owned(),
+                epoch,
+                received_id: stored,
+                json: job.ingest_json.clone(),
+            };
+            match m.iter_mut().find(|l| l.integration == name) {
+                Some(l) => *l = entry,
+                None => m.push(entry),
+            }
+        });
+    }
     Ok((results, enqueued))
+}
+
+/// An integration's latest stored ingest JSON and the `received_alerts` row that
+/// holds it, as of the database thread's rollback count `epoch`.
+struct LastIngest {
+    integration: String,
+    epoch: u64,
+    received_id: i64,
+    json: String,
+}
+
+thread_local! {
+    /// What `fold` last stored per integration, so that an alert storm's repeats
+    /// are recognised without reading the stored JSON back. Only the database
+    /// thread folds, and only `fold` writes `last_ingest`.
+    static LAST_INGEST: std::cell::RefCell<Vec<LastIngest>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// Enqueues a signed delivery of `event` to every subscribed target (the worker
@@ -475,4 +521,100 @@ pub fn enqueue(
         enqueued += 1;
     }
     Ok(enqueued)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vector(name: &str) -> Vec<u8> {
+        let path = format!(
+            "{}/../tests/vectors/alertmanager/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        std::fs::read(path).unwrap()
+    }
+
+    fn ingest(body: &[u8]) -> Ingest<'_> {
+        let request = alertgate::Request {
+            body,
+            content_type: Some("application/json"),
+            headers: &[],
+        };
+        let mut options = alertgate::Options::default();
+        options.source_hint = Some(alertgate::Source::Alertmanager);
+        alertgate::ingest(&request, &options).unwrap()
+    }
+
+    /// An event's `alert` is read back from the alert's JSON: the same object
+    /// as serializing the alert itself.
+    #[test]
+    fn an_alert_read_back_from_its_json_is_the_alert() {
+        for name in ["firing_single.json", "multi_alert.json"] {
+            let body = vector(name);
+            let ingest = ingest(&body);
+            assert!(!ingest.alerts.is_empty(), "{name}");
+            for a in &ingest.alerts {
+                let json = serde_json::to_string(a).unwrap();
+                let back: Value = serde_json::from_str(&json).unwrap();
+                assert_eq!(back, serde_json::to_value(a).unwrap(), "{name}");
+                let event = json!({"alert": back}).to_string();
+                assert_eq!(event, json!({"alert": a}).to_string(), "{name}");
+            }
+        }
+    }
+
+    fn stored_ingests(c: &Connection) -> Vec<(bool, Option<i64>)> {
+        let mut st = c
+            .prepare("SELECT ingest_json, ingest_from FROM received_alerts ORDER BY id")
+            .unwrap();
+        st.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?.is_empty(),
+                r.get::<_, Option<i64>>(1)?,
+            ))
+        })
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+    }
+
+    /// A repeated ingest JSON is stored once and remembered; the memory is
+    /// dropped when the batch that stored it is rolled back, so no row points
+    /// at one that is gone.
+    #[test]
+    fn a_remembered_ingest_is_forgotten_when_its_batch_rolls_back() {
+        let mut c = Connection::open_in_memory().unwrap();
+        super::super::db::migrate(&mut c).unwrap();
+        let body = vector("firing_single.json");
+        let mut ing = ingest(&body);
+        let job = FoldJob::new("it", &mut ing, |_| true);
+        assert_eq!(job.outcome, "folded");
+        assert_eq!(job.alerts.len(), 1);
+        fold(&c, &job, &[]).unwrap();
+        fold(&c, &job, &[]).unwrap();
+        assert_eq!(stored_ingests(&c), [(false, None), (true, Some(1))]);
+        // A batch (an outer transaction) stores a changed ingest, then rolls back.
+        let mut other = ingest(&body);
+        other.group_key = Some(String::from("another group"));
+        let changed = FoldJob::new("it", &mut other, |_| true);
+        c.execute_batch("BEGIN").unwrap();
+        fold(&c, &changed, &[]).unwrap();
+        c.execute_batch("ROLLBACK").unwrap();
+        super::super::db::rolled_back();
+        // Not remembered as row 3 (gone): stored again, in full.
+        fold(&c, &changed, &[]).unwrap();
+        fold(&c, &changed, &[]).unwrap();
+        fold(&c, &job, &[]).unwrap();
+        assert_eq!(
+            stored_ingests(&c),
+            [
+                (false, None),
+                (true, Some(1)),
+                (false, None),
+                (true, Some(3)),
+                (false, None)
+            ]
+        );
+    }
 }
