@@ -264,18 +264,21 @@ pub async fn integration(
     }
     // The folded outcomes come back in order for the alerts the filters kept.
     let mut folded = outcomes.into_iter();
-    let results: Vec<fold::ResultJson> = ingest
+    let results = ingest
         .alerts
         .iter()
         .zip(&failing)
         .map(|(a, failed)| {
             let o = match failed {
                 Some(i) => fold::Outcome::Filtered(*i),
-                None => folded.next().unwrap_or(fold::Outcome::Filtered(usize::MAX)),
+                // `fold` answers once per alert it was given.
+                None => folded
+                    .next()
+                    .ok_or_else(|| ApiError::new(500, "internal", "an alert was not folded"))?,
             };
-            fold::ResultJson::new(o, a, &integration.filters)
+            Ok(fold::ResultJson::new(o, a, &integration.filters))
         })
-        .collect();
+        .collect::<Result<Vec<_>, ApiError>>()?;
     // The keys in the order of the `Value` object this replaces (sorted).
     #[derive(Serialize)]
     struct Answer<'a> {
