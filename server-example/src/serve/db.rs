@@ -114,7 +114,7 @@ CREATE TABLE last_ingest (
 type Reply = Box<dyn FnOnce(Option<String>) + Send>;
 
 /// A job for the database thread.
-type Job = Box<dyn FnOnce(&mut Connection) -> Reply + Send>;
+type Job = Box<dyn FnOnce(&Connection) -> Reply + Send>;
 
 /// Most jobs committed together.
 const MAX_BATCH: usize = 64;
@@ -189,8 +189,12 @@ impl Db {
         std::thread::Builder::new()
             .name(String::from("alertgate-db"))
             .spawn(move || {
+                // The connection lives as long as the process (this thread never
+                // ends before it): its hot statements can stay prepared beside it.
+                let c: &'static Connection = Box::leak(Box::new(c));
+                HOME.set(Some(c));
                 while let Ok(first) = rx.recv() {
-                    run_batch(&mut c, first, &rx);
+                    run_batch(c, first, &rx);
                     // Relaxed: a hint for the checkpointer, which reads the WAL itself.
                     commits.fetch_add(1, Ordering::Relaxed);
                 }
@@ -200,15 +204,15 @@ impl Db {
     }
 
     /// Runs `f` with the connection on the database thread; answers once its
-    /// writes are committed. Write transactions in `f` use `savepoint()`, which
+    /// writes are committed. Write transactions in `f` use `CachedSavepoint`, which
     /// nests inside the batch's transaction (and is one of its own when alone).
     pub async fn call<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
     ) -> rusqlite::Result<T> {
         let (reply, answer) = oneshot::channel();
         self.0
-            .send(Box::new(move |c: &mut Connection| -> Reply {
+            .send(Box::new(move |c: &Connection| -> Reply {
                 let out = f(c);
                 Box::new(move |lost: Option<String>| {
                     let _ = reply.send(match lost {
@@ -266,7 +270,7 @@ fn checkpointer(c: &Connection, commits: &AtomicU64) {
 
 /// Runs one job. A panicking job drops its reply (the caller gets an error);
 /// its savepoint rolls back on unwind, so the connection stays usable.
-fn run_job(c: &mut Connection, job: Job) -> Option<Reply> {
+fn run_job(c: &Connection, job: Job) -> Option<Reply> {
     std::panic::catch_unwind(AssertUnwindSafe(|| job(c))).ok()
 }
 
@@ -274,7 +278,7 @@ fn run_job(c: &mut Connection, job: Job) -> Option<Reply> {
 /// own savepoint, as without batching). Otherwise runs it and every job that
 /// arrives meanwhile, up to `MAX_BATCH`, in one transaction, and answers them
 /// after its commit: the busier the server, the more each commit carries.
-fn run_batch(c: &mut Connection, first: Job, rx: &mpsc::Receiver<Job>) {
+fn run_batch(c: &Connection, first: Job, rx: &mpsc::Receiver<Job>) {
     let second = match rx.try_recv() {
         Ok(job) => job,
         Err(_) => {
@@ -284,7 +288,7 @@ fn run_batch(c: &mut Connection, first: Job, rx: &mpsc::Receiver<Job>) {
             return;
         }
     };
-    if let Err(e) = c.prepare_cached("BEGIN").and_then(|mut s| s.execute([])) {
+    if let Err(e) = with_hot(c, "BEGIN", |s| s.execute([])) {
         tracing::error!(error = %e, "database: cannot begin a transaction");
         for job in [first, second] {
             if let Some(r) = run_job(c, job) {
@@ -322,18 +326,51 @@ fn run_batch(c: &mut Connection, first: Job, rx: &mpsc::Receiver<Job>) {
             next = rx.try_recv().ok();
         }
     }
-    let lost = c
-        .prepare_cached("COMMIT")
-        .and_then(|mut s| s.execute([]))
-        .err()
-        .map(|e| {
-            tracing::error!(error = %e, "database commit failed");
-            let _ = c.execute_batch("ROLLBACK");
-            rolled_back();
-            e.to_string()
-        });
+    let lost = with_hot(c, "COMMIT", |s| s.execute([])).err().map(|e| {
+        tracing::error!(error = %e, "database commit failed");
+        let _ = c.execute_batch("ROLLBACK");
+        rolled_back();
+        e.to_string()
+    });
     for r in done {
         r(lost.clone());
+    }
+}
+
+thread_local! {
+    /// The database thread's connection.
+    static HOME: std::cell::Cell<Option<&'static Connection>> = const { std::cell::Cell::new(None) };
+    /// The statements the request paths run, prepared once on the database thread
+    /// and kept by the address of their SQL text (a `&'static str`): rusqlite's
+    /// statement cache hashes the text and moves the statement out of and back
+    /// into an LRU list on every use, a tenth of the database thread's time.
+    static HOT: std::cell::RefCell<Vec<(usize, rusqlite::Statement<'static>)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` with the statement for `sql`: on the database thread one prepared
+/// once and kept, elsewhere (tests) rusqlite's statement cache.
+pub fn with_hot<T>(
+    c: &Connection,
+    sql: &'static str,
+    f: impl FnOnce(&mut rusqlite::Statement<'_>) -> rusqlite::Result<T>,
+) -> rusqlite::Result<T> {
+    match HOME.get() {
+        Some(home) if std::ptr::eq(home, c) => HOT.with_borrow_mut(|hot| {
+            let key = sql.as_ptr() as usize;
+            let at = match hot.iter().position(|(k, _)| *k == key) {
+                Some(at) => at,
+                None => {
+                    hot.push((key, home.prepare(sql)?));
+                    hot.len() - 1
+                }
+            };
+            f(&mut hot[at].1)
+        }),
+        _ => {
+            let mut st = c.prepare_cached(sql)?;
+            f(&mut st)
+        }
     }
 }
 
@@ -364,15 +401,12 @@ pub struct CachedSavepoint<'c> {
 
 impl<'c> CachedSavepoint<'c> {
     pub fn new(c: &'c Connection) -> rusqlite::Result<Self> {
-        c.prepare_cached("SAVEPOINT alertgate_cached")?
-            .execute([])?;
+        with_hot(c, "SAVEPOINT alertgate_cached", |s| s.execute([]))?;
         Ok(CachedSavepoint { c, released: false })
     }
 
     pub fn commit(mut self) -> rusqlite::Result<()> {
-        self.c
-            .prepare_cached("RELEASE alertgate_cached")?
-            .execute([])?;
+        with_hot(self.c, "RELEASE alertgate_cached", |s| s.execute([]))?;
         self.released = true;
         Ok(())
     }
@@ -446,8 +480,11 @@ pub fn sessions(c: &Connection, trigger: Option<&str>, limit: i64) -> rusqlite::
 
 /// The number of sessions that are running.
 pub fn running_sessions(c: &Connection) -> rusqlite::Result<i64> {
-    c.prepare_cached("SELECT COUNT(*) FROM sessions WHERE status = 'running'")?
-        .query_row([], |r| r.get(0))
+    with_hot(
+        c,
+        "SELECT COUNT(*) FROM sessions WHERE status = 'running'",
+        |s| s.query_row([], |r| r.get(0)),
+    )
 }
 
 /// An incident with its occurrences and timeline.

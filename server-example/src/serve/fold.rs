@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::config::{Field, Filter, Outgoing};
-use super::db::{CachedSavepoint, now_text, now_unix};
+use super::db::{CachedSavepoint, now_text, now_unix, with_hot};
 
 /// A repeat of the same content within this many seconds is a `duplicate`.
 const DUPLICATE_WINDOW_S: i64 = 60;
@@ -149,29 +149,31 @@ fn fold_one(
     let alert_json = alert.json.as_str();
     let now = now_text();
     let now_s = now_unix();
-    let existing: Option<Existing> = tx
-        .prepare_cached(
-            "SELECT i.id, i.status, i.occurrence_count, i.last_seen_unix, i.last_content,
-                    i.alert_occurrence, o.alert_json
-               FROM incidents i LEFT JOIN occurrences o ON o.id = i.alert_occurrence
-              WHERE i.integration = ?1 AND i.dedup_key = ?2",
-        )?
-        .query_row(params![integration, alert.dedup_key], |r| {
-            let stored = r.get_ref(6)?.as_str_or_null()?;
-            Ok(Existing {
-                id: r.get(0)?,
-                status: r.get(1)?,
-                count: r.get(2)?,
-                last_s: r.get(3)?,
-                same_content: same_content(r.get_ref(4)?.as_str()?, alert),
-                same_alert: if stored == Some(alert_json) {
-                    r.get(5)?
-                } else {
-                    None
-                },
+    let existing: Option<Existing> = with_hot(
+        tx,
+        "SELECT i.id, i.status, i.occurrence_count, i.last_seen_unix, i.last_content,
+                i.alert_occurrence, o.alert_json
+           FROM incidents i LEFT JOIN occurrences o ON o.id = i.alert_occurrence
+          WHERE i.integration = ?1 AND i.dedup_key = ?2",
+        |s| {
+            s.query_row(params![integration, alert.dedup_key], |r| {
+                let stored = r.get_ref(6)?.as_str_or_null()?;
+                Ok(Existing {
+                    id: r.get(0)?,
+                    status: r.get(1)?,
+                    count: r.get(2)?,
+                    last_s: r.get(3)?,
+                    same_content: same_content(r.get_ref(4)?.as_str()?, alert),
+                    same_alert: if stored == Some(alert_json) {
+                        r.get(5)?
+                    } else {
+                        None
+                    },
+                })
             })
-        })
-        .optional()?;
+            .optional()
+        },
+    )?;
     let status = alert.status.as_str();
     let (id, outcome, count, event, same_alert) = match existing {
         None => {
@@ -244,18 +246,21 @@ fn fold_one(
         }
     };
     // The alert's JSON is stored unless the incident's latest stored one is the same.
-    tx.prepare_cached(
+    with_hot(
+        tx,
         "INSERT INTO occurrences (incident_id, outcome, status, alert_json, received_at, alert_from)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?
-    .execute(params![
-        id,
-        outcome,
-        status,
-        if same_alert.is_some() { "" } else { alert_json },
-        now,
-        same_alert
-    ])?;
+        |s| {
+            s.execute(params![
+                id,
+                outcome,
+                status,
+                if same_alert.is_some() { "" } else { alert_json },
+                now,
+                same_alert
+            ])
+        },
+    )?;
     if same_alert.is_none() {
         let occurrence = tx.last_insert_rowid();
         tx.prepare_cached("UPDATE incidents SET alert_occurrence = ?2 WHERE id = ?1")?
@@ -418,18 +423,21 @@ pub fn fold(
             .optional()?
             .flatten(),
     };
-    tx.prepare_cached(
+    with_hot(
+        &tx,
         "INSERT INTO received_alerts (route, integration, source, outcome, ingest_json, received_at, ingest_from)
          VALUES ('integration', ?1, ?2, ?3, ?4, ?5, ?6)",
-    )?
-    .execute(params![
-        name,
-        source,
-        job.outcome,
-        if same.is_some() { "" } else { job.ingest_json.as_str() },
-        now_text(),
-        same
-    ])?;
+        |s| {
+            s.execute(params![
+                name,
+                source,
+                job.outcome,
+                if same.is_some() { "" } else { job.ingest_json.as_str() },
+                now_text(),
+                same
+            ])
+        },
+    )?;
     let stored = match same {
         Some(id) => id,
         None => {

@@ -110,7 +110,7 @@ pub async fn webhook(
     let busy = state
         .db
         .call(move |c| {
-            let tx = c.savepoint()?;
+            let tx = db::CachedSavepoint::new(c)?;
             let running = db::running_sessions(&tx)?;
             if running > 0 {
                 tx.execute(
@@ -148,7 +148,7 @@ pub async fn webhook(
     let created = state
         .db
         .call(move |c| {
-            let tx = c.savepoint()?;
+            let tx = db::CachedSavepoint::new(c)?;
             // Checked again inside the transaction: two requests may race here.
             if db::running_sessions(&tx)? > 0 {
                 tx.execute(
@@ -363,7 +363,7 @@ pub async fn create_session(
     let id = state
         .db
         .call(move |c| {
-            let tx = c.savepoint()?;
+            let tx = db::CachedSavepoint::new(c)?;
             if db::running_sessions(&tx)? > 0 {
                 return Ok(None);
             }
@@ -432,7 +432,7 @@ pub async fn list_deliveries(
 }
 
 pub async fn health(State(state): State<Arc<AppState>>) -> Response {
-    match state.db.call(|c| db::running_sessions(c)).await {
+    match state.db.call(db::running_sessions).await {
         Ok(n) => Json(json!({"status": "ok", "db": "ok", "sessions_running": n, "version": env!("CARGO_PKG_VERSION")})).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "health check: database error");
@@ -446,7 +446,7 @@ pub async fn health(State(state): State<Arc<AppState>>) -> Response {
 }
 
 pub async fn metrics(State(state): State<Arc<AppState>>) -> Response {
-    if let Ok(n) = state.db.call(|c| db::open_incidents(c)).await {
+    if let Ok(n) = state.db.call(db::open_incidents).await {
         metrics::gauge!("alertgate_incidents_open").set(n as f64);
     }
     (
