@@ -174,7 +174,8 @@ impl Db {
             true,
         )?;
         migrate(&mut c)?;
-        // The hot statements (folding, the health check) are prepared once.
+        // The request paths' statements are kept prepared by `with_hot`; the rest
+        // (listings, sessions, deliveries) go through rusqlite's cache.
         c.set_prepared_statement_cache_capacity(64);
         let commits = Arc::new(AtomicU64::new(0));
         let checkpoints = Connection::open(path)?;
