@@ -826,6 +826,132 @@ fn folded_repeats_read_back_their_alert() {
     assert_eq!(occurrences[7]["alert"], occurrences[0]["alert"]);
 }
 
+/// A request whose alerts the filters split answers each in order; many signed
+/// posts at once (folded in shared transactions) are all stored and acknowledged.
+#[test]
+fn filtered_and_folded_alerts_of_one_request_and_concurrent_posts() {
+    let receiver = fake(vec![]);
+    let dir = temp_dir("concurrent");
+    let file = integrations_file(&dir, &receiver.base);
+    let s = Server::start(
+        &dir,
+        &[
+            "--integrations",
+            file.to_str().unwrap(),
+            "--rate-limit-ip",
+            "100000",
+            "--rate-limit-global",
+            "100000",
+        ],
+        &[],
+    );
+    let body = json!({"version": "4", "status": "firing", "commonLabels": {"team": "db"}, "alerts": [
+        {"status": "firing", "labels": {"alertname": "A", "env": "dev"}, "fingerprint": "dev1"},
+        {"status": "firing", "labels": {"alertname": "B", "env": "prod"}, "fingerprint": "prod1"},
+        {"status": "firing", "labels": {"alertname": "C", "env": "qa"}, "fingerprint": "qa1"}
+    ]})
+    .to_string()
+    .into_bytes();
+    let r = post(
+        &s,
+        "/api/v1/integrations/prod-am",
+        &[("X-Hub-Signature-256", &gh_sig(&body, "s3cret"))],
+        &body,
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    let results = r.json["results"].as_array().unwrap();
+    let seen: Vec<(&str, &str)> = results
+        .iter()
+        .map(|x| {
+            (
+                x["dedup_key"].as_str().unwrap(),
+                x["outcome"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("dev1", "filtered"),
+            ("prod1", "created"),
+            ("qa1", "filtered")
+        ]
+    );
+    assert_eq!(results[0]["reason"], "labels.env in [prod, staging]");
+    assert!(
+        results[1]["report_url"]
+            .as_str()
+            .unwrap()
+            .starts_with("/api/v1/incidents/")
+    );
+
+    const THREADS: usize = 16;
+    const EACH: usize = 10;
+    let storm = am("firing", "storm", "prod");
+    let sig = gh_sig(&storm, "s3cret");
+    let ids: Vec<i64> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..THREADS)
+            .map(|_| {
+                scope.spawn(|| {
+                    (0..EACH)
+                        .map(|_| {
+                            let r = post(
+                                &s,
+                                "/api/v1/integrations/prod-am",
+                                &[("X-Hub-Signature-256", &sig)],
+                                &storm,
+                            );
+                            assert_eq!(r.status, 200, "{}", r.text);
+                            r.json["results"][0]["incident_id"].as_i64().unwrap()
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap())
+            .collect()
+    });
+    assert_eq!(ids.len(), THREADS * EACH);
+    assert!(ids.iter().all(|&id| id == ids[0]));
+    let detail = get(&s, &format!("/api/v1/incidents/{}", ids[0])).json;
+    let occurrences = detail["occurrences"].as_array().unwrap();
+    assert_eq!(occurrences.len(), THREADS * EACH);
+    assert!(
+        occurrences
+            .iter()
+            .all(|o| o["alert"]["description"] == "storm" && o["alert"]["dedup_key"] == "fp1")
+    );
+    s.stop();
+    // Every acknowledged post is in the file, its ingest stored once.
+    let db = rusqlite::Connection::open(dir.join("alertgate.db")).unwrap();
+    let rows: Vec<(String, Option<i64>)> = db
+        .prepare(
+            "SELECT ingest_json, ingest_from FROM received_alerts
+              WHERE route = 'integration' ORDER BY id",
+        )
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(rows.len(), 1 + THREADS * EACH);
+    let first: i64 = db
+        .query_row(
+            "SELECT id FROM received_alerts WHERE route = 'integration' ORDER BY id LIMIT 1 OFFSET 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(!rows[1].0.is_empty());
+    assert!(
+        rows[2..]
+            .iter()
+            .all(|(json, from)| json.is_empty() && *from == Some(first))
+    );
+}
+
 #[test]
 fn rate_limits_and_body_limit() {
     let dir = temp_dir("limits");

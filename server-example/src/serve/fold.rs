@@ -1,13 +1,13 @@
 //! Folding alerts into incidents per (integration, dedup_key), filters, and the
 //! outgoing-webhook events that result. One transaction (a savepoint) per request.
 
-use alertgate::{Alert, Ingest, Status};
+use alertgate::{Alert, Ingest, Severity, Status};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::config::{Field, Filter, Integration, Outgoing};
-use super::db::{CachedSavepoint, now_text, now_unix};
+use super::config::{Field, Filter, Outgoing};
+use super::db::{CachedSavepoint, now_text, now_unix, with_hot};
 
 /// A repeat of the same content within this many seconds is a `duplicate`.
 const DUPLICATE_WINDOW_S: i64 = 60;
@@ -108,7 +108,7 @@ struct Folded {
     event: Option<(&'static str, Value)>,
 }
 
-fn content_of(a: &Alert) -> String {
+fn content_of(a: &ToFold) -> String {
     format!(
         "{}\u{1f}{}\u{1f}{}",
         a.status.as_str(),
@@ -118,7 +118,7 @@ fn content_of(a: &Alert) -> String {
 }
 
 /// `stored == content_of(a)`, without building it.
-fn same_content(stored: &str, a: &Alert) -> bool {
+fn same_content(stored: &str, a: &ToFold) -> bool {
     stored
         .strip_prefix(a.status.as_str())
         .and_then(|r| r.strip_prefix('\u{1f}'))
@@ -144,34 +144,36 @@ fn fold_one(
     tx: &Connection,
     integration: &str,
     source: &str,
-    alert: &Alert,
-    alert_json: &str,
+    alert: &ToFold,
 ) -> rusqlite::Result<Folded> {
+    let alert_json = alert.json.as_str();
     let now = now_text();
     let now_s = now_unix();
-    let existing: Option<Existing> = tx
-        .prepare_cached(
-            "SELECT i.id, i.status, i.occurrence_count, i.last_seen_unix, i.last_content,
-                    i.alert_occurrence, o.alert_json
-               FROM incidents i LEFT JOIN occurrences o ON o.id = i.alert_occurrence
-              WHERE i.integration = ?1 AND i.dedup_key = ?2",
-        )?
-        .query_row(params![integration, alert.dedup_key], |r| {
-            let stored = r.get_ref(6)?.as_str_or_null()?;
-            Ok(Existing {
-                id: r.get(0)?,
-                status: r.get(1)?,
-                count: r.get(2)?,
-                last_s: r.get(3)?,
-                same_content: same_content(r.get_ref(4)?.as_str()?, alert),
-                same_alert: if stored == Some(alert_json) {
-                    r.get(5)?
-                } else {
-                    None
-                },
+    let existing: Option<Existing> = with_hot(
+        tx,
+        "SELECT i.id, i.status, i.occurrence_count, i.last_seen_unix, i.last_content,
+                i.alert_occurrence, o.alert_json
+           FROM incidents i LEFT JOIN occurrences o ON o.id = i.alert_occurrence
+          WHERE i.integration = ?1 AND i.dedup_key = ?2",
+        |s| {
+            s.query_row(params![integration, alert.dedup_key], |r| {
+                let stored = r.get_ref(6)?.as_str_or_null()?;
+                Ok(Existing {
+                    id: r.get(0)?,
+                    status: r.get(1)?,
+                    count: r.get(2)?,
+                    last_s: r.get(3)?,
+                    same_content: same_content(r.get_ref(4)?.as_str()?, alert),
+                    same_alert: if stored == Some(alert_json) {
+                        r.get(5)?
+                    } else {
+                        None
+                    },
+                })
             })
-        })
-        .optional()?;
+            .optional()
+        },
+    )?;
     let status = alert.status.as_str();
     let (id, outcome, count, event, same_alert) = match existing {
         None => {
@@ -244,24 +246,30 @@ fn fold_one(
         }
     };
     // The alert's JSON is stored unless the incident's latest stored one is the same.
-    tx.prepare_cached(
+    with_hot(
+        tx,
         "INSERT INTO occurrences (incident_id, outcome, status, alert_json, received_at, alert_from)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?
-    .execute(params![
-        id,
-        outcome,
-        status,
-        if same_alert.is_some() { "" } else { alert_json },
-        now,
-        same_alert
-    ])?;
+        |s| {
+            s.execute(params![
+                id,
+                outcome,
+                status,
+                if same_alert.is_some() { "" } else { alert_json },
+                now,
+                same_alert
+            ])
+        },
+    )?;
     if same_alert.is_none() {
         let occurrence = tx.last_insert_rowid();
         tx.prepare_cached("UPDATE incidents SET alert_occurrence = ?2 WHERE id = ?1")?
             .execute(params![id, occurrence])?;
     }
+    // Events are rare (a new, reopened, acknowledged or resolved incident): the
+    // alert's object is read back from its JSON here rather than kept for every job.
     let event = event.map(|e| {
+        let alert: Value = serde_json::from_str(alert_json).unwrap_or(Value::Null);
         let data = json!({"incident_id": id, "integration": integration, "source": source, "outcome": outcome, "alert": alert});
         (e, data)
     });
@@ -275,22 +283,61 @@ fn fold_one(
     })
 }
 
-/// An ingest with its JSON and each alert's, serialized before the database
-/// thread is asked (it runs one job at a time; the handlers run in parallel).
-pub struct Serialized {
-    pub ingest: Ingest<'static>,
-    pub ingest_json: String,
-    pub alert_jsons: Vec<String>,
+/// One alert as folding reads it: the few fields it stores or compares, owned,
+/// and its JSON. The request thread builds it from the borrowed `Alert` (the
+/// database job must own its data; copying the whole alert would cost an
+/// allocation per label and annotation).
+pub struct ToFold {
+    pub dedup_key: String,
+    pub title: String,
+    pub description: Option<String>,
+    pub severity: Severity,
+    pub status: Status,
+    pub service: Option<String>,
+    pub host: Option<String>,
+    /// The alert's JSON, as stored in `occurrences`.
+    pub json: String,
 }
 
-impl Serialized {
-    pub fn new(mut ingest: Ingest<'_>) -> Self {
+impl ToFold {
+    fn new(a: &Alert<'_>, json: String) -> Self {
+        ToFold {
+            dedup_key: a.dedup_key.to_string(),
+            title: a.title.to_string(),
+            description: a.description.as_deref().map(String::from),
+            severity: a.severity,
+            status: a.status,
+            service: a.service.as_deref().map(String::from),
+            host: a.host.as_deref().map(String::from),
+            json,
+        }
+    }
+}
+
+/// What one request hands the database thread: its integration, the alerts the
+/// filters kept (filters are evaluated on the request thread), and the ingest's JSON.
+pub struct FoldJob {
+    pub integration: String,
+    pub source: &'static str,
+    /// `notice` (a request without alerts) or `folded`.
+    pub outcome: &'static str,
+    pub alerts: Vec<ToFold>,
+    pub ingest_json: String,
+}
+
+impl FoldJob {
+    /// Serializes `ingest` (each alert once; the ingest's JSON splices the alerts'
+    /// in) and keeps the alerts whose index `keep` accepts.
+    pub fn new(
+        integration: &str,
+        ingest: &mut Ingest<'_>,
+        mut keep: impl FnMut(usize) -> bool,
+    ) -> Self {
         let alert_jsons: Vec<String> = ingest
             .alerts
             .iter()
             .map(|a| serde_json::to_string(a).unwrap_or_default())
             .collect();
-        // The ingest's JSON with the alerts' spliced in: each alert is serialized once.
         let alerts = std::mem::take(&mut ingest.alerts);
         let mut ingest_json = ingest.to_json();
         ingest.alerts = alerts;
@@ -314,79 +361,133 @@ impl Serialized {
             ingest_json = ingest.to_json();
         }
         debug_assert_eq!(ingest_json, ingest.to_json());
-        Serialized {
+        let outcome = if ingest.alerts.is_empty() {
+            "notice"
+        } else {
+            "folded"
+        };
+        let alerts = ingest
+            .alerts
+            .iter()
+            .zip(alert_jsons)
+            .enumerate()
+            .filter(|(i, _)| keep(*i))
+            .map(|(_, (a, json))| ToFold::new(a, json))
+            .collect();
+        FoldJob {
+            integration: integration.to_owned(),
+            source: ingest.source.as_str(),
+            outcome,
+            alerts,
             ingest_json,
-            alert_jsons,
-            ingest: ingest.into_owned(),
         }
     }
 }
 
-/// Folds every alert of one request, records it, and enqueues outgoing events, in one
-/// transaction. Each alert's outcome, and how many deliveries were enqueued.
+/// Folds every kept alert of one request, records the request, and enqueues
+/// outgoing events, in one transaction. Each kept alert's outcome, in order, and
+/// how many deliveries were enqueued.
 pub fn fold(
     c: &Connection,
-    integration: &Integration,
-    request: &Serialized,
-    payload: Option<&Value>,
+    job: &FoldJob,
     outgoing: &[Outgoing],
 ) -> rusqlite::Result<(Vec<Outcome>, usize)> {
     let tx = CachedSavepoint::new(c)?;
-    let ingest = &request.ingest;
-    let source = ingest.source.as_str();
-    let mut results = Vec::with_capacity(ingest.alerts.len());
+    let source = job.source;
+    let name = job.integration.as_str();
+    let mut results = Vec::with_capacity(job.alerts.len());
     let mut events = Vec::new();
-    for (alert, alert_json) in ingest.alerts.iter().zip(&request.alert_jsons) {
-        if let Some(i) = failing_filter(&integration.filters, alert, source, payload) {
-            results.push(Outcome::Filtered(i));
-            continue;
-        }
-        let folded = fold_one(&tx, &integration.name, source, alert, alert_json)?;
+    for alert in &job.alerts {
+        let folded = fold_one(&tx, name, source, alert)?;
         results.push(folded.outcome);
         events.extend(folded.event);
     }
-    let outcome = if results.is_empty() {
-        "notice"
-    } else {
-        "folded"
+    // The ingest JSON is stored unless the integration's latest stored one is the
+    // same: remembered on this thread from the last commit, else read back.
+    let epoch = super::db::rollbacks();
+    let remembered = LAST_INGEST.with_borrow(|m| {
+        m.iter()
+            .find(|l| l.integration == name && l.epoch == epoch)
+            .map(|l| (l.json == job.ingest_json).then_some(l.received_id))
+    });
+    let same: Option<i64> = match remembered {
+        Some(same) => same,
+        None => tx
+            .prepare_cached(
+                "SELECT r.id, r.ingest_json FROM last_ingest l JOIN received_alerts r ON r.id = l.received_id
+                  WHERE l.integration = ?1",
+            )?
+            .query_row([name], |r| {
+                Ok((r.get_ref(1)?.as_str()? == job.ingest_json).then_some(r.get(0)?))
+            })
+            .optional()?
+            .flatten(),
     };
-    // The ingest JSON is stored unless the integration's latest stored one is the same.
-    let same: Option<i64> = tx
-        .prepare_cached(
-            "SELECT r.id, r.ingest_json FROM last_ingest l JOIN received_alerts r ON r.id = l.received_id
-              WHERE l.integration = ?1",
-        )?
-        .query_row([&integration.name], |r| {
-            Ok((r.get_ref(1)?.as_str()? == request.ingest_json).then_some(r.get(0)?))
-        })
-        .optional()?
-        .flatten();
-    tx.prepare_cached(
+    with_hot(
+        &tx,
         "INSERT INTO received_alerts (route, integration, source, outcome, ingest_json, received_at, ingest_from)
          VALUES ('integration', ?1, ?2, ?3, ?4, ?5, ?6)",
-    )?
-    .execute(params![
-        integration.name,
-        source,
-        outcome,
-        if same.is_some() { "" } else { request.ingest_json.as_str() },
-        now_text(),
-        same
-    ])?;
-    if same.is_none() {
-        let received = tx.last_insert_rowid();
-        tx.prepare_cached(
-            "INSERT INTO last_ingest (integration, received_id) VALUES (?1, ?2)
-             ON CONFLICT (integration) DO UPDATE SET received_id = excluded.received_id",
-        )?
-        .execute(params![integration.name, received])?;
-    }
+        |s| {
+            s.execute(params![
+                name,
+                source,
+                job.outcome,
+                if same.is_some() { "" } else { job.ingest_json.as_str() },
+                now_text(),
+                same
+            ])
+        },
+    )?;
+    let stored = match same {
+        Some(id) => id,
+        None => {
+            let received = tx.last_insert_rowid();
+            tx.prepare_cached(
+                "INSERT INTO last_ingest (integration, received_id) VALUES (?1, ?2)
+                 ON CONFLICT (integration) DO UPDATE SET received_id = excluded.received_id",
+            )?
+            .execute(params![name, received])?;
+            received
+        }
+    };
     let mut enqueued = 0;
     for (event, data) in events {
         enqueued += enqueue(&tx, outgoing, event, data)?;
     }
     tx.commit()?;
+    // Remembered only once this job's writes are in (a savepoint that rolled back
+    // never gets here); a later rollback of the whole batch moves the epoch.
+    if remembered != Some(Some(stored)) {
+        LAST_INGEST.with_borrow_mut(|m| {
+            let entry = LastIngest {
+                integration: name.to_owned(),
+                epoch,
+                received_id: stored,
+                json: job.ingest_json.clone(),
+            };
+            match m.iter_mut().find(|l| l.integration == name) {
+                Some(l) => *l = entry,
+                None => m.push(entry),
+            }
+        });
+    }
     Ok((results, enqueued))
+}
+
+/// An integration's latest stored ingest JSON and the `received_alerts` row that
+/// holds it, as of the database thread's rollback count `epoch`.
+struct LastIngest {
+    integration: String,
+    epoch: u64,
+    received_id: i64,
+    json: String,
+}
+
+thread_local! {
+    /// What `fold` last stored per integration, so that an alert storm's repeats
+    /// are recognised without reading the stored JSON back. Only the database
+    /// thread folds, and only `fold` writes `last_ingest`.
+    static LAST_INGEST: std::cell::RefCell<Vec<LastIngest>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// Enqueues a signed delivery of `event` to every subscribed target (the worker
@@ -428,4 +529,100 @@ pub fn enqueue(
         enqueued += 1;
     }
     Ok(enqueued)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vector(name: &str) -> Vec<u8> {
+        let path = format!(
+            "{}/../tests/vectors/alertmanager/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        std::fs::read(path).unwrap()
+    }
+
+    fn ingest(body: &[u8]) -> Ingest<'_> {
+        let request = alertgate::Request {
+            body,
+            content_type: Some("application/json"),
+            headers: &[],
+        };
+        let mut options = alertgate::Options::default();
+        options.source_hint = Some(alertgate::Source::Alertmanager);
+        alertgate::ingest(&request, &options).unwrap()
+    }
+
+    /// An event's `alert` is read back from the alert's JSON: the same object
+    /// as serializing the alert itself.
+    #[test]
+    fn an_alert_read_back_from_its_json_is_the_alert() {
+        for name in ["firing_single.json", "multi_alert.json"] {
+            let body = vector(name);
+            let ingest = ingest(&body);
+            assert!(!ingest.alerts.is_empty(), "{name}");
+            for a in &ingest.alerts {
+                let json = serde_json::to_string(a).unwrap();
+                let back: Value = serde_json::from_str(&json).unwrap();
+                assert_eq!(back, serde_json::to_value(a).unwrap(), "{name}");
+                let event = json!({"alert": back}).to_string();
+                assert_eq!(event, json!({"alert": a}).to_string(), "{name}");
+            }
+        }
+    }
+
+    fn stored_ingests(c: &Connection) -> Vec<(bool, Option<i64>)> {
+        let mut st = c
+            .prepare("SELECT ingest_json, ingest_from FROM received_alerts ORDER BY id")
+            .unwrap();
+        st.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?.is_empty(),
+                r.get::<_, Option<i64>>(1)?,
+            ))
+        })
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+    }
+
+    /// A repeated ingest JSON is stored once and remembered; the memory is
+    /// dropped when the batch that stored it is rolled back, so no row points
+    /// at one that is gone.
+    #[test]
+    fn a_remembered_ingest_is_forgotten_when_its_batch_rolls_back() {
+        let mut c = Connection::open_in_memory().unwrap();
+        super::super::db::migrate(&mut c).unwrap();
+        let body = vector("firing_single.json");
+        let mut ing = ingest(&body);
+        let job = FoldJob::new("it", &mut ing, |_| true);
+        assert_eq!(job.outcome, "folded");
+        assert_eq!(job.alerts.len(), 1);
+        fold(&c, &job, &[]).unwrap();
+        fold(&c, &job, &[]).unwrap();
+        assert_eq!(stored_ingests(&c), [(false, None), (true, Some(1))]);
+        // A batch (an outer transaction) stores a changed ingest, then rolls back.
+        let mut other = ingest(&body);
+        other.group_key = Some(String::from("another group"));
+        let changed = FoldJob::new("it", &mut other, |_| true);
+        c.execute_batch("BEGIN").unwrap();
+        fold(&c, &changed, &[]).unwrap();
+        c.execute_batch("ROLLBACK").unwrap();
+        super::super::db::rolled_back();
+        // Not remembered as row 3 (gone): stored again, in full.
+        fold(&c, &changed, &[]).unwrap();
+        fold(&c, &changed, &[]).unwrap();
+        fold(&c, &job, &[]).unwrap();
+        assert_eq!(
+            stored_ingests(&c),
+            [
+                (false, None),
+                (true, Some(1)),
+                (false, None),
+                (true, Some(3)),
+                (false, None)
+            ]
+        );
+    }
 }

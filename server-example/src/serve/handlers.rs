@@ -8,7 +8,7 @@ use alertgate::{Options, Request, Scheme, Verifier, VerifyOptions};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRequest, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use rusqlite::params;
@@ -110,7 +110,7 @@ pub async fn webhook(
     let busy = state
         .db
         .call(move |c| {
-            let tx = c.savepoint()?;
+            let tx = db::CachedSavepoint::new(c)?;
             let running = db::running_sessions(&tx)?;
             if running > 0 {
                 tx.execute(
@@ -148,7 +148,7 @@ pub async fn webhook(
     let created = state
         .db
         .call(move |c| {
-            let tx = c.savepoint()?;
+            let tx = db::CachedSavepoint::new(c)?;
             // Checked again inside the transaction: two requests may race here.
             if db::running_sessions(&tx)? > 0 {
                 tx.execute(
@@ -186,12 +186,18 @@ pub async fn webhook(
 }
 
 /// `POST /api/v1/integrations/{name}` (and aliases): verify, ingest, filter, fold.
+///
+/// The request is taken whole: the `HeaderMap` extractor would clone the headers.
 pub async fn integration(
     State(state): State<Arc<AppState>>,
     Path(name): Path<String>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    request: axum::extract::Request,
 ) -> Result<Response, ApiError> {
+    let (mut parts, body) = request.into_parts();
+    let headers = std::mem::take(&mut parts.headers);
+    // Read under the route's body limit (`DefaultBodyLimit`, in the extensions).
+    let body =
+        body_of(Bytes::from_request(axum::extract::Request::from_parts(parts, body), &()).await)?;
     let Some(integration) = state.integrations.by_name.get(&name) else {
         return Err(ApiError::new(
             404,
@@ -199,7 +205,6 @@ pub async fn integration(
             format!("Integration not found: {name}"),
         ));
     };
-    let body = body_of(body)?;
     let pairs = header_pairs(&headers);
     if let Some(v) = &integration.verifier {
         v.verify(&pairs, &body, db::now_unix()).map_err(|e| {
@@ -211,7 +216,8 @@ pub async fn integration(
     options.max_tier = state.args.max_tier;
     options.source_hint = integration.source;
     options.mapping = integration.mapping.clone();
-    // The result borrows from the body and the headers.
+    // The result borrows from the body and the headers, which outlive it here:
+    // only what the database job needs is copied out (`fold::FoldJob`).
     let mut ingest = {
         let request = Request {
             body: &body,
@@ -230,36 +236,49 @@ pub async fn integration(
         }
     }
     count_alerts(&ingest);
+    // Filters are evaluated here, in parallel across requests, not on the database thread.
     let payload: Option<Value> = integration
         .filters
         .iter()
         .any(|f| matches!(f.field, super::config::Field::Pointer(_)))
         .then(|| serde_json::from_slice(alertgate::strip_tier(&body).as_ref()).ok())
         .flatten();
-    let state2 = state.clone();
-    let name2 = name.clone();
-    let request = Arc::new(fold::Serialized::new(ingest));
-    let for_db = request.clone();
+    let source = ingest.source.as_str();
+    let failing: Vec<Option<usize>> = ingest
+        .alerts
+        .iter()
+        .map(|a| fold::failing_filter(&integration.filters, a, source, payload.as_ref()))
+        .collect();
+    let job = fold::FoldJob::new(&integration.name, &mut ingest, |i| failing[i].is_none());
+    let outgoing = state.outgoing.clone();
     let (outcomes, enqueued) = state
         .db
-        .call(move |c| {
-            // The open-incidents gauge is counted at each /metrics scrape, not per request.
-            let integration = &state2.integrations.by_name[&name2];
-            fold::fold(c, integration, &for_db, payload.as_ref(), &state2.outgoing)
-        })
+        // The open-incidents gauge is counted at each /metrics scrape, not per request.
+        .call(move |c| fold::fold(c, &job, &outgoing))
         .await
         .map_err(|e| ApiError::db(&e))?;
-    let ingest = &request.ingest;
     // Wake the delivery worker only when there is something new to send (a folded
     // duplicate, the common case in an alert storm, raises no event).
     if enqueued > 0 {
         state.deliveries.notify_one();
     }
-    let results: Vec<fold::ResultJson> = outcomes
-        .into_iter()
-        .zip(&ingest.alerts)
-        .map(|(o, a)| fold::ResultJson::new(o, a, &integration.filters))
-        .collect();
+    // The folded outcomes come back in order for the alerts the filters kept.
+    let mut folded = outcomes.into_iter();
+    let results = ingest
+        .alerts
+        .iter()
+        .zip(&failing)
+        .map(|(a, failed)| {
+            let o = match failed {
+                Some(i) => fold::Outcome::Filtered(*i),
+                // `fold` answers once per alert it was given.
+                None => folded
+                    .next()
+                    .ok_or_else(|| ApiError::new(500, "internal", "an alert was not folded"))?,
+            };
+            Ok(fold::ResultJson::new(o, a, &integration.filters))
+        })
+        .collect::<Result<Vec<_>, ApiError>>()?;
     // The keys in the order of the `Value` object this replaces (sorted).
     #[derive(Serialize)]
     struct Answer<'a> {
@@ -272,7 +291,7 @@ pub async fn integration(
         integration: &name,
         notice: ingest.notice.map(|n| n.as_str()),
         results,
-        source: ingest.source.as_str(),
+        source,
     })
     .into_response())
 }
@@ -344,7 +363,7 @@ pub async fn create_session(
     let id = state
         .db
         .call(move |c| {
-            let tx = c.savepoint()?;
+            let tx = db::CachedSavepoint::new(c)?;
             if db::running_sessions(&tx)? > 0 {
                 return Ok(None);
             }
@@ -413,7 +432,7 @@ pub async fn list_deliveries(
 }
 
 pub async fn health(State(state): State<Arc<AppState>>) -> Response {
-    match state.db.call(|c| db::running_sessions(c)).await {
+    match state.db.call(db::running_sessions).await {
         Ok(n) => Json(json!({"status": "ok", "db": "ok", "sessions_running": n, "version": env!("CARGO_PKG_VERSION")})).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "health check: database error");
@@ -427,7 +446,7 @@ pub async fn health(State(state): State<Arc<AppState>>) -> Response {
 }
 
 pub async fn metrics(State(state): State<Arc<AppState>>) -> Response {
-    if let Ok(n) = state.db.call(|c| db::open_incidents(c)).await {
+    if let Ok(n) = state.db.call(db::open_incidents).await {
         metrics::gauge!("alertgate_incidents_open").set(n as f64);
     }
     (

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, MatchedPath, Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -103,13 +103,20 @@ fn quota(per_minute: u32) -> Quota {
     Quota::per_minute(NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN))
 }
 
+/// The rate-limit headers, named once (`HeaderName::from_static` checks the text).
+const X_RATELIMIT_LIMIT: HeaderName = HeaderName::from_static("x-ratelimit-limit");
+const X_RATELIMIT_REMAINING: HeaderName = HeaderName::from_static("x-ratelimit-remaining");
+const X_RATELIMIT_RESET: HeaderName = HeaderName::from_static("x-ratelimit-reset");
+
+/// The headers of a request let through: limit, remaining, reset.
+type LimitHeaders = [(HeaderName, HeaderValue); 3];
+
 impl AppState {
     /// Applies both rate limits; the headers to send, or the 429.
-    fn rate_limit(&self, ip: IpAddr) -> Result<HeaderMap, ApiError> {
+    fn rate_limit(&self, ip: IpAddr) -> Result<LimitHeaders, ApiError> {
         // The limiter's own clock: building a clock per request costs CPUID calls.
         let now = self.limit_ip.clock().now();
         let limit = self.args.rate_limit_ip;
-        let mut headers = HeaderMap::new();
         let reset = |remaining: u32, per_minute: u32| {
             // Cells come back one every 60/limit seconds until the burst is full.
             let secs =
@@ -146,13 +153,14 @@ impl AppState {
         let remaining = per_ip
             .remaining_burst_capacity()
             .min(all.remaining_burst_capacity());
-        headers.insert("x-ratelimit-limit", HeaderValue::from(limit));
-        headers.insert("x-ratelimit-remaining", HeaderValue::from(remaining));
-        headers.insert(
-            "x-ratelimit-reset",
-            HeaderValue::from(reset(per_ip.remaining_burst_capacity(), limit)),
-        );
-        Ok(headers)
+        Ok([
+            (X_RATELIMIT_LIMIT, HeaderValue::from(limit)),
+            (X_RATELIMIT_REMAINING, HeaderValue::from(remaining)),
+            (
+                X_RATELIMIT_RESET,
+                HeaderValue::from(reset(per_ip.remaining_burst_capacity(), limit)),
+            ),
+        ])
     }
 }
 
@@ -166,7 +174,10 @@ async fn limit(
     match state.rate_limit(peer.ip()) {
         Ok(headers) => {
             let mut res = next.run(req).await;
-            res.headers_mut().extend(headers);
+            let map = res.headers_mut();
+            for (name, value) in headers {
+                map.insert(name, value);
+            }
             res
         }
         Err(e) => e.into_response(),

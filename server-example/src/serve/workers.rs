@@ -11,7 +11,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
 
 use super::AppState;
-use super::db::{now_text, now_unix};
+use super::db::{self, now_text, now_unix};
 use super::fold::enqueue;
 
 /// Longest session output kept, in bytes.
@@ -56,7 +56,7 @@ pub async fn session_runner(state: Arc<AppState>, mut rx: mpsc::Receiver<i64>) {
         let done = state
             .db
             .call(move |c| {
-                let tx = c.savepoint()?;
+                let tx = db::CachedSavepoint::new(c)?;
                 tx.execute(
                     "UPDATE sessions SET status = ?2, exit_code = ?3, output = ?4, duration_ms = ?5, finished_at = ?6 WHERE id = ?1",
                     params![id, status, exit_code, output, ms, now_text()],
@@ -193,7 +193,7 @@ pub async fn delivery_worker(state: Arc<AppState>) {
             let _ = state
                 .db
                 .call(move |c| {
-                    let tx = c.savepoint()?;
+                    let tx = db::CachedSavepoint::new(c)?;
                     tx.execute(
                         "INSERT INTO delivery_attempts (delivery_id, at, http_status, error) VALUES (?1, ?2, ?3, ?4)",
                         params![id, now_text(), http_status, log_error],
