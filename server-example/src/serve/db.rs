@@ -254,10 +254,14 @@ const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(2
 /// automatic checkpoint, which then has only the frames since the last pass
 /// to copy and sync: the database thread stalls on less I/O. Durability is
 /// unchanged: a checkpoint fsyncs the WAL before it copies from it.
-fn checkpointer(c: &Connection, commits: &AtomicU64) {
+fn checkpointer(c: &Connection, commits: &Arc<AtomicU64>) {
     let mut last = commits.load(Ordering::Relaxed);
     loop {
         std::thread::sleep(CHECKPOINT_EVERY);
+        // The database thread holds the other count: once it has ended, so does this.
+        if Arc::strong_count(commits) == 1 {
+            return;
+        }
         let now = commits.load(Ordering::Relaxed);
         if now == last {
             continue;

@@ -195,9 +195,9 @@ pub async fn integration(
 ) -> Result<Response, ApiError> {
     let (mut parts, body) = request.into_parts();
     let headers = std::mem::take(&mut parts.headers);
-    // Read under the route's body limit (`DefaultBodyLimit`, in the extensions).
-    let body =
-        body_of(Bytes::from_request(axum::extract::Request::from_parts(parts, body), &()).await)?;
+    // Read under the route's body limit (`DefaultBodyLimit`, in the extensions);
+    // an unknown integration is reported ahead of a body fault, as before.
+    let body = Bytes::from_request(axum::extract::Request::from_parts(parts, body), &()).await;
     let Some(integration) = state.integrations.by_name.get(&name) else {
         return Err(ApiError::new(
             404,
@@ -205,6 +205,7 @@ pub async fn integration(
             format!("Integration not found: {name}"),
         ));
     };
+    let body = body_of(body)?;
     let pairs = header_pairs(&headers);
     if let Some(v) = &integration.verifier {
         v.verify(&pairs, &body, db::now_unix()).map_err(|e| {
