@@ -20,6 +20,30 @@ const MAX_WARNINGS: usize = 100;
 /// request pays no allocation for it).
 const KEY_MEMO: usize = 16;
 
+/// An alert's two string maps: which field, the warning for cut text, and
+/// which key memo serves it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum MapKind {
+    Labels,
+    Annotations,
+}
+
+impl MapKind {
+    fn field(self) -> &'static str {
+        match self {
+            MapKind::Labels => "labels",
+            MapKind::Annotations => "annotations",
+        }
+    }
+
+    fn code(self) -> WarningCode {
+        match self {
+            MapKind::Labels => WarningCode::LabelTruncated,
+            MapKind::Annotations => WarningCode::AnnotationTruncated,
+        }
+    }
+}
+
 /// The keys of the previous alert's labels (or annotations), each with whether
 /// it names a secret, and whether they were in order. Alerts of one group
 /// repeat their keys in the same order, so a map with the same keys skips both
@@ -223,14 +247,21 @@ impl<'o, 'a> Builder<'o, 'a> {
         self.borrowed_is_json = true;
     }
 
-    /// `s` without NULs; borrowed JSON text is known to have none.
+    /// Whether `s` may hold a NUL: borrowed JSON text is known to have none.
+    #[inline]
+    #[allow(clippy::ptr_arg)] // whether the text is borrowed matters
+    fn may_hold_nul(&self, s: &Cow<'a, str>) -> bool {
+        let known_clean = matches!(s, Cow::Borrowed(_)) && self.borrowed_is_json;
+        debug_assert!(!known_clean || !s.contains('\0'));
+        !known_clean
+    }
+
+    /// `s` without NULs.
     fn without_nul(&self, s: Cow<'a, str>) -> Cow<'a, str> {
-        match s {
-            Cow::Borrowed(t) if self.borrowed_is_json => {
-                debug_assert!(!t.contains('\0'));
-                Cow::Borrowed(t)
-            }
-            s => strip_nul(s),
+        if self.may_hold_nul(&s) {
+            strip_nul(s)
+        } else {
+            s
         }
     }
 
@@ -411,13 +442,8 @@ impl<'o, 'a> Builder<'o, 'a> {
             }
         }
 
-        let labels = self.map(i, "labels", d.labels, WarningCode::LabelTruncated)?;
-        let annotations = self.map(
-            i,
-            "annotations",
-            d.annotations,
-            WarningCode::AnnotationTruncated,
-        )?;
+        let labels = self.map(i, MapKind::Labels, d.labels)?;
+        let annotations = self.map(i, MapKind::Annotations, d.annotations)?;
 
         let started_at = self.timestamp(i, "started_at", d.started_at);
         let ended_at = match d.status {
@@ -664,17 +690,14 @@ impl<'o, 'a> Builder<'o, 'a> {
     #[inline]
     #[allow(clippy::ptr_arg)] // whether the text is borrowed matters
     fn is_clean(&self, s: &Cow<'a, str>, limit: usize) -> bool {
-        !too_long(s, limit)
-            && (matches!(s, Cow::Borrowed(_)) && self.borrowed_is_json
-                || !text::has_nul(s.as_bytes()))
+        !(too_long(s, limit) || self.may_hold_nul(s) && text::has_nul(s.as_bytes()))
     }
 
     fn map(
         &mut self,
         i: usize,
-        field: &str,
+        kind: MapKind,
         mut pairs: Vec<(Cow<'a, str>, Cow<'a, str>)>,
-        code: WarningCode,
     ) -> Result<StrMap<'a>, Error> {
         let limits = self.opts.limits;
         // The usual map: every key non-empty and every text within its limit
@@ -685,9 +708,9 @@ impl<'o, 'a> Builder<'o, 'a> {
                 && self.is_clean(v, limits.max_value_chars)
         });
         if !clean {
-            return self.map_cleaning(i, field, pairs, code);
+            return self.map_cleaning(i, kind, pairs);
         }
-        let memo = &mut self.key_memo[usize::from(field != "labels")];
+        let memo = &mut self.key_memo[kind as usize];
         if memo.matches(&pairs) {
             // The previous alert's keys again: their answers still hold.
             for ((_, v), &(_, secret)) in pairs.iter_mut().zip(&memo.keys) {
@@ -724,11 +747,11 @@ impl<'o, 'a> Builder<'o, 'a> {
     fn map_cleaning(
         &mut self,
         i: usize,
-        field: &str,
+        kind: MapKind,
         mut pairs: Vec<(Cow<'a, str>, Cow<'a, str>)>,
-        code: WarningCode,
     ) -> Result<StrMap<'a>, Error> {
         let limits = self.opts.limits;
+        let (field, code) = (kind.field(), kind.code());
         // Cleaned in place: the draft's list becomes the map's, one allocation.
         let mut kept = 0;
         for r in 0..pairs.len() {
@@ -776,7 +799,7 @@ impl<'o, 'a> Builder<'o, 'a> {
 }
 
 /// The text trimmed, still borrowed when it was.
-fn trim_cow(v: Cow<'_, str>) -> Cow<'_, str> {
+pub(crate) fn trim_cow(v: Cow<'_, str>) -> Cow<'_, str> {
     match v {
         Cow::Borrowed(s) => Cow::Borrowed(trim(s)),
         Cow::Owned(s) if trim(&s).len() == s.len() => Cow::Owned(s),
@@ -926,10 +949,9 @@ mod tests {
                 slow.borrowed_text_is_json();
             }
             for (i, m) in maps.iter().enumerate() {
-                for field in ["labels", "annotations"] {
-                    let code = WarningCode::LabelTruncated;
-                    let a = fast.map(i, field, cows(m), code);
-                    let b = slow.map_cleaning(i, field, cows(m), code);
+                for kind in [MapKind::Labels, MapKind::Annotations] {
+                    let a = fast.map(i, kind, cows(m));
+                    let b = slow.map_cleaning(i, kind, cows(m));
                     prop_assert_eq!(a, b);
                 }
             }
@@ -941,13 +963,11 @@ mod tests {
     fn secret_memo_follows_the_key_at_each_place() {
         let opts = Options::default();
         let mut b = Builder::new(&opts, &[], Source::Generic);
-        let code = WarningCode::LabelTruncated;
         let map = |b: &mut Builder<'_, '_>, k: &'static str| {
             b.map(
                 0,
-                "labels",
+                MapKind::Labels,
                 vec![("a".into(), "1".into()), (k.into(), "v".into())],
-                code,
             )
             .unwrap()
             .get(k)

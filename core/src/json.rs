@@ -174,11 +174,6 @@ impl<'a> Pairs<'a> {
         self.0.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v)
     }
 
-    /// The pairs as Cow pairs for a draft.
-    pub fn into_cows(self) -> Vec<(Cow<'a, str>, Cow<'a, str>)> {
-        self.0
-    }
-
     /// The pairs as borrowed Cow pairs for a draft.
     pub fn to_cows(&self) -> Vec<(Cow<'a, str>, Cow<'a, str>)> {
         self.0.clone()

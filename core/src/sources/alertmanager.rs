@@ -16,7 +16,7 @@ use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use super::{Sender, user_agent_starts_with};
-use crate::builder::{Builder, Draft};
+use crate::builder::{Builder, Draft, trim_cow};
 use crate::ingest::Payload;
 use crate::json::{self, Kind, Pairs, Scalar, ScalarPairs, Text, Walk};
 use crate::{Error, Request, Source, WarningCode};
@@ -193,9 +193,9 @@ fn draft<'a>(
         "generatorURL, dashboardURL, panelURL, silenceURL, imageURL, annotations.runbook_url and the group's externalURL",
     );
 
-    d.labels = labels.into_cows();
+    d.labels = labels.0;
     d.origin("labels", "/labels");
-    d.annotations = annotations.into_cows();
+    d.annotations = annotations.0;
     if let Some(values) = a.values.take().filter(|v| !v.0.is_empty()) {
         let rendered: Vec<String> = values.0.iter().map(|(k, v)| format!("{k}={v}")).collect();
         d.annotations
@@ -308,16 +308,12 @@ impl<'de> Visitor<'de> for OnePass<'_, '_, 'de, '_> {
             // `externalURL` follows `alerts` in Alertmanager's body: the link
             // is added afterwards, last, as the general path does. A value the
             // builder would cut or clean goes there instead.
-            let href = ext.as_str().trim();
+            let href = trim_cow(ext.0);
             let limit = b.opts.limits.max_value_chars;
-            if href.contains('\0') || crate::text::too_long(href, limit) {
+            if href.contains('\0') || crate::text::too_long(&href, limit) {
                 return Err(de::Error::custom("external URL needs cleaning"));
             }
             if !href.is_empty() {
-                let href = match &ext.0 {
-                    Cow::Borrowed(s) => Cow::Borrowed(crate::text::trim(s)),
-                    Cow::Owned(_) => Cow::Owned(String::from(href)),
-                };
                 for alert in &mut b.alerts {
                     // Room was kept for it (`link_slack`): no reallocation.
                     alert.links.push(crate::Link {
