@@ -41,6 +41,7 @@ mod mapping;
 mod model;
 mod redact;
 mod request;
+mod scan;
 mod sources;
 mod text;
 mod vocab;

@@ -9,16 +9,13 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use core::cell::Cell;
-use core::fmt;
-
 use serde::Deserialize;
-use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use super::{Sender, user_agent_starts_with};
 use crate::builder::{Builder, Draft, trim_cow};
 use crate::ingest::Payload;
-use crate::json::{self, Kind, Pairs, Scalar, ScalarPairs, Text, Walk};
+use crate::json::{self, Kind, Pairs, Text};
+use crate::scan::{Bail, Scan, Scanned, TextPairs};
 use crate::{Error, Request, Source, WarningCode};
 
 pub(crate) const SENDER: Sender = Sender {
@@ -209,268 +206,219 @@ fn draft<'a>(
 }
 
 /// Reads a body already known to come from Alertmanager (or Grafana's unified
-/// alerting, which sends the same group) in one pass: syntax, nesting depth and
-/// fields together, each alert pushed as soon as it is read, so neither a probe
-/// pass nor a list of parsed alerts is needed.
+/// alerting, which sends the same group) in one pass with the strict reader
+/// of [`crate::scan`]: syntax, nesting depth and fields together, each alert
+/// pushed as soon as it is read, so neither a probe pass nor a list of parsed
+/// alerts is needed.
 ///
 /// `false` means "take the general path": anything unusual (a top-level
 /// `tier`, a nested value where text is expected, a duplicate field, an alert
-/// without its own status before the group's, invalid JSON, an error from the
-/// builder) is left to it, so the result is always the general path's result.
+/// without its own status before the group's, anything the reader leaves to
+/// serde_json, an error from the builder) is left to it, so the result is
+/// always the general path's result.
 pub(crate) fn one_pass<'a>(text: &'a str, b: &mut Builder<'_, 'a>) -> bool {
     let limit = b.opts.limits.max_depth;
     // The known structure is 4 deep: group, alerts, alert, labels.
     if limit < 4 {
         return false;
     }
-    let too_deep = Cell::new(false);
     // Alertmanager's `externalURL` follows the alerts: each alert keeps room for it.
     b.link_slack = 1;
-    let mut de = serde_json::Deserializer::from_str(text);
-    let visitor = OnePass {
-        b,
-        limit,
-        too_deep: &too_deep,
-    };
-    de.deserialize_map(visitor).and_then(|()| de.end()).is_ok()
-}
-
-struct OnePass<'x, 'o, 'a, 'c> {
-    b: &'x mut Builder<'o, 'a>,
-    limit: usize,
-    too_deep: &'c Cell<bool>,
+    read_group(&mut Scan::new(text, limit), b).is_ok()
 }
 
 /// A field read twice: serde's derive rejects it, so the general path decides.
-fn once<T, E: de::Error>(slot: &Option<T>) -> Result<(), E> {
+fn once<T>(slot: &Option<T>) -> Scanned<()> {
     match slot {
-        Some(_) => Err(E::custom("duplicate field")),
+        Some(_) => Err(Bail),
         None => Ok(()),
     }
 }
 
-impl<'de> Visitor<'de> for OnePass<'_, '_, 'de, '_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an Alertmanager group")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let OnePass { b, limit, too_deep } = self;
-        let mut status: Option<Option<Text<'de>>> = None;
-        let mut group_key: Option<Option<Text<'de>>> = None;
-        let mut external: Option<Option<Text<'de>>> = None;
-        let mut truncated: Option<Option<u64>> = None;
-        let mut alerts: Option<()> = None;
-        while let Some(key) = map.next_key::<Text<'de>>()? {
-            match key.as_str() {
+/// The group object, its alerts pushed as they come.
+fn read_group<'a>(s: &mut Scan<'a>, b: &mut Builder<'_, 'a>) -> Scanned<()> {
+    // Each `Some` once its field was read (a null counts, as for serde's derive).
+    let mut status: Option<Option<Cow<'a, str>>> = None;
+    let mut group_key: Option<Option<Cow<'a, str>>> = None;
+    let mut external: Option<Option<Cow<'a, str>>> = None;
+    let mut truncated: Option<Option<u64>> = None;
+    let mut alerts: Option<()> = None;
+    // One list, reused, to gather each alert's labels and annotations in.
+    let mut scratch = Vec::with_capacity(8);
+    if s.open(b'{', 1)? {
+        loop {
+            let key = s.key()?;
+            match &*key {
                 "status" => {
                     once(&status)?;
-                    status = Some(map.next_value_seed(Scalar)?);
+                    status = Some(s.scalar()?);
                 }
                 "groupKey" => {
                     once(&group_key)?;
-                    group_key = Some(map.next_value_seed(Scalar)?);
+                    group_key = Some(s.scalar()?);
                 }
                 "externalURL" => {
                     once(&external)?;
-                    external = Some(map.next_value_seed(Scalar)?);
+                    external = Some(s.scalar()?);
                 }
                 "truncatedAlerts" => {
                     once(&truncated)?;
-                    truncated = Some(map.next_value::<Option<u64>>()?);
+                    truncated = Some(s.u64_or_null()?);
                 }
                 "alerts" => {
                     once(&alerts)?;
-                    let group_status = status.as_ref().map(|s| s.as_ref().map(Text::as_str));
-                    map.next_value_seed(Alerts {
-                        b,
-                        group_status,
-                        limit,
-                        too_deep,
-                    })?;
+                    let group_status = status.as_ref().map(Option::as_deref);
+                    read_alerts(s, b, group_status, &mut scratch)?;
                     alerts = Some(());
                 }
                 // Tier rules, with their warnings, live in the general path.
-                "tier" => return Err(de::Error::custom("tier")),
-                _ => {
-                    map.next_value_seed(Walk::at(1, limit, too_deep))?;
-                }
+                "tier" => return Err(Bail),
+                _ => s.skip(2)?,
+            }
+            if !s.more(b'}')? {
+                break;
             }
         }
-        // The general path asks for `alerts` (Grafana: or a legacy body).
-        if alerts.is_none() {
-            return Err(de::Error::custom("no alerts"));
+    }
+    s.end()?;
+    // The general path asks for `alerts` (Grafana: or a legacy body).
+    if alerts.is_none() {
+        return Err(Bail);
+    }
+    b.group_key = group_key.flatten().map(Cow::into_owned);
+    if let Some(ext) = external.flatten() {
+        // `externalURL` follows `alerts` in Alertmanager's body: the link
+        // is added afterwards, last, as the general path does. A value the
+        // builder would cut or clean goes there instead.
+        let href = trim_cow(ext);
+        let limit = b.opts.limits.max_value_chars;
+        if href.contains('\0') || crate::text::too_long(&href, limit) {
+            return Err(Bail);
         }
-        b.group_key = group_key.flatten().map(|k| k.0.into_owned());
-        if let Some(Some(ext)) = external {
-            // `externalURL` follows `alerts` in Alertmanager's body: the link
-            // is added afterwards, last, as the general path does. A value the
-            // builder would cut or clean goes there instead.
-            let href = trim_cow(ext.0);
-            let limit = b.opts.limits.max_value_chars;
-            if href.contains('\0') || crate::text::too_long(&href, limit) {
-                return Err(de::Error::custom("external URL needs cleaning"));
+        if !href.is_empty() {
+            for alert in &mut b.alerts {
+                // Room was kept for it (`link_slack`): no reallocation.
+                alert.links.push(crate::Link {
+                    rel: Cow::Borrowed("external"),
+                    href: href.clone(),
+                });
             }
-            if !href.is_empty() {
-                for alert in &mut b.alerts {
-                    // Room was kept for it (`link_slack`): no reallocation.
-                    alert.links.push(crate::Link {
-                        rel: Cow::Borrowed("external"),
-                        href: href.clone(),
-                    });
-                }
-            }
         }
-        if let Some(n) = truncated.flatten().filter(|&n| n > 0) {
-            b.warn_first(
-                WarningCode::AlertsTruncated,
-                format!("the sender left out {n} alerts of this group (truncatedAlerts)"),
-            );
+    }
+    if let Some(n) = truncated.flatten().filter(|&n| n > 0) {
+        b.warn_first(
+            WarningCode::AlertsTruncated,
+            format!("the sender left out {n} alerts of this group (truncatedAlerts)"),
+        );
+    }
+    Ok(())
+}
+
+/// The `alerts` array (or null): each alert read, drafted and pushed in turn.
+/// `group_status` is the group's status when it came before `alerts`
+/// (`Some(None)`: null).
+fn read_alerts<'a>(
+    s: &mut Scan<'a>,
+    b: &mut Builder<'_, 'a>,
+    group_status: Option<Option<&str>>,
+    scratch: &mut TextPairs<'a>,
+) -> Scanned<()> {
+    if s.null()? || !s.open(b'[', 2)? {
+        return Ok(());
+    }
+    let mut i = 0;
+    loop {
+        read_alert(s, b, group_status, i, scratch)?;
+        i += 1;
+        if !s.more(b']')? {
+            return Ok(());
         }
-        Ok(())
     }
 }
 
-/// The `alerts` array: each alert read, drafted and pushed in turn.
-struct Alerts<'x, 'o, 'a, 'c, 'g> {
-    b: &'x mut Builder<'o, 'a>,
-    /// The group's status when it came before `alerts` (`Some(None)`: null).
-    group_status: Option<Option<&'g str>>,
-    limit: usize,
-    too_deep: &'c Cell<bool>,
-}
-
-impl<'de> DeserializeSeed<'de> for Alerts<'_, '_, 'de, '_, '_> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Alerts<'_, '_, 'de, '_, '_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an array of alerts")
-    }
-    fn visit_unit<E>(self) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        // One list, reused, to gather each alert's labels and annotations in.
-        let mut scratch = Vec::with_capacity(8);
-        let mut i = 0;
-        while seq
-            .next_element_seed(OneAlert {
-                b: &mut *self.b,
-                group_status: self.group_status,
-                i,
-                limit: self.limit,
-                too_deep: self.too_deep,
-                scratch: &mut scratch,
-            })?
-            .is_some()
-        {
-            i += 1;
-        }
-        Ok(())
-    }
-}
-
-/// One element of `alerts`, depth-checked, read into the same struct serde's
-/// derive fills, then drafted and pushed where it lies (no copy of the alert
-/// travels back through serde).
-struct OneAlert<'x, 'o, 'g, 'c, 's, 'de> {
-    b: &'x mut Builder<'o, 'de>,
-    /// The group's status when it came before `alerts` (`Some(None)`: null).
-    group_status: Option<Option<&'g str>>,
-    /// The alert's index in `alerts`.
+/// One element of `alerts`, read into the struct serde's derive fills for
+/// the general path, then drafted and pushed.
+fn read_alert<'a>(
+    s: &mut Scan<'a>,
+    b: &mut Builder<'_, 'a>,
+    group_status: Option<Option<&str>>,
     i: usize,
-    limit: usize,
-    too_deep: &'c Cell<bool>,
-    scratch: &'s mut Vec<(Cow<'de, str>, Cow<'de, str>)>,
-}
-
-impl<'de> DeserializeSeed<'de> for OneAlert<'_, '_, '_, '_, '_, 'de> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for OneAlert<'_, '_, '_, '_, '_, 'de> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an alert object")
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut a = AmAlert {
-            status: None,
-            labels: None,
-            annotations: None,
-            starts_at: None,
-            ends_at: None,
-            generator_url: None,
-            fingerprint: None,
-            dashboard_url: None,
-            panel_url: None,
-            silence_url: None,
-            image_url: None,
-            values: None,
-            value_string: None,
-        };
-        // Which fields were present (a null counts, as it does for serde's derive).
-        let mut seen = 0u16;
-        while let Some(key) = map.next_key::<Text<'de>>()? {
-            let (bit, slot) = match key.as_str() {
-                "labels" | "annotations" | "values" => {
-                    let (bit, slot) = match key.as_str() {
-                        "labels" => (0, &mut a.labels),
-                        "annotations" => (1, &mut a.annotations),
-                        _ => (2, &mut a.values),
-                    };
-                    if seen & (1 << bit) != 0 {
-                        return Err(de::Error::custom("duplicate field"));
-                    }
-                    seen |= 1 << bit;
-                    *slot = map.next_value_seed(ScalarPairs {
-                        scratch: &mut *self.scratch,
-                    })?;
-                    continue;
-                }
-                "status" => (3, &mut a.status),
-                "startsAt" => (4, &mut a.starts_at),
-                "endsAt" => (5, &mut a.ends_at),
-                "generatorURL" => (6, &mut a.generator_url),
-                "fingerprint" => (7, &mut a.fingerprint),
-                "dashboardURL" => (8, &mut a.dashboard_url),
-                "panelURL" => (9, &mut a.panel_url),
-                "silenceURL" => (10, &mut a.silence_url),
-                "imageURL" => (11, &mut a.image_url),
-                "valueString" => (12, &mut a.value_string),
-                _ => {
-                    map.next_value_seed(Walk::at(3, self.limit, self.too_deep))?;
-                    continue;
-                }
-            };
-            if seen & (1 << bit) != 0 {
-                return Err(de::Error::custom("duplicate field"));
+    scratch: &mut TextPairs<'a>,
+) -> Scanned<()> {
+    let mut a = AmAlert {
+        status: None,
+        labels: None,
+        annotations: None,
+        starts_at: None,
+        ends_at: None,
+        generator_url: None,
+        fingerprint: None,
+        dashboard_url: None,
+        panel_url: None,
+        silence_url: None,
+        image_url: None,
+        values: None,
+        value_string: None,
+    };
+    // Which fields were present (a null counts, as it does for serde's derive).
+    let mut seen = 0u16;
+    if s.open(b'{', 3)? {
+        loop {
+            let key = s.key()?;
+            read_field(s, &key, &mut a, &mut seen, scratch)?;
+            if !s.more(b'}')? {
+                break;
             }
-            seen |= 1 << bit;
-            *slot = map.next_value_seed(Scalar)?;
         }
-        let group_status = match (&a.status, self.group_status) {
-            (Some(_), g) => g.flatten(),
-            (None, Some(g)) => g,
-            // The group's status may still follow.
-            (None, None) => return Err(de::Error::custom("status not known yet")),
-        };
-        let d = draft(self.i, &mut a, group_status, None, self.b);
-        self.b
-            .push(d)
-            .map_err(|_| de::Error::custom("left to the general path"))
     }
+    let group_status = match (&a.status, group_status) {
+        (Some(_), g) => g.flatten(),
+        (None, Some(g)) => g,
+        // The group's status may still follow.
+        (None, None) => return Err(Bail),
+    };
+    let d = draft(i, &mut a, group_status, None, b);
+    b.push(d).map_err(|_| Bail)
+}
+
+/// One member of an alert object: a known field into its slot (once), any
+/// other value skipped.
+fn read_field<'a>(
+    s: &mut Scan<'a>,
+    key: &str,
+    a: &mut AmAlert<'a>,
+    seen: &mut u16,
+    scratch: &mut TextPairs<'a>,
+) -> Scanned<()> {
+    let mut mark = |bit: u16| {
+        let first = *seen & (1 << bit) == 0;
+        *seen |= 1 << bit;
+        if first { Ok(()) } else { Err(Bail) }
+    };
+    let slot = match key {
+        "labels" | "annotations" | "values" => {
+            let (bit, slot) = match key {
+                "labels" => (0, &mut a.labels),
+                "annotations" => (1, &mut a.annotations),
+                _ => (2, &mut a.values),
+            };
+            mark(bit)?;
+            *slot = s.scalar_pairs(4, scratch)?.map(Pairs);
+            return Ok(());
+        }
+        "status" => (3, &mut a.status),
+        "startsAt" => (4, &mut a.starts_at),
+        "endsAt" => (5, &mut a.ends_at),
+        "generatorURL" => (6, &mut a.generator_url),
+        "fingerprint" => (7, &mut a.fingerprint),
+        "dashboardURL" => (8, &mut a.dashboard_url),
+        "panelURL" => (9, &mut a.panel_url),
+        "silenceURL" => (10, &mut a.silence_url),
+        "imageURL" => (11, &mut a.image_url),
+        "valueString" => (12, &mut a.value_string),
+        _ => return s.skip(4),
+    };
+    mark(slot.0)?;
+    *slot.1 = s.scalar()?.map(Text);
+    Ok(())
 }
