@@ -280,6 +280,13 @@ fn member_value() -> impl Strategy<Value = String> {
         Just("\"2024-05-14T10:02:16Z\"".to_owned()),
         Just("\"0001-01-01T00:00:00Z\"".to_owned()),
         Just("\"http://x.example/\\u00e9\"".to_owned()),
+        Just("\"pair \\ud83d\\ude00 lone \\ud800\"".to_owned()),
+        Just("\"\\ud83d\\ude00 \\\"q\\\" \\/ \\t\"".to_owned()),
+        Just("\"raw\ttab\"".to_owned()),
+        Just("\"bad \\x escape\"".to_owned()),
+        Just("1e400".to_owned()),
+        Just("01".to_owned()),
+        Just("18446744073709551616".to_owned()),
         Just("3".to_owned()),
         Just("-2.5e3".to_owned()),
         Just("true".to_owned()),
@@ -324,6 +331,7 @@ fn am_alert() -> impl Strategy<Value = String> {
         "imageURL",
         "valueString",
         "extra",
+        "st\\u0061tus",
     ];
     // Mostly distinct keys (as senders write them), sometimes a duplicate.
     (
@@ -364,8 +372,9 @@ fn am_group() -> impl Strategy<Value = String> {
         prop::collection::btree_map(prop::sample::select(keys), value, 0..5),
         prop::collection::vec(am_alert(), 0..4),
         0usize..10,
+        any::<bool>(),
     )
-        .prop_map(|(top, alerts, at)| {
+        .prop_map(|(top, alerts, at, spaced)| {
             let mut ms: Vec<String> = top.iter().map(|(k, v)| format!("\"{k}\":{v}")).collect();
             let alerts = match at {
                 9 => "\"alerts\":null".to_owned(),
@@ -380,6 +389,12 @@ fn am_group() -> impl Strategy<Value = String> {
                 }
                 _ => ms.insert(at.min(ms.len()), alerts),
             }
-            format!("{{{}}}", ms.join(","))
+            let body = format!("{{{}}}", ms.join(","));
+            // Whitespace wherever JSON allows it (and, harmlessly, in some texts).
+            if spaced {
+                format!(" \n{}\t\r", body.replace(',', " ,\n\t").replace(':', " : "))
+            } else {
+                body
+            }
         })
 }
