@@ -206,10 +206,10 @@ pub(crate) struct Builder<'o, 'a> {
     /// Per alert, where each canonical field came from (explain mode only).
     pub origins: Vec<BTreeMap<String, String>>,
     dropped_warnings: usize,
-    /// Set when every borrowed text comes straight from a JSON string of the
-    /// body: serde_json refuses raw control characters there, so such text
-    /// holds no NUL and need not be scanned (escaped text is owned, and is).
-    borrowed_is_json: bool,
+    /// Set when no text pushed to this builder holds a NUL (the one-pass
+    /// readers: their scanner leaves raw control characters and `\u0000` to
+    /// the general path), so none is scanned for one.
+    no_nul: bool,
     /// Room kept in each alert's link list for links added after `push` (a
     /// group-level URL read after the alerts), so adding them never reallocates.
     pub link_slack: usize,
@@ -234,26 +234,23 @@ impl<'o, 'a> Builder<'o, 'a> {
             annotations: StrMap::new(),
             origins: Vec::new(),
             dropped_warnings: 0,
-            borrowed_is_json: false,
+            no_nul: false,
             link_slack: 0,
             link_scratch: Vec::new(),
             key_memo: [KeyMemo::EMPTY; 2],
         }
     }
 
-    /// Declares that all borrowed text pushed to this builder is a JSON
-    /// string of the body read by serde_json (the one-pass readers).
-    pub fn borrowed_text_is_json(&mut self) {
-        self.borrowed_is_json = true;
+    /// Declares that no text pushed to this builder holds a NUL.
+    pub fn text_has_no_nul(&mut self) {
+        self.no_nul = true;
     }
 
-    /// Whether `s` may hold a NUL: borrowed JSON text is known to have none.
+    /// Whether `s` may hold a NUL.
     #[inline]
-    #[allow(clippy::ptr_arg)] // whether the text is borrowed matters
-    fn may_hold_nul(&self, s: &Cow<'a, str>) -> bool {
-        let known_clean = matches!(s, Cow::Borrowed(_)) && self.borrowed_is_json;
-        debug_assert!(!known_clean || !s.contains('\0'));
-        !known_clean
+    fn may_hold_nul(&self, s: &str) -> bool {
+        debug_assert!(!self.no_nul || !s.contains('\0'));
+        !self.no_nul
     }
 
     /// `s` without NULs.
@@ -688,8 +685,7 @@ impl<'o, 'a> Builder<'o, 'a> {
 
     /// Whether `s` needs no cleaning: within `limit` chars and free of NULs.
     #[inline]
-    #[allow(clippy::ptr_arg)] // whether the text is borrowed matters
-    fn is_clean(&self, s: &Cow<'a, str>, limit: usize) -> bool {
+    fn is_clean(&self, s: &str, limit: usize) -> bool {
         !(too_long(s, limit) || self.may_hold_nul(s) && text::has_nul(s.as_bytes()))
     }
 
@@ -940,13 +936,13 @@ mod tests {
             opts.limits.max_key_chars = key_limit;
             opts.limits.max_value_chars = value_limit;
             opts.limits.strict = strict;
-            // Borrowed text is only declared NUL-free when it is.
+            // Text is only declared NUL-free when it is.
             let json = json && maps.iter().flatten().all(|(k, v, _)| !k.contains('\0') && !v.contains('\0'));
             let mut fast = Builder::new(&opts, &[], Source::Generic);
             let mut slow = Builder::new(&opts, &[], Source::Generic);
             if json {
-                fast.borrowed_text_is_json();
-                slow.borrowed_text_is_json();
+                fast.text_has_no_nul();
+                slow.text_has_no_nul();
             }
             for (i, m) in maps.iter().enumerate() {
                 for kind in [MapKind::Labels, MapKind::Annotations] {

@@ -141,7 +141,7 @@ fn one_pass<'a>(
     let read = crate::sources::one_pass(source)?;
     let text = core::str::from_utf8(body).ok()?;
     let mut b = Builder::new(opts, req.headers, source);
-    b.borrowed_text_is_json();
+    b.text_has_no_nul();
     if !read(text, &mut b) {
         return None;
     }

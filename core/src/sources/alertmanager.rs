@@ -292,7 +292,7 @@ fn read_group<'a>(s: &mut Scan<'a>, b: &mut Builder<'_, 'a>) -> Scanned<()> {
         // builder would cut or clean goes there instead.
         let href = trim_cow(ext);
         let limit = b.opts.limits.max_value_chars;
-        if href.contains('\0') || crate::text::too_long(&href, limit) {
+        if crate::text::too_long(&href, limit) {
             return Err(Bail);
         }
         if !href.is_empty() {
