@@ -336,10 +336,13 @@ fn hex4(b: &[u8], at: usize) -> Scanned<u32> {
 }
 
 /// The index of the first `"`, `\` or control character in `b` from `i`
-/// (or an index at or past the end). Eight bytes a step: a byte below 0x20,
-/// or equal to a quote or backslash, sets its top bit in one of the masks,
-/// and the lowest set bit marks the first such byte (a false hit can only
-/// follow a true one).
+/// (or an index at or past the end).
+///
+/// Eight bytes a step: `x - 0x20…` borrows into the top bit of a byte below
+/// 0x20, and `(x ^ c) - 0x01…` into that of a byte equal to `c`; all three
+/// share the `!x` mask, since every byte sought is below 0x80 (and one
+/// that is not a hit, below 0x80, sets no top bit). A borrow can only carry
+/// a false hit above a true one, so the lowest set bit marks the first.
 #[inline]
 fn special(b: &[u8], mut i: usize) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
@@ -348,10 +351,10 @@ fn special(b: &[u8], mut i: usize) -> usize {
         let x = u64::from_le_bytes(chunk);
         let quote = x ^ (ONES * u64::from(b'"'));
         let backslash = x ^ (ONES * u64::from(b'\\'));
-        let hits = (quote.wrapping_sub(ONES) & !quote)
-            | (backslash.wrapping_sub(ONES) & !backslash)
-            | (x.wrapping_sub(ONES * 0x20) & !x);
-        let hits = hits & TOP;
+        let hits =
+            (x.wrapping_sub(ONES * 0x20) | quote.wrapping_sub(ONES) | backslash.wrapping_sub(ONES))
+                & !x
+                & TOP;
         if hits != 0 {
             return i + (hits.trailing_zeros() / 8) as usize;
         }
