@@ -419,6 +419,5 @@ fn read_field<'a>(
         _ => return s.skip(4),
     };
     mark(slot.0)?;
-    *slot.1 = s.scalar()?.map(Text);
-    Ok(())
+    s.scalar_into(slot.1)
 }
