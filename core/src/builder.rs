@@ -117,6 +117,7 @@ impl<'a> Draft<'a> {
     /// ```text
     /// d.title = d.pick("title", [("/labels/alertname", get("alertname")), ("/annotations/summary", get("summary"))]);
     /// ```
+    #[inline(always)]
     pub fn pick<const N: usize>(
         &mut self,
         field: &'static str,
@@ -617,7 +618,7 @@ impl<'o, 'a> Builder<'o, 'a> {
     }
 
     /// NUL-stripped text cut to `limit` (or rejected when strict); empty becomes `None`.
-    #[inline]
+    #[inline(always)]
     fn text(
         &mut self,
         i: usize,
@@ -663,6 +664,7 @@ impl<'o, 'a> Builder<'o, 'a> {
     }
 
     /// A short field, trimmed, under the value limit.
+    #[inline]
     fn trimmed(
         &mut self,
         i: usize,
@@ -673,6 +675,7 @@ impl<'o, 'a> Builder<'o, 'a> {
     }
 
     /// A short field kept verbatim, under the value limit.
+    #[inline]
     fn trimmed_keep(
         &mut self,
         i: usize,
