@@ -121,13 +121,17 @@ impl<'a> Draft<'a> {
     pub fn pick<const N: usize>(
         &mut self,
         field: &'static str,
-        candidates: [(&'static str, Option<Cow<'a, str>>); N],
+        mut candidates: [(&'static str, Option<Cow<'a, str>>); N],
     ) -> Option<Cow<'a, str>> {
-        let (origin, value) = candidates
-            .into_iter()
-            .find_map(|(origin, v)| v.filter(|v| !trim(v).is_empty()).map(|v| (origin, v)))?;
-        self.origin(field, origin);
-        Some(value)
+        // By reference, not `into_iter`: the array's by-value iterator is not
+        // inlined and copies every candidate through memory.
+        for (origin, value) in &mut candidates {
+            if value.as_deref().is_some_and(|v| !trim(v).is_empty()) {
+                self.origin(field, origin);
+                return value.take();
+            }
+        }
+        None
     }
 
     /// Records where `field` came from (a pointer or a derivation), when explaining.

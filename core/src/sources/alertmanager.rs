@@ -168,17 +168,18 @@ fn draft<'a>(
     d.ended_at = d.pick("ended_at", [("/endsAt", a.ends_at.take().map(|t| t.0))]);
 
     let url_fields = [
-        ("generator", a.generator_url.take()),
-        ("dashboard", a.dashboard_url.take()),
-        ("panel", a.panel_url.take()),
-        ("silence", a.silence_url.take()),
-        ("image", a.image_url.take()),
+        ("generator", &mut a.generator_url),
+        ("dashboard", &mut a.dashboard_url),
+        ("panel", &mut a.panel_url),
+        ("silence", &mut a.silence_url),
+        ("image", &mut a.image_url),
     ];
-    d.links.extend(
-        url_fields
-            .into_iter()
-            .filter_map(|(rel, t)| Some((rel, t?.0))),
-    );
+    // By reference (see `Draft::pick`).
+    for (rel, url) in url_fields {
+        if let Some(url) = url.take() {
+            d.links.push((rel, url.0));
+        }
+    }
     if let Some(runbook) = get(&annotations, "runbook_url") {
         d.links.push(("runbook", runbook));
     }
