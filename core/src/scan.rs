@@ -52,6 +52,16 @@ impl<'a> Scan<'a> {
         }
     }
 
+    /// How many bytes were read.
+    pub fn offset(&self) -> usize {
+        self.at
+    }
+
+    /// How many bytes are left.
+    pub fn remaining(&self) -> usize {
+        self.text.len().saturating_sub(self.at)
+    }
+
     /// The next byte after whitespace, not consumed.
     #[inline]
     fn peek(&mut self) -> Option<u8> {

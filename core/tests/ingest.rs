@@ -40,6 +40,47 @@ fn a_group_of_ten_thousand_alerts_is_fine() {
     );
 }
 
+/// An Alertmanager group of `n` alerts, the first `first` bytes of filler
+/// longer or shorter than the rest, read by its one-pass reader.
+fn am_group(n: usize, first: usize, rest: usize) -> Vec<u8> {
+    let alerts: Vec<String> = (0..n)
+        .map(|i| {
+            let pad = "x".repeat(if i == 0 { first } else { rest });
+            format!(r#"{{"status":"firing","labels":{{"alertname":"A{i}","pad":"{pad}"}}}}"#)
+        })
+        .collect();
+    format!(
+        r#"{{"status":"firing","alerts":[{}],"groupLabels":{{"alertname":"A"}}}}"#,
+        alerts.join(",")
+    )
+    .into_bytes()
+}
+
+#[test]
+fn a_group_of_alike_alerts_is_allocated_at_its_size_and_a_small_first_alert_reserves_nothing() {
+    let headers = [("User-Agent", "Alertmanager/0.27.0")];
+    let read = |body: &[u8]| {
+        let req = Request {
+            body,
+            content_type: Some("application/json"),
+            headers: &headers,
+        };
+        let alerts = ingest(&req, &Options::default()).unwrap().alerts;
+        (alerts.len(), alerts.capacity())
+    };
+    // Alike alerts of 300-odd bytes: one allocation of room for them all.
+    let (len, capacity) = read(&am_group(100, 300, 300));
+    assert_eq!(len, 100);
+    assert!((100..=101).contains(&capacity), "{capacity}");
+    // A small first alert is no size to go by: the list grows as a Vec does,
+    // not to the thousands of alerts the rest of the body could hold at its size.
+    let (len, capacity) = read(&am_group(3, 0, 4000));
+    assert_eq!(len, 3);
+    assert!(capacity <= 8, "{capacity}");
+    // Larger alerts after the first: the reserved room is used up and the list grows on.
+    assert_eq!(read(&am_group(40, 300, 600)).0, 40);
+}
+
 #[test]
 fn header_that_does_not_fit_falls_through_with_a_warning() {
     let body = br#"{"summary": "custom template", "severity": "low"}"#;

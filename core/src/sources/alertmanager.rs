@@ -327,6 +327,7 @@ fn read_alerts<'a>(
     if s.null()? || !s.open(b'[', 2)? {
         return Ok(());
     }
+    let begin = s.offset();
     let mut i = 0;
     loop {
         read_alert(s, b, group_status, i, scratch)?;
@@ -334,6 +335,20 @@ fn read_alerts<'a>(
         if !s.more(b']')? {
             return Ok(());
         }
+        if i == 1 {
+            reserve_like_first(b, s.offset() - begin, s.remaining());
+        }
+    }
+}
+
+/// A group's alerts are alike: room for as many more as the rest of the body
+/// holds at the first one's size, so the list is allocated once instead of
+/// doubled (and copied) a dozen times, and not left up to half empty. A first
+/// alert under 256 bytes is no size to trust, so the list grows as usual; at
+/// or above it, the room reserved is bounded by about the body's size.
+fn reserve_like_first(b: &mut Builder<'_, '_>, first: usize, rest: usize) {
+    if first >= 256 {
+        b.alerts.reserve(rest / first);
     }
 }
 
