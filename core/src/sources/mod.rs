@@ -55,6 +55,8 @@ pub(crate) struct Sender {
 
 /// A sender's one-pass reader for a JSON body it is known to have sent (see
 /// `alertmanager::one_pass`); `None` when it has only the general path.
+/// A one-pass reader gives the builder no text holding a NUL (the scanner
+/// leaves those bodies to the general path; `Builder::text_has_no_nul`).
 pub(crate) fn one_pass(
     source: Source,
 ) -> Option<for<'a> fn(&'a str, &mut Builder<'_, 'a>) -> bool> {
