@@ -1,15 +1,16 @@
 //! A strict, partial JSON reader for the one-pass readers.
 //!
 //! It walks a body already known to be UTF-8 and hands back text borrowed from
-//! it, skipping what it does not need with one byte loop instead of serde's
-//! typed machinery (the one-pass path's largest cost). It accepts only JSON
-//! that serde_json accepts, and where it would have to decide something
-//! serde_json decides (an escaped string, a number) it asks serde_json itself
-//! on that span. On anything else (a syntax error, a raw control character,
-//! nesting past the limit, a value of an unexpected type, a `\u0000`) it stops with
-//! [`Bail`], and the body goes to the general path, which gives the answer or
-//! the error. So this reader is never the authority on what JSON is; the fuzz
-//! target `ingest` holds the two paths to the same result on every input.
+//! it, passing over what it does not need with one byte loop instead of serde's
+//! typed machinery (which had been the one-pass path's largest cost). It
+//! accepts only JSON that serde_json accepts: escapes are decoded as serde_json
+//! decodes them (a property test holds the two decoders together), numbers are
+//! judged by serde_json itself on their span, and on anything else (a syntax
+//! error, a raw control character, a lone surrogate, a `\u0000`, nesting past
+//! the limit, a value of an unexpected type) it stops with [`Bail`], and the
+//! body goes to the general path, which gives the answer or the error. So this
+//! reader is never the authority on what JSON is; the `ingest` fuzz target and
+//! a property test hold the two paths to the same result.
 
 use alloc::borrow::Cow;
 use alloc::string::String;
@@ -326,7 +327,8 @@ impl<'a> Scan<'a> {
     }
 
     fn literal(&mut self, word: &str) -> Scanned<()> {
-        if self.text.as_bytes()[self.at..].starts_with(word.as_bytes()) {
+        let rest = self.text.as_bytes().get(self.at..).unwrap_or_default();
+        if rest.starts_with(word.as_bytes()) {
             self.at += word.len();
             Ok(())
         } else {
