@@ -441,6 +441,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore)] // half a million searches: minutes under Miri, and no unsafe code
     fn special_finds_the_first_quote_backslash_or_control() {
         // Every position and every kind of stop, in and out of an 8-byte step,
         // with bytes around 0x20 and above 0x80 as neighbours.
