@@ -8,7 +8,7 @@
 --
 -- wrk counts only >= 400 as "Non-2xx or 3xx"; response() counts every status
 -- outside 200-299, and done() prints one machine-readable line for load.sh:
---   ALERTGATE_BENCH requests=N rps=R p50_us=A p99_us=B non2xx=C errors=E
+--   ALERTGATE_BENCH requests=N seconds=S rps=R p50_us=A p99_us=B non2xx=C errors=E
 
 local body_file = os.getenv("ALERTGATE_BENCH_BODY")
 if body_file and body_file ~= "" then
@@ -57,7 +57,7 @@ function done(summary, latency, requests)
   local errors = e.connect + e.read + e.write + e.timeout
   local secs = summary.duration / 1e6
   io.write(string.format(
-    "ALERTGATE_BENCH requests=%d rps=%.1f p50_us=%d p99_us=%d non2xx=%d errors=%d\n",
-    summary.requests, summary.requests / secs,
+    "ALERTGATE_BENCH requests=%d seconds=%.3f rps=%.1f p50_us=%d p99_us=%d non2xx=%d errors=%d\n",
+    summary.requests, secs, summary.requests / secs,
     latency:percentile(50), latency:percentile(99), bad, errors))
 end
