@@ -177,12 +177,12 @@ fi
 
 echo
 awk -v name="$NAME" -v target="$TARGET_RATIO" '
-    # Rows: requests seconds p50_us p99_us non2xx errors, one per round.
+    # Rows: requests seconds p50_us p99_us non2xx errors, one per round (p50 unused).
     FNR == 1 { file++ }
     {
         req[file] += $1; secs[file] += $2; bad[file] += $5 + $6
         if ($4 > p99[file]) p99[file] = $4
-        rps[file, FNR] = $1 / $2; p50[file, FNR] = $3; rounds = FNR
+        rps[file, FNR] = $1 / $2; rounds = FNR
     }
     END {
         fmt = "%-45s %10s %18s %10s %14s\n"
