@@ -119,6 +119,13 @@ type Job = Box<dyn FnOnce(&Connection) -> Reply + Send>;
 /// Most jobs committed together.
 const MAX_BATCH: usize = 64;
 
+/// How long a batch waits for company once the last one was shared. Under
+/// concurrent load a job arrives every few tens of microseconds: waiting this
+/// long lets several share one commit (fewer WAL pages written per request,
+/// fewer checkpoint stalls, a lower tail latency), while a lone request on an
+/// idle server (whose last batch ran alone) never waits.
+const GATHER: std::time::Duration = std::time::Duration::from_micros(50);
+
 /// Shared handle to the one connection, owned by a dedicated thread that runs
 /// the jobs in arrival order. Jobs that queue up meanwhile run in one transaction
 /// (each job's own transaction is a savepoint inside it) and are answered after
@@ -194,8 +201,12 @@ impl Db {
                 // ends before it): its hot statements can stay prepared beside it.
                 let c: &'static Connection = Box::leak(Box::new(c));
                 HOME.set(Some(c));
+                let mut shared = false;
                 while let Ok(first) = rx.recv() {
-                    run_batch(c, first, &rx);
+                    if shared {
+                        std::thread::sleep(GATHER);
+                    }
+                    shared = run_batch(c, first, &rx) > 1;
                     // Relaxed: a hint for the checkpointer, which reads the WAL itself.
                     commits.fetch_add(1, Ordering::Relaxed);
                 }
@@ -283,14 +294,15 @@ fn run_job(c: &Connection, job: Job) -> Option<Reply> {
 /// own savepoint, as without batching). Otherwise runs it and every job that
 /// arrives meanwhile, up to `MAX_BATCH`, in one transaction, and answers them
 /// after its commit: the busier the server, the more each commit carries.
-fn run_batch(c: &Connection, first: Job, rx: &mpsc::Receiver<Job>) {
+/// How many jobs it ran.
+fn run_batch(c: &Connection, first: Job, rx: &mpsc::Receiver<Job>) -> usize {
     let second = match rx.try_recv() {
         Ok(job) => job,
         Err(_) => {
             if let Some(r) = run_job(c, first) {
                 r(None);
             }
-            return;
+            return 1;
         }
     };
     if let Err(e) = with_hot(c, "BEGIN", |s| s.execute([])) {
@@ -300,7 +312,7 @@ fn run_batch(c: &Connection, first: Job, rx: &mpsc::Receiver<Job>) {
                 r(None);
             }
         }
-        return;
+        return 2;
     }
     let mut done: Vec<Reply> = Vec::with_capacity(MAX_BATCH);
     let mut next = Some(first);
@@ -320,10 +332,13 @@ fn run_batch(c: &Connection, first: Job, rx: &mpsc::Receiver<Job>) {
             if let Some(r) = reply {
                 r(None);
             }
-            if let Some(r) = queued.take().and_then(|job| run_job(c, job)) {
-                r(None);
+            if let Some(job) = queued.take() {
+                ran += 1;
+                if let Some(r) = run_job(c, job) {
+                    r(None);
+                }
             }
-            return;
+            return ran;
         }
         done.extend(reply);
         next = queued.take();
@@ -340,6 +355,7 @@ fn run_batch(c: &Connection, first: Job, rx: &mpsc::Receiver<Job>) {
     for r in done {
         r(lost.clone());
     }
+    ran
 }
 
 thread_local! {
@@ -612,4 +628,44 @@ pub fn deliveries(c: &Connection, limit: i64) -> rusqlite::Result<Vec<Value>> {
             Ok(v)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    /// Each answered job's number and what its reply was told, in answer order.
+    type Answers = Arc<Mutex<Vec<(i64, Option<String>)>>>;
+
+    /// A job that inserts `n` and records, in `answers`, what its reply was told.
+    fn insert(n: i64, answers: &Answers) -> Job {
+        let answers = answers.clone();
+        Box::new(move |c: &Connection| -> Reply {
+            c.execute("INSERT INTO t (n) VALUES (?1)", [n]).unwrap();
+            Box::new(move |lost| answers.lock().unwrap().push((n, lost)))
+        })
+    }
+
+    /// A lone job runs alone (the next batch will not wait for company); queued
+    /// jobs share one transaction and are all answered after its commit.
+    #[test]
+    fn a_batch_runs_what_is_queued_and_says_how_many() {
+        let c = Connection::open_in_memory().unwrap();
+        c.execute_batch("CREATE TABLE t (n INTEGER)").unwrap();
+        let answers: Answers = Arc::default();
+        let (tx, rx) = mpsc::channel::<Job>();
+        assert_eq!(run_batch(&c, insert(1, &answers), &rx), 1);
+        for n in 2..=4 {
+            tx.send(insert(n, &answers)).unwrap();
+        }
+        assert_eq!(run_batch(&c, insert(5, &answers), &rx), 4);
+        assert!(c.is_autocommit(), "the batch's transaction is committed");
+        let count: i64 = c
+            .query_row("SELECT count(*) FROM t", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(count, 5);
+        let got = answers.lock().unwrap().clone();
+        assert_eq!(got, [(1, None), (5, None), (2, None), (3, None), (4, None)]);
+    }
 }
