@@ -173,12 +173,34 @@ pub fn unix_to_rfc3339(secs: i64) -> Option<String> {
     if !(1..=9999).contains(&year) {
         return None;
     }
-    Some(alloc::format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    ))
+    // Digits written in place: `format!` cost several times the arithmetic.
+    let mut out = String::with_capacity(RFC3339_ROOM);
+    push_digits(&mut out, year, 4);
+    out.push('-');
+    push_digits(&mut out, month, 2);
+    out.push('-');
+    push_digits(&mut out, day, 2);
+    out.push('T');
+    push_digits(&mut out, rem / 3600, 2);
+    out.push(':');
+    push_digits(&mut out, rem % 3600 / 60, 2);
+    out.push(':');
+    push_digits(&mut out, rem % 60, 2);
+    out.push('Z');
+    Some(out)
+}
+
+/// Room for `YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ`, so a sub-second part needs no regrowth.
+const RFC3339_ROOM: usize = 30;
+
+/// `n` (`0 <= n < 10^width`) as exactly `width` decimal digits.
+fn push_digits(out: &mut String, n: i64, width: u32) {
+    let mut div = 10_i64.pow(width - 1);
+    while div > 0 {
+        // A digit 0..=9: the cast cannot truncate.
+        out.push(char::from(b'0' + (n / div % 10) as u8));
+        div /= 10;
+    }
 }
 
 /// A Unix timestamp in seconds or milliseconds (told apart by size), as text
@@ -191,13 +213,20 @@ pub fn unix_text_to_rfc3339(text: &str) -> Option<String> {
     }
     let n: i64 = int.parse().ok()?;
     // Past ~5e10 seconds is year 3554: such values are milliseconds.
+    let mut millis = [0_u8; 3];
     let (secs, sub) = if n.unsigned_abs() >= 50_000_000_000 {
+        let ms = n.rem_euclid(1000);
+        for (i, d) in millis.iter_mut().enumerate() {
+            // A digit 0..=9: the cast cannot truncate.
+            *d = b'0' + (ms / 10_i64.pow(2 - i as u32) % 10) as u8;
+        }
+        // ASCII digits: always UTF-8.
         (
             n.div_euclid(1000),
-            alloc::format!("{:03}", n.rem_euclid(1000)),
+            core::str::from_utf8(&millis).unwrap_or(""),
         )
     } else {
-        (n, String::from(&frac[..frac.len().min(9)]))
+        (n, &frac[..frac.len().min(9)])
     };
     let mut out = unix_to_rfc3339(secs)?;
     let sub = sub.trim_end_matches('0');
@@ -287,6 +316,73 @@ mod tests {
         assert_eq!(unix_text_to_rfc3339("9223372036854775807"), None);
         for s in [0, 1_705_314_600, 4_102_444_800, 253_402_300_799] {
             assert!(is_rfc3339(&unix_to_rfc3339(s).unwrap()));
+        }
+        // Milliseconds keep their leading zeros and lose their trailing ones.
+        assert_eq!(
+            unix_text_to_rfc3339("1705314600007").unwrap(),
+            "2024-01-15T10:30:00.007Z"
+        );
+        assert_eq!(
+            unix_text_to_rfc3339("1705314600120").unwrap(),
+            "2024-01-15T10:30:00.12Z"
+        );
+        assert_eq!(
+            unix_text_to_rfc3339("-62135596800000").unwrap(),
+            "0001-01-01T00:00:00Z"
+        );
+        // The first and last second of the range, and one past each.
+        assert_eq!(
+            unix_to_rfc3339(-62_135_596_800).unwrap(),
+            "0001-01-01T00:00:00Z"
+        );
+        assert_eq!(unix_to_rfc3339(-62_135_596_801), None);
+        assert_eq!(
+            unix_to_rfc3339(253_402_300_799).unwrap(),
+            "9999-12-31T23:59:59Z"
+        );
+        assert_eq!(unix_to_rfc3339(253_402_300_800), None);
+    }
+
+    /// The digits written in place are `format!`'s (every field zero-padded to its
+    /// width) and form a valid date, across the whole range.
+    #[test]
+    fn unix_times_match_the_formatted_reference() {
+        let reference = |secs: i64| {
+            let text = unix_to_rfc3339(secs).unwrap();
+            let (date, time) = text.split_once('T').unwrap();
+            let v: alloc::vec::Vec<i64> = date
+                .split('-')
+                .chain(time.trim_end_matches('Z').split(':'))
+                .map(|n| n.parse().unwrap())
+                .collect();
+            let again = alloc::format!(
+                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+                v[0],
+                v[1],
+                v[2],
+                v[3],
+                v[4],
+                v[5]
+            );
+            (text, again, v)
+        };
+        // A prime stride visits every hour, minute and second over the range.
+        let stride = if cfg!(miri) { 7_919_999_999 } else { 7_919_993 };
+        let mut secs = -62_135_596_800_i64;
+        let mut last = 0;
+        while secs <= 253_402_300_799 {
+            let (text, again, v) = reference(secs);
+            assert_eq!(text, again, "{secs}");
+            assert!(is_rfc3339(&text), "{text}");
+            // The time of day is what is left of the day; years never go back.
+            assert_eq!(
+                (v[3] * 3600 + v[4] * 60 + v[5]),
+                secs.rem_euclid(86_400),
+                "{secs}"
+            );
+            assert!(v[0] >= last, "{secs}");
+            last = v[0];
+            secs += stride;
         }
     }
 
