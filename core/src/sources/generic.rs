@@ -10,11 +10,13 @@ use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
+use serde::Deserialize;
 use serde_json::Value;
 
 use super::{Sender, no_header, no_shape, tag_labels};
 use crate::builder::{Builder, Draft};
 use crate::ingest::Payload;
+use crate::json::Text;
 use crate::{Error, Status};
 
 pub(crate) const SENDER: Sender = Sender {
@@ -50,18 +52,127 @@ fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
             push_fields(fields, false, b)
         }
         Payload::Json { text, .. } => {
-            let mut map: serde_json::Map<String, Value> =
-                serde_json::from_str(text).map_err(|e| b.mismatch(e.to_string()))?;
-            // Unmapped fields become annotations: nested secrets must not ride along.
-            for v in map.values_mut() {
-                crate::redact_json(v);
-            }
-            let fields = map
-                .into_iter()
-                .filter_map(|(k, v)| Some((Cow::Owned(k), Field::from_json(v)?)))
-                .collect();
+            let fields = match serde_json::from_str::<Members<'a>>(text) {
+                Ok(m) => m.into_fields(),
+                // The error as reading the body into an object reports it.
+                Err(_) => serde_json::from_str::<serde_json::Map<String, Value>>(text)
+                    .map(|map| {
+                        map.into_iter()
+                            .filter_map(|(k, mut v)| {
+                                crate::redact_json(&mut v);
+                                Some((Cow::Owned(k), Field::from_json(v)?))
+                            })
+                            .collect()
+                    })
+                    .map_err(|e| b.mismatch(e.to_string()))?,
+            };
             push_fields(fields, true, b)
         }
+    }
+}
+
+/// A JSON body's top-level members as read, in document order: keys and text
+/// borrowed from the body where they have no escapes (a `Map<String, Value>`
+/// had copied every one), nested values as trees with their secrets redacted
+/// (unmapped fields become annotations: nested secrets must not ride along).
+struct Members<'a>(Vec<(Cow<'a, str>, Option<Field<'a>>)>);
+
+impl<'a> Members<'a> {
+    /// The fields as a `Map` would hold them: sorted by key, the last of a
+    /// repeated key winning, nulls dropped.
+    fn into_fields(mut self) -> Vec<(Cow<'a, str>, Field<'a>)> {
+        // Stable: repeats of a key stay in document order, the last one last.
+        self.0.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut out: Vec<(Cow<'a, str>, Option<Field<'a>>)> = Vec::with_capacity(self.0.len());
+        for (k, v) in self.0 {
+            match out.last_mut() {
+                Some(last) if last.0 == k => last.1 = v,
+                _ => out.push((k, v)),
+            }
+        }
+        out.into_iter().filter_map(|(k, v)| Some((k, v?))).collect()
+    }
+}
+
+impl<'de: 'a, 'a> serde::Deserialize<'de> for Members<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Members<'de>;
+            fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::with_capacity(map.size_hint().unwrap_or(16));
+                while let Some((k, v)) = map.next_entry::<Text<'de>, Member<'de>>()? {
+                    out.push((k.0, v.0));
+                }
+                Ok(Members(out))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// One top-level member's value: what `Field::from_json` makes of it.
+struct Member<'a>(Option<Field<'a>>);
+
+impl<'de: 'a, 'a> serde::Deserialize<'de> for Member<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Member<'de>;
+            fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_unit<E>(self) -> Result<Self::Value, E> {
+                Ok(Member(None))
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Member(Some(Field::Text(Cow::Borrowed(v)))))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Member(Some(Field::Text(Cow::Owned(String::from(v))))))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+                Ok(Member(Some(Field::Text(Cow::Owned(v)))))
+            }
+            // Scalars as `Value::to_string` writes them (what `Field::from_json` does).
+            fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+                let text = if v { "true" } else { "false" };
+                Ok(Member(Some(Field::Text(Cow::Borrowed(text)))))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+                Ok(Member(Field::from_json(Value::from(v))))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+                Ok(Member(Field::from_json(Value::from(v))))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+                Ok(Member(Field::from_json(Value::from(v))))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut v = Value::deserialize(MapAccessDeserializer::new(map))?;
+                crate::redact_json(&mut v);
+                Ok(Member(Some(Field::Nested(v))))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                seq: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut v = Value::deserialize(SeqAccessDeserializer::new(seq))?;
+                crate::redact_json(&mut v);
+                Ok(Member(Some(Field::Nested(v))))
+            }
+        }
+        d.deserialize_any(V)
     }
 }
 
@@ -250,6 +361,52 @@ fn leading_word(line: &str) -> (&str, &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Fields as text, for comparing: (key, value or nested JSON, nested?).
+    fn render(fields: Vec<(Cow<'_, str>, Field<'_>)>) -> Vec<(String, String, bool)> {
+        fields
+            .into_iter()
+            .map(|(k, v)| match v {
+                Field::Text(t) => (k.into_owned(), t.into_owned(), false),
+                Field::Nested(n) => (k.into_owned(), n.to_string(), true),
+            })
+            .collect()
+    }
+
+    /// The members read borrowing from the body are the fields a
+    /// `Map<String, Value>` gave: sorted, the last repeat winning, nulls
+    /// dropped, scalars as JSON text, nested secrets redacted.
+    #[test]
+    fn members_are_what_a_map_gave() {
+        for body in [
+            r#"{"title":"t","severity":"p2","id":"a"}"#,
+            r#"{"b":1,"a":2.5,"c":true,"d":null,"e":-7,"f":1e300,"g":18446744073709551615}"#,
+            r#"{"k":"first","k":"second","n":"x","n":null,"m":null,"m":"kept"}"#,
+            r#"{"esc\u00e9":"caf\u00e9 \"q\"","tags":["a:1","b",2,null],"labels":{"x":"1","y":{"z":2}}}"#,
+            r#"{"details":{"password":"hunter2","nested":[{"api_key":"k","ok":1}]},"token":"top"}"#,
+            r#"{}"#,
+            r#"{"":"empty key","a":[],"b":{}}"#,
+        ] {
+            let map: serde_json::Map<String, Value> = serde_json::from_str(body).unwrap();
+            let want = render(
+                map.into_iter()
+                    .filter_map(|(k, mut v)| {
+                        crate::redact_json(&mut v);
+                        Some((Cow::Owned(k), Field::from_json(v)?))
+                    })
+                    .collect(),
+            );
+            let got = render(
+                serde_json::from_str::<Members<'_>>(body)
+                    .unwrap()
+                    .into_fields(),
+            );
+            assert_eq!(got, want, "{body}");
+        }
+        for bad in ["[1]", "\"text\"", "{\"a\":}", "{\"a\":1"] {
+            assert!(serde_json::from_str::<Members<'_>>(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn plain_text_leading_severity() {
