@@ -213,29 +213,22 @@ pub fn unix_text_to_rfc3339(text: &str) -> Option<String> {
     }
     let n: i64 = int.parse().ok()?;
     // Past ~5e10 seconds is year 3554: such values are milliseconds.
-    let mut millis = [0_u8; 3];
-    let (secs, sub) = if n.unsigned_abs() >= 50_000_000_000 {
-        let ms = n.rem_euclid(1000);
-        for (i, d) in millis.iter_mut().enumerate() {
-            // A digit 0..=9: the cast cannot truncate.
-            *d = b'0' + (ms / 10_i64.pow(2 - i as u32) % 10) as u8;
-        }
-        // ASCII digits: always UTF-8.
-        (
-            n.div_euclid(1000),
-            core::str::from_utf8(&millis).unwrap_or(""),
-        )
+    let (secs, millis) = if n.unsigned_abs() >= 50_000_000_000 {
+        (n.div_euclid(1000), Some(n.rem_euclid(1000)))
     } else {
-        (n, &frac[..frac.len().min(9)])
+        (n, None)
     };
     let mut out = unix_to_rfc3339(secs)?;
-    let sub = sub.trim_end_matches('0');
-    if !sub.is_empty() {
-        out.pop(); // the 'Z'
-        out.push('.');
-        out.push_str(sub);
-        out.push('Z');
+    out.pop(); // the 'Z'
+    out.push('.');
+    match millis {
+        Some(ms) => push_digits(&mut out, ms, 3),
+        None => out.push_str(&frac[..frac.len().min(9)]),
     }
+    // Trailing zeros of the sub-second part go, and its '.' when nothing is left.
+    let kept = out.trim_end_matches('0').trim_end_matches('.').len();
+    out.truncate(kept);
+    out.push('Z');
     Some(out)
 }
 

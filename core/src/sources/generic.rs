@@ -52,20 +52,9 @@ fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
             push_fields(fields, false, b)
         }
         Payload::Json { text, .. } => {
-            let fields = match serde_json::from_str::<Members<'a>>(text) {
-                Ok(m) => m.into_fields(),
-                // The error as reading the body into an object reports it.
-                Err(_) => serde_json::from_str::<serde_json::Map<String, Value>>(text)
-                    .map(|map| {
-                        map.into_iter()
-                            .filter_map(|(k, mut v)| {
-                                crate::redact_json(&mut v);
-                                Some((Cow::Owned(k), Field::from_json(v)?))
-                            })
-                            .collect()
-                    })
-                    .map_err(|e| b.mismatch(e.to_string()))?,
-            };
+            let fields = serde_json::from_str::<Members<'a>>(text)
+                .map_err(|e| b.mismatch(e.to_string()))?
+                .into_fields();
             push_fields(fields, true, b)
         }
     }
@@ -100,7 +89,8 @@ impl<'de: 'a, 'a> serde::Deserialize<'de> for Members<'a> {
         impl<'de> serde::de::Visitor<'de> for V {
             type Value = Members<'de>;
             fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-                f.write_str("a JSON object")
+                // serde_json's `Map` wording: the errors read as they did.
+                f.write_str("a map")
             }
             fn visit_map<A: serde::de::MapAccess<'de>>(
                 self,
@@ -119,6 +109,14 @@ impl<'de: 'a, 'a> serde::Deserialize<'de> for Members<'a> {
 
 /// One top-level member's value: what `Field::from_json` makes of it.
 struct Member<'a>(Option<Field<'a>>);
+
+impl Member<'_> {
+    /// A nested object or array, its secrets redacted.
+    fn nested(mut v: Value) -> Self {
+        crate::redact_json(&mut v);
+        Member(Some(Field::Nested(v)))
+    }
+}
 
 impl<'de: 'a, 'a> serde::Deserialize<'de> for Member<'a> {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -159,17 +157,13 @@ impl<'de: 'a, 'a> serde::Deserialize<'de> for Member<'a> {
                 self,
                 map: A,
             ) -> Result<Self::Value, A::Error> {
-                let mut v = Value::deserialize(MapAccessDeserializer::new(map))?;
-                crate::redact_json(&mut v);
-                Ok(Member(Some(Field::Nested(v))))
+                Value::deserialize(MapAccessDeserializer::new(map)).map(Member::nested)
             }
             fn visit_seq<A: serde::de::SeqAccess<'de>>(
                 self,
                 seq: A,
             ) -> Result<Self::Value, A::Error> {
-                let mut v = Value::deserialize(SeqAccessDeserializer::new(seq))?;
-                crate::redact_json(&mut v);
-                Ok(Member(Some(Field::Nested(v))))
+                Value::deserialize(SeqAccessDeserializer::new(seq)).map(Member::nested)
             }
         }
         d.deserialize_any(V)
@@ -404,7 +398,10 @@ mod tests {
             assert_eq!(got, want, "{body}");
         }
         for bad in ["[1]", "\"text\"", "{\"a\":}", "{\"a\":1"] {
-            assert!(serde_json::from_str::<Members<'_>>(bad).is_err(), "{bad}");
+            // The same error, worded as reading into a `Map` worded it.
+            let want = serde_json::from_str::<serde_json::Map<String, Value>>(bad).unwrap_err();
+            let got = serde_json::from_str::<Members<'_>>(bad).err().unwrap();
+            assert_eq!(got.to_string(), want.to_string(), "{bad}");
         }
     }
 
