@@ -254,6 +254,14 @@ impl fmt::Debug for Verifier {
     }
 }
 
+/// A signature scheme's headers, parsed: the candidate tags, the signed
+/// timestamp and id (empty when the content does not sign them).
+struct Signed<'a> {
+    candidates: Vec<[u8; TAG_LEN]>,
+    ts: &'a str,
+    id: &'a str,
+}
+
 fn config(message: String) -> Error {
     Error::InvalidConfig { message }
 }
@@ -304,54 +312,132 @@ impl Verifier {
     /// Checks the request's credentials against the raw body bytes. Call it
     /// before parsing: only the exact bytes received are ever verified.
     pub fn verify(&self, headers: &[(&str, &str)], body: &[u8], now: i64) -> Result<(), Error> {
-        match &self.method {
-            Method::Token { header, bearer } => self.verify_token(headers, header, *bearer),
-            Method::Hmac {
-                signature,
-                format,
-                timestamp,
-                unit,
-                id,
-                content,
-            } => {
-                let (sig_name, raw) = first_header(headers, signature)?;
-                if raw.is_empty() {
-                    return Err(malformed(format!("header {sig_name} is empty")));
-                }
-                // The timestamp is checked first: a stale request costs no hashing.
-                let ts = match (format, timestamp) {
-                    (SigFormat::Stripe, _) => Some(stripe_timestamp(raw)?),
-                    (_, Some(ts_names)) if content.uses_ts() => {
-                        let (name, value) = first_header(headers, ts_names)?;
-                        Some((name.to_string(), value))
-                    }
-                    _ => None,
-                };
-                if let Some((name, value)) = &ts {
-                    let secs = parse_timestamp(name, value, *unit)?;
-                    self.check_window(secs, now)?;
-                }
-                let id_value = match id {
-                    Some(id_names) if *content == SignedContent::IdDotTsDotBody => {
-                        let (name, value) = first_header(headers, id_names)?;
-                        if value.is_empty() {
-                            return Err(malformed(format!("header {name} is empty")));
-                        }
-                        value
-                    }
-                    _ => "",
-                };
-                let candidates = signatures(format, raw)?;
-                let ts_value = ts.as_ref().map_or("", |(_, v)| v);
-                for key in &self.keys {
-                    let tag = mac(key, *content, ts_value, id_value, body);
-                    if candidates.iter().any(|c| bool::from(c.ct_eq(&tag))) {
-                        return Ok(());
-                    }
-                }
-                Err(Error::SignatureMismatch)
+        let Some(signed) = self.judge_headers(headers, now)? else {
+            return Ok(());
+        };
+        let Method::Hmac { content, .. } = &self.method else {
+            return Ok(());
+        };
+        for key in &self.keys {
+            let tag = mac(key, *content, signed.ts, signed.id, body);
+            if signed.candidates.iter().any(|c| bool::from(c.ct_eq(&tag))) {
+                return Ok(());
             }
         }
+        Err(Error::SignatureMismatch)
+    }
+
+    /// Judges what the headers alone can tell, before the body is read: a token
+    /// scheme is checked fully; a signature scheme's headers must be present and
+    /// well formed, and a signed timestamp inside the tolerance. A request that
+    /// passes still needs [`Verifier::verify`] on its body.
+    pub fn check_headers(&self, headers: &[(&str, &str)], now: i64) -> Result<(), Error> {
+        self.judge_headers(headers, now).map(|_| ())
+    }
+
+    /// What identifies this delivery, for recognising a replay of it: the
+    /// sender's delivery-id header (`X-GitHub-Delivery`, `webhook-id`/`svix-id`,
+    /// Sentry's `Request-ID`, PagerDuty's `X-Webhook-Id`, the configured id
+    /// header), else the signature itself when the signed content carries a
+    /// timestamp (a replay repeats it exactly). `None` when the scheme gives
+    /// neither: a replay cannot be told from a deliberate repeat.
+    pub fn delivery_id<'a>(&self, headers: &[(&str, &'a str)]) -> Option<&'a str> {
+        let Method::Hmac {
+            id,
+            content,
+            format,
+            ..
+        } = &self.method
+        else {
+            return None;
+        };
+        let named = match (self.scheme, id) {
+            (_, Some(names)) => first_header(headers, names).ok().map(|(_, v)| v),
+            (Scheme::Github, _) => find_header(headers, "X-GitHub-Delivery"),
+            (Scheme::Sentry, _) => find_header(headers, "Request-ID"),
+            (Scheme::Pagerduty, _) => find_header(headers, "X-Webhook-Id"),
+            _ => None,
+        };
+        let timestamped = content.uses_ts() || matches!(format, SigFormat::Stripe);
+        named
+            .filter(|v| !v.is_empty())
+            .or_else(|| timestamped.then(|| self.signature(headers)).flatten())
+    }
+
+    /// The raw value of the signature header (signature schemes only).
+    pub fn signature<'a>(&self, headers: &[(&str, &'a str)]) -> Option<&'a str> {
+        match &self.method {
+            Method::Hmac { signature, .. } => first_header(headers, signature)
+                .ok()
+                .map(|(_, v)| v)
+                .filter(|v| !v.is_empty()),
+            Method::Token { .. } => None,
+        }
+    }
+
+    /// The timestamp tolerance in seconds, for schemes that sign a timestamp.
+    pub fn tolerance(&self) -> Option<u64> {
+        match &self.method {
+            Method::Hmac {
+                content, format, ..
+            } if content.uses_ts() || matches!(format, SigFormat::Stripe) => Some(self.tolerance),
+            _ => None,
+        }
+    }
+
+    /// The header part of `verify`: a token scheme checked whole (`None`), or a
+    /// signature scheme's parsed candidates, timestamp and id (`Some`).
+    fn judge_headers<'a>(
+        &self,
+        headers: &[(&str, &'a str)],
+        now: i64,
+    ) -> Result<Option<Signed<'a>>, Error> {
+        let Method::Hmac {
+            signature,
+            format,
+            timestamp,
+            unit,
+            id,
+            content,
+        } = &self.method
+        else {
+            let Method::Token { header, bearer } = &self.method else {
+                return Ok(None);
+            };
+            return self.verify_token(headers, header, *bearer).map(|()| None);
+        };
+        let (sig_name, raw) = first_header(headers, signature)?;
+        if raw.is_empty() {
+            return Err(malformed(format!("header {sig_name} is empty")));
+        }
+        // The timestamp is checked first: a stale request costs no hashing.
+        let ts = match (format, timestamp) {
+            (SigFormat::Stripe, _) => Some(stripe_timestamp(raw)?),
+            (_, Some(ts_names)) if content.uses_ts() => {
+                let (name, value) = first_header(headers, ts_names)?;
+                Some((name.to_string(), value))
+            }
+            _ => None,
+        };
+        if let Some((name, value)) = &ts {
+            let secs = parse_timestamp(name, value, *unit)?;
+            self.check_window(secs, now)?;
+        }
+        let id_value = match id {
+            Some(id_names) if *content == SignedContent::IdDotTsDotBody => {
+                let (name, value) = first_header(headers, id_names)?;
+                if value.is_empty() {
+                    return Err(malformed(format!("header {name} is empty")));
+                }
+                value
+            }
+            _ => "",
+        };
+        Ok(Some(Signed {
+            candidates: signatures(format, raw)?,
+            ts: ts.map_or("", |(_, v)| v),
+            id: id_value,
+        }))
     }
 
     fn verify_token(
@@ -639,10 +725,10 @@ fn key(scheme: Scheme, method: &Method, secret: &str) -> Result<Vec<u8>, Error> 
 }
 
 /// The first of `names` present, as (name, trimmed value).
-fn first_header<'a>(
-    headers: &[(&str, &'a str)],
-    names: &'a [Cow<'static, str>],
-) -> Result<(&'a str, &'a str), Error> {
+fn first_header<'n, 'v>(
+    headers: &[(&str, &'v str)],
+    names: &'n [Cow<'static, str>],
+) -> Result<(&'n str, &'v str), Error> {
     names
         .iter()
         .find_map(|n| find_header(headers, n).map(|v| (n.as_ref(), v)))

@@ -60,6 +60,23 @@ pub fn redact_text(text: &str) -> String {
     out
 }
 
+/// Applies [`redact_text`] to every string value; whether any changed.
+fn redact_strings(v: &mut Value) -> bool {
+    match v {
+        Value::String(s) => {
+            let redacted = redact_text(s);
+            let changed = redacted != *s;
+            if changed {
+                *s = redacted;
+            }
+            changed
+        }
+        Value::Array(items) => items.iter_mut().fold(false, |c, i| redact_strings(i) | c),
+        Value::Object(map) => map.values_mut().fold(false, |c, i| redact_strings(i) | c),
+        _ => false,
+    }
+}
+
 /// One line summarising the normalized alert, for the model's orientation.
 fn summary_line(ingest: &Ingest) -> String {
     let highest = ingest
@@ -100,7 +117,10 @@ pub fn user_content(ingest: &Ingest, body: &[u8], max_bytes: usize) -> String {
     let text = String::from_utf8_lossy(&stripped);
     let payload = match serde_json::from_str::<Value>(&text) {
         Ok(mut v) if v.is_object() || v.is_array() => {
-            if alertgate::redact_json(&mut v) {
+            // Both passes run: secret-named members, then `key=value` secrets
+            // written inside string values (`"note": "token=abc"`).
+            let by_key = alertgate::redact_json(&mut v);
+            if redact_strings(&mut v) | by_key {
                 v.to_string()
             } else {
                 text.into_owned()
@@ -201,6 +221,25 @@ mod tests {
             v.to_string(),
             r#"{"Token":"[redacted]","a":{"b":[{"ok":1,"password":"[redacted]"}]},"keep":"me"}"#
         );
+    }
+
+    #[test]
+    fn secrets_inside_json_strings_are_redacted() {
+        let ingest = alertgate::ingest(
+            &alertgate::Request {
+                body: br#"{"title": "db down", "note": "retry with token=abc123&x=1", "list": ["password: hunter2"]}"#,
+                content_type: Some("application/json"),
+                headers: &[],
+            },
+            &alertgate::Options::default(),
+        )
+        .unwrap();
+        let body = br#"{"title": "db down", "note": "retry with token=abc123&x=1", "list": ["password: hunter2"]}"#;
+        let content = user_content(&ingest, body, 10_000);
+        assert!(!content.contains("abc123"), "{content}");
+        assert!(!content.contains("hunter2"), "{content}");
+        assert!(content.contains("token=[redacted]&x=1"), "{content}");
+        assert!(content.contains("db down"), "{content}");
     }
 
     #[test]

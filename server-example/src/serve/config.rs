@@ -2,12 +2,14 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use alertgate::{Mapping, Scheme, Severity, Source, Verifier, VerifyOptions};
 use serde::Deserialize;
 
-/// `alertgate serve` flags. Secrets (`ALERTGATE_API_KEY`, the LLM variables) are
-/// not flags: they are read from the environment on every request.
+/// `alertgate serve` flags. Secrets (`ALERTGATE_API_KEY`, `ALERTGATE_READ_KEYS`,
+/// `ALERTGATE_METRICS_KEY`, the LLM variables) are not flags: they are read from
+/// the environment on every request, so rotating them needs no restart.
 #[derive(clap::Args, Debug, Clone)]
 pub struct ServeArgs {
     /// Address to listen on (port 0 picks a free port; the address is logged).
@@ -16,6 +18,10 @@ pub struct ServeArgs {
     /// SQLite database file (created and migrated at start).
     #[arg(long, env = "ALERTGATE_DB", default_value = "./alertgate.db")]
     pub db: PathBuf,
+    /// `full`: every acknowledged request is fsynced (survives a power loss);
+    /// `process`: survives a killed process, not an OS crash (faster).
+    #[arg(long, env = "ALERTGATE_DURABILITY", value_enum, default_value = "full")]
+    pub durability: Durability,
     /// Integrations file (TOML): per-integration endpoints, auth, filters, outgoing webhooks.
     #[arg(long, env = "ALERTGATE_INTEGRATIONS", value_name = "FILE")]
     pub integrations: Option<PathBuf>,
@@ -28,18 +34,145 @@ pub struct ServeArgs {
     /// Seconds before a session command is killed.
     #[arg(long, env = "ALERTGATE_SESSION_TIMEOUT", default_value_t = 600)]
     pub session_timeout: u64,
-    /// Webhook requests per minute per client IP.
+    /// Authenticated webhook requests per minute per client IP.
     #[arg(long, env = "ALERTGATE_RATE_LIMIT_IP", default_value_t = 100)]
     pub rate_limit_ip: u32,
-    /// Webhook requests per minute in all.
+    /// Authenticated webhook requests per minute in all.
     #[arg(long, env = "ALERTGATE_RATE_LIMIT_GLOBAL", default_value_t = 1000)]
     pub rate_limit_global: u32,
+    /// Requests that fail authentication, per minute per client IP (then 429).
+    #[arg(
+        long,
+        env = "ALERTGATE_RATE_LIMIT_UNAUTHENTICATED",
+        default_value_t = 30
+    )]
+    pub rate_limit_unauthenticated: u32,
+    /// Read requests (`GET /api/v1/*`) per minute per client IP.
+    #[arg(long, env = "ALERTGATE_RATE_LIMIT_READ", default_value_t = 600)]
+    pub rate_limit_read: u32,
+    /// Proxies whose `X-Forwarded-For` is believed (comma-separated CIDRs).
+    #[arg(
+        long,
+        env = "ALERTGATE_TRUSTED_PROXIES",
+        value_delimiter = ',',
+        value_name = "CIDR"
+    )]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Largest body on the integration routes (`max_body` per integration overrides it).
+    #[arg(long, env = "ALERTGATE_MAX_BODY", default_value = "16MiB", value_parser = parse_size)]
+    pub max_body: usize,
+    /// Largest body on `/api/v1/webhook` and `/api/v1/sessions`.
+    #[arg(long, env = "ALERTGATE_MAX_WEBHOOK_BODY", default_value = "1MiB", value_parser = parse_size)]
+    pub max_webhook_body: usize,
+    /// Most alerts one request may carry (413 `too_many_alerts` above).
+    #[arg(long, env = "ALERTGATE_MAX_ALERTS", default_value_t = 20_000)]
+    pub max_alerts: usize,
+    /// Time a client has to send its request headers; also how long an idle
+    /// keep-alive connection is kept (hyper's header timer runs while it waits).
+    #[arg(long, env = "ALERTGATE_HEADER_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
+    pub header_timeout: Duration,
+    /// Time a client has to send its whole body, from its headers on.
+    #[arg(long, env = "ALERTGATE_BODY_TIMEOUT", default_value = "60s", value_parser = parse_duration)]
+    pub body_timeout: Duration,
+    /// Most connections open at once; more are closed as they arrive.
+    #[arg(long, env = "ALERTGATE_MAX_CONNECTIONS", default_value_t = 1024)]
+    pub max_connections: usize,
+    /// On SIGTERM, how long open requests may take before their connections are dropped.
+    #[arg(long, env = "ALERTGATE_SHUTDOWN_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
+    pub shutdown_timeout: Duration,
+    /// How long a delivery's identity is remembered to recognise replays (at
+    /// least twice a scheme's timestamp tolerance).
+    #[arg(long, env = "ALERTGATE_REPLAY_RETENTION", default_value = "24h", value_parser = parse_duration)]
+    pub replay_retention: Duration,
+    /// Received bodies, occurrences and finished deliveries older than this are
+    /// pruned in the background; incidents and sessions stay.
+    #[arg(long, env = "ALERTGATE_RETENTION", default_value = "30d", value_parser = parse_duration)]
+    pub retention: Duration,
     /// Attempts per outgoing webhook delivery.
     #[arg(long, env = "ALERTGATE_DELIVERY_ATTEMPTS", default_value_t = 5)]
     pub delivery_attempts: u32,
     /// First retry delay of outgoing deliveries, in milliseconds (doubles each attempt).
     #[arg(long, env = "ALERTGATE_DELIVERY_BACKOFF_MS", default_value_t = 2000)]
     pub delivery_backoff_ms: u64,
+    /// Outgoing deliveries sent at once.
+    #[arg(long, env = "ALERTGATE_DELIVERY_CONCURRENCY", default_value_t = 16)]
+    pub delivery_concurrency: usize,
+}
+
+/// How far an acknowledged write is carried before the answer is sent.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// `synchronous=FULL`: on disk, through a power loss or OS crash.
+    Full,
+    /// `synchronous=NORMAL`: through a killed process, not an OS crash.
+    Process,
+}
+
+/// `10s`, `500ms`, `5m`, `24h`, `30d`; a bare number is seconds.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (n, unit) = t.split_at(split);
+    let n: u64 = n
+        .parse()
+        .map_err(|_| format!("'{t}' is not a duration like 10s, 5m, 24h or 30d"))?;
+    let secs = match unit.trim() {
+        "ms" => return Ok(Duration::from_millis(n)),
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(format!("'{t}': the unit is one of ms, s, m, h, d")),
+    };
+    Ok(Duration::from_secs(n.saturating_mul(secs)))
+}
+
+/// `16MiB`, `512KiB`, `1MB`, `4096`; a bare number is bytes.
+pub fn parse_size(text: &str) -> Result<usize, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (n, unit) = t.split_at(split);
+    let n: usize = n
+        .parse()
+        .map_err(|_| format!("'{t}' is not a size like 16MiB or 4096"))?;
+    let scale: usize = match unit.trim() {
+        "" | "B" => 1,
+        "KiB" => 1 << 10,
+        "MiB" => 1 << 20,
+        "GiB" => 1 << 30,
+        "KB" | "kB" => 1000,
+        "MB" => 1_000_000,
+        "GB" => 1_000_000_000,
+        _ => {
+            return Err(format!(
+                "'{t}': the unit is one of B, KiB, MiB, GiB, KB, MB, GB"
+            ));
+        }
+    };
+    n.checked_mul(scale)
+        .filter(|&b| b > 0)
+        .ok_or_else(|| format!("'{t}' is not a usable size"))
+}
+
+/// A rate as the integrations file writes it: `300/5m` (requests per period), `60/m`.
+pub fn parse_rate(text: &str) -> Result<governor::Quota, String> {
+    let t = text.trim();
+    let bad = || format!("rate_limit '{t}' is not like 300/5m or 60/1m");
+    let (n, per) = t.split_once('/').ok_or_else(bad)?;
+    let n: u32 = n.trim().parse().map_err(|_| bad())?;
+    let per = per.trim();
+    let period = if per.starts_with(|c: char| c.is_ascii_digit()) {
+        parse_duration(per)?
+    } else {
+        parse_duration(&format!("1{per}"))?
+    };
+    let n = std::num::NonZeroU32::new(n).ok_or_else(bad)?;
+    if period.is_zero() {
+        return Err(bad());
+    }
+    governor::Quota::with_period(period / n.get())
+        .map(|q| q.allow_burst(n))
+        .ok_or_else(bad)
 }
 
 /// The file as written.
@@ -71,6 +204,17 @@ struct IntegrationToml {
     default_severity: Option<String>,
     #[serde(default)]
     filters: Vec<String>,
+    max_body: Option<SizeToml>,
+    rate_limit: Option<String>,
+    replay: Option<String>,
+}
+
+/// A size as a number of bytes or a text like `32MiB`.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum SizeToml {
+    Bytes(u64),
+    Text(String),
 }
 
 fn auto() -> String {
@@ -102,6 +246,25 @@ pub struct Integration {
     pub mapping: Option<Mapping>,
     pub default_severity: Option<Severity>,
     pub filters: Vec<Filter>,
+    /// Largest body accepted (`--max-body` unless the file sets `max_body`).
+    pub max_body: usize,
+    /// The integration's own rate limit, shared by all its senders.
+    pub limit: Option<super::access::DirectLimiter>,
+    /// How a replay of an accepted request is recognised.
+    pub replay: Replay,
+}
+
+/// How an integration recognises a replayed delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Replay {
+    /// The scheme's delivery id, else its timestamped signature; nothing for
+    /// schemes that have neither.
+    Auto,
+    /// Also the signature of schemes without id or timestamp: the same signed
+    /// body within the retention window is a replay, even if sent on purpose.
+    Signature,
+    /// Never.
+    Off,
 }
 
 /// One outgoing webhook target.
@@ -248,7 +411,7 @@ fn severity(word: &str) -> Option<Severity> {
 }
 
 /// Loads and checks the integrations file; an error names the file and line.
-pub fn load(path: &Path) -> Result<Integrations, String> {
+pub fn load(path: &Path, args: &ServeArgs) -> Result<Integrations, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let file: File = toml::from_str(&text).map_err(|e| {
         let line = e.span().map_or(1, |s| {
@@ -318,6 +481,37 @@ pub fn load(path: &Path) -> Result<Integrations, String> {
             .iter()
             .map(|f| Filter::parse(f).map_err(at))
             .collect::<Result<_, _>>()?;
+        let max_body = match &t.max_body {
+            None => args.max_body,
+            Some(SizeToml::Bytes(n)) => usize::try_from(*n)
+                .ok()
+                .filter(|&n| n > 0)
+                .ok_or_else(|| at(format!("max_body {n} is not a usable size")))?,
+            Some(SizeToml::Text(text)) => parse_size(text).map_err(at)?,
+        };
+        let limit = match &t.rate_limit {
+            Some(r) => Some(super::access::direct(parse_rate(r).map_err(at)?)),
+            None => None,
+        };
+        let replay = match t.replay.as_deref().unwrap_or("auto") {
+            "auto" => Replay::Auto,
+            "signature" => Replay::Signature,
+            "off" => Replay::Off,
+            other => {
+                return Err(at(format!(
+                    "replay '{other}' is not auto, signature or off"
+                )));
+            }
+        };
+        if replay == Replay::Signature
+            && verifier
+                .as_ref()
+                .is_none_or(|v| matches!(v.scheme(), Scheme::Bearer | Scheme::SharedSecret))
+        {
+            return Err(at(String::from(
+                "replay = \"signature\" needs a signature scheme",
+            )));
+        }
         out.by_name.insert(
             name.clone(),
             Integration {
@@ -327,6 +521,9 @@ pub fn load(path: &Path) -> Result<Integrations, String> {
                 mapping,
                 default_severity,
                 filters,
+                max_body,
+                limit,
+                replay,
             },
         );
     }

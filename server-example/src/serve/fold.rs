@@ -139,12 +139,16 @@ struct Existing {
     same_alert: Option<i64>,
 }
 
-/// Folds one alert (and its JSON) in `tx`.
+/// Folds one alert (and its JSON) in `tx`. A repeat points at the occurrence
+/// holding the same JSON only when that one was stored at or after
+/// `fresh_after` (RFC 3339), so that pruning by age never removes JSON a kept
+/// occurrence still points at (see `retention`).
 fn fold_one(
     tx: &Connection,
     integration: &str,
     source: &str,
     alert: &ToFold,
+    fresh_after: &str,
 ) -> rusqlite::Result<Folded> {
     let alert_json = alert.json.as_str();
     let now = now_text();
@@ -153,10 +157,10 @@ fn fold_one(
         tx,
         "SELECT i.id, i.status, i.occurrence_count, i.last_seen_unix, i.last_content,
                 i.alert_occurrence, o.alert_json
-           FROM incidents i LEFT JOIN occurrences o ON o.id = i.alert_occurrence
+           FROM incidents i LEFT JOIN occurrences o ON o.id = i.alert_occurrence AND o.received_at >= ?3
           WHERE i.integration = ?1 AND i.dedup_key = ?2",
         |s| {
-            s.query_row(params![integration, alert.dedup_key], |r| {
+            s.query_row(params![integration, alert.dedup_key, fresh_after], |r| {
                 let stored = r.get_ref(6)?.as_str_or_null()?;
                 Ok(Existing {
                     id: r.get(0)?,
@@ -323,6 +327,68 @@ pub struct FoldJob {
     pub outcome: &'static str,
     pub alerts: Vec<ToFold>,
     pub ingest_json: String,
+    /// The delivery's identity, when replays of it are recognised.
+    pub replay: Option<ReplayKey>,
+    /// How long (seconds) stored JSON may be pointed at by repeats: half the
+    /// retention, so a pointer never outlives what it points at.
+    pub reuse_for: i64,
+}
+
+/// A delivery's identity and until when it is remembered.
+pub struct ReplayKey {
+    pub key: String,
+    pub expires_unix: i64,
+}
+
+/// What folding one request answered.
+pub struct FoldAnswer {
+    /// Each kept alert's outcome, in order (as first answered, for a replay).
+    pub outcomes: Vec<Outcome>,
+    /// Deliveries enqueued.
+    pub enqueued: usize,
+    /// The request repeated a delivery already folded: nothing changed.
+    pub replayed: bool,
+}
+
+/// The outcome words, so that one read back from a replay record is `'static`.
+const OUTCOMES: &[&str] = &[
+    "created",
+    "occurrence_added",
+    "reopened",
+    "resolved",
+    "acknowledged",
+    "duplicate",
+];
+
+/// The outcomes as a replay record keeps them: `[[incident_id, outcome, count], …]`.
+fn outcomes_json(outcomes: &[Outcome]) -> String {
+    let rows: Vec<Value> = outcomes
+        .iter()
+        .filter_map(|o| match o {
+            Outcome::Folded {
+                outcome,
+                incident_id,
+                occurrence_count,
+            } => Some(json!([incident_id, outcome, occurrence_count])),
+            Outcome::Filtered(_) => None,
+        })
+        .collect();
+    Value::Array(rows).to_string()
+}
+
+fn outcomes_from_json(text: &str) -> Vec<Outcome> {
+    let rows: Vec<(i64, String, i64)> = serde_json::from_str(text).unwrap_or_default();
+    rows.into_iter()
+        .map(|(incident_id, word, occurrence_count)| Outcome::Folded {
+            outcome: OUTCOMES
+                .iter()
+                .find(|w| **w == word)
+                .copied()
+                .unwrap_or("duplicate"),
+            incident_id,
+            occurrence_count,
+        })
+        .collect()
 }
 
 impl FoldJob {
@@ -380,44 +446,71 @@ impl FoldJob {
             outcome,
             alerts,
             ingest_json,
+            replay: None,
+            reuse_for: i64::MAX / 4,
         }
     }
 }
 
 /// Folds every kept alert of one request, records the request, and enqueues
-/// outgoing events, in one transaction. Each kept alert's outcome, in order, and
-/// how many deliveries were enqueued.
-pub fn fold(
-    c: &Connection,
-    job: &FoldJob,
-    outgoing: &[Outgoing],
-) -> rusqlite::Result<(Vec<Outcome>, usize)> {
+/// outgoing events, in one transaction. A request that repeats a delivery
+/// already folded (its replay key is remembered) changes nothing and gets the
+/// first answer's outcomes back.
+pub fn fold(c: &Connection, job: &FoldJob, outgoing: &[Outgoing]) -> rusqlite::Result<FoldAnswer> {
     let tx = CachedSavepoint::new(c)?;
     let source = job.source;
     let name = job.integration.as_str();
+    let now_s = now_unix();
+    if let Some(r) = &job.replay {
+        let seen: Option<String> = tx
+            .prepare_cached(
+                "SELECT outcomes FROM replays WHERE integration = ?1 AND key = ?2 AND expires_unix >= ?3",
+            )?
+            .query_row(params![name, r.key, now_s], |row| row.get(0))
+            .optional()?;
+        if let Some(text) = seen {
+            tx.commit()?;
+            return Ok(FoldAnswer {
+                outcomes: outcomes_from_json(&text),
+                enqueued: 0,
+                replayed: true,
+            });
+        }
+    }
+    let fresh_after =
+        alertgate::unix_to_rfc3339(now_s.saturating_sub(job.reuse_for)).unwrap_or_default();
     let mut results = Vec::with_capacity(job.alerts.len());
     let mut events = Vec::new();
     for alert in &job.alerts {
-        let folded = fold_one(&tx, name, source, alert)?;
+        let folded = fold_one(&tx, name, source, alert, &fresh_after)?;
         results.push(folded.outcome);
         events.extend(folded.event);
+    }
+    if let Some(r) = &job.replay {
+        tx.prepare_cached(
+            "INSERT INTO replays (integration, key, outcomes, expires_unix) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (integration, key) DO UPDATE SET outcomes = excluded.outcomes, expires_unix = excluded.expires_unix",
+        )?
+        .execute(params![name, r.key, outcomes_json(&results), r.expires_unix])?;
     }
     // The ingest JSON is stored unless the integration's latest stored one is the
     // same: remembered on this thread from the last commit, else read back.
     let epoch = super::db::rollbacks();
+    // A stored JSON is pointed at only while it is fresh (see `fold_one`).
+    let fresh_s = now_s.saturating_sub(job.reuse_for);
     let remembered = LAST_INGEST.with_borrow(|m| {
         m.iter()
             .find(|l| l.integration == name && l.epoch == epoch)
-            .map(|l| (l.json == job.ingest_json).then_some(l.received_id))
+            .map(|l| (l.json == job.ingest_json && l.at >= fresh_s).then_some(l.received_id))
     });
     let same: Option<i64> = match remembered {
         Some(same) => same,
         None => tx
             .prepare_cached(
                 "SELECT r.id, r.ingest_json FROM last_ingest l JOIN received_alerts r ON r.id = l.received_id
-                  WHERE l.integration = ?1",
+                  WHERE l.integration = ?1 AND r.received_at >= ?2",
             )?
-            .query_row([name], |r| {
+            .query_row(params![name, fresh_after], |r| {
                 Ok((r.get_ref(1)?.as_str()? == job.ingest_json).then_some(r.get(0)?))
             })
             .optional()?
@@ -463,6 +556,9 @@ pub fn fold(
                 integration: name.to_owned(),
                 epoch,
                 received_id: stored,
+                // A row found by reading back is known only to be fresh now: its
+                // age is taken as the most it may have.
+                at: if same.is_some() { fresh_s } else { now_s },
                 json: job.ingest_json.clone(),
             };
             match m.iter_mut().find(|l| l.integration == name) {
@@ -471,7 +567,11 @@ pub fn fold(
             }
         });
     }
-    Ok((results, enqueued))
+    Ok(FoldAnswer {
+        outcomes: results,
+        enqueued,
+        replayed: false,
+    })
 }
 
 /// An integration's latest stored ingest JSON and the `received_alerts` row that
@@ -480,6 +580,8 @@ struct LastIngest {
     integration: String,
     epoch: u64,
     received_id: i64,
+    /// When that row was stored (Unix seconds).
+    at: i64,
     json: String,
 }
 

@@ -4,17 +4,21 @@
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
-use alertgate::{Options, Request, Scheme, Verifier, VerifyOptions};
+use alertgate::{Options, Request};
 use axum::Json;
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{FromRequest, Path, Query, State};
+use axum::body::{Body, Bytes};
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
 use rusqlite::params;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use super::access::{ClientIp, Reader, Writer};
+use super::config::Replay;
 use super::db::{self, now_text};
 use super::{ApiError, AppState, fold};
 
@@ -25,16 +29,103 @@ fn header_pairs(h: &HeaderMap) -> Vec<(&str, &str)> {
         .collect()
 }
 
-/// The body, or the 413 when it is over the limit.
-fn body_of(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
-    body.map_err(|e| match e.status() {
-        StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
+fn too_large(limit: usize) -> ApiError {
+    ApiError::new(
+        413,
+        "payload_too_large",
+        format!("the body is larger than {limit} bytes"),
+    )
+}
+
+/// Whether `e` or an error beneath it is a `T`.
+fn caused_by<T: std::error::Error + 'static>(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(e);
+    while let Some(e) = next {
+        if e.is::<T>() {
+            return true;
+        }
+        next = e.source();
+    }
+    false
+}
+
+/// Reads the body within `limit` bytes. A declared `Content-Length` over the
+/// limit is refused before a byte of the body is read; a body that grows past
+/// it, or is not whole by the body deadline, is cut off. Either way the
+/// connection is closed rather than drained.
+async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes, ApiError> {
+    let declared = headers
+        .get("content-length")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > u64::try_from(limit).unwrap_or(u64::MAX)) {
+        return Err(too_large(limit).closing());
+    }
+    match Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) if caused_by::<LengthLimitError>(&*e) => Err(too_large(limit).closing()),
+        Err(e) if caused_by::<tower_http::timeout::TimeoutError>(&*e) => Err(ApiError::new(
+            408,
+            "request_timeout",
+            "the body was not received within the body deadline",
+        )
+        .closing()),
+        Err(e) => {
+            tracing::debug!(error = %e, "body read failed");
+            Err(ApiError::new(400, "bad_request", "the body could not be read").closing())
+        }
+    }
+}
+
+/// `axum::extract::Path` answering `{"detail", "code": "invalid_path"}`.
+pub struct Path<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|p| Path(p.0))
+            .map_err(|e| ApiError::new(e.status().as_u16(), "invalid_path", e.body_text()))
+    }
+}
+
+/// `axum::extract::Query` answering `{"detail", "code": "invalid_query"}`.
+pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| Query(q.0))
+            .map_err(|e| ApiError::new(400, "invalid_query", e.body_text()))
+    }
+}
+
+/// The core's options for a route whose body limit is `max_body`.
+fn options(state: &AppState, max_body: usize) -> Options {
+    let mut options = Options::default();
+    options.max_tier = state.args.max_tier;
+    options.limits.max_body_bytes = max_body;
+    options
+}
+
+/// The 413 for a request with more alerts than `--max-alerts`.
+fn check_alert_count(state: &AppState, n: usize) -> Result<(), ApiError> {
+    if n > state.args.max_alerts {
+        return Err(ApiError::new(
             413,
-            "payload_too_large",
-            format!("the body is larger than {} bytes", super::MAX_BODY),
-        ),
-        s => ApiError::new(s.as_u16(), "bad_request", e.body_text()),
-    })
+            "too_many_alerts",
+            format!(
+                "the request carries {n} alerts; at most {} are accepted (--max-alerts)",
+                state.args.max_alerts
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// `alertgate_alerts_total` by source, severity and status; the handles are looked
@@ -56,40 +147,26 @@ fn count_alerts(ingest: &alertgate::Ingest) {
     }
 }
 
-/// The bearer check of the session routes: 503 without a configured key, 401 on a wrong one.
-/// The key is read per request, so a rotated key needs no restart.
-fn check_api_key(pairs: &[(&str, &str)], body: &[u8]) -> Result<(), ApiError> {
-    let key = std::env::var("ALERTGATE_API_KEY").unwrap_or_default();
-    if key.trim().is_empty() {
-        return Err(ApiError::new(
-            503,
-            "not_configured",
-            "ALERTGATE_API_KEY is not configured",
-        ));
-    }
-    Verifier::new(Scheme::Bearer, &[key.as_str()], &VerifyOptions::default())
-        .and_then(|v| v.verify(pairs, body, db::now_unix()))
-        .map_err(|_| ApiError::new(401, "unauthorized", "Unauthorized"))
-}
-
 /// The 202 for an alert received while a session runs.
 fn acknowledged() -> Response {
     let body = json!({"session_id": null, "status": "acknowledged", "message": "a session is already in progress; this alert was received but not queued"});
     (StatusCode::ACCEPTED, Json(body)).into_response()
 }
 
-/// `POST /api/v1/webhook`: any body; a brief; one session at a time.
+/// `POST /api/v1/webhook`: any body; a brief; one session at a time. The API
+/// key is checked before the body is read.
 pub async fn webhook(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    _: Writer,
+    ClientIp(ip): ClientIp,
+    request: axum::extract::Request,
 ) -> Result<Response, ApiError> {
+    let limits = state.admit(ip, None)?;
+    let (parts, body) = request.into_parts();
+    let headers = parts.headers;
+    let body = read_body(&headers, body, state.args.max_webhook_body).await?;
     let pairs = header_pairs(&headers);
-    let body = body_of(body)?;
-    check_api_key(&pairs, &body)?;
-
-    let mut options = Options::default();
-    options.max_tier = state.args.max_tier;
+    let options = options(&state, state.args.max_webhook_body);
     let ingest = {
         let request = Request {
             body: &body,
@@ -100,6 +177,7 @@ pub async fn webhook(
             .map_err(|e| ApiError::core(&e))?
             .into_owned()
     };
+    check_alert_count(&state, ingest.alerts.len())?;
     count_alerts(&ingest);
     let tier = i64::from(ingest.tier.unwrap_or(1));
     let ingest_json = ingest.to_json();
@@ -124,7 +202,7 @@ pub async fn webhook(
         .await
         .map_err(|e| ApiError::db(&e))?;
     if busy {
-        return Ok(acknowledged());
+        return Ok((limits, acknowledged()).into_response());
     }
 
     // The brief: the LLM when configured (tier stripped, secrets redacted by the client), else the template.
@@ -141,7 +219,7 @@ pub async fn webhook(
     metrics::histogram!("alertgate_synthesis_seconds").record(started.elapsed().as_secs_f64());
     let brief = brief.map_err(|e| {
         metrics::counter!("alertgate_synthesis_failures_total", "code" => e.code()).increment(1);
-        ApiError::new(e.http_status(), e.code(), e.to_string())
+        synthesis_error(&e)
     })?;
 
     let alerts = serde_json::to_string(&ingest.alerts).unwrap_or_else(|_| String::from("[]"));
@@ -174,47 +252,72 @@ pub async fn webhook(
         .await
         .map_err(|e| ApiError::db(&e))?;
     let Some(id) = created else {
-        return Ok(acknowledged());
+        return Ok((limits, acknowledged()).into_response());
     };
     // The row is committed; the runner picks it up (a full queue cannot happen: one session at a time).
     let _ = state.sessions.try_send(id);
     Ok((
         StatusCode::ACCEPTED,
+        limits,
         Json(json!({"session_id": id, "status": "triggered", "tier": tier})),
     )
         .into_response())
 }
 
-/// `POST /api/v1/integrations/{name}` (and aliases): verify, ingest, filter, fold.
-///
-/// The request is taken whole: the `HeaderMap` extractor would clone the headers.
+/// What the caller is told of a failed synthesis. An upstream's error body is
+/// logged (trimmed), never echoed: it may quote the prompt or the provider's
+/// account details.
+fn synthesis_error(e: &alertgate_synth::SynthError) -> ApiError {
+    match e {
+        alertgate_synth::SynthError::UpstreamStatus { status, body } => {
+            tracing::warn!(upstream_status = status, body = %body, "the LLM provider refused the request");
+            let mut err = ApiError::new(
+                e.http_status(),
+                e.code(),
+                format!("the LLM provider answered HTTP {status}"),
+            );
+            err.upstream_status = Some(*status);
+            err
+        }
+        other => ApiError::new(other.http_status(), other.code(), other.to_string()),
+    }
+}
+
+/// `POST /api/v1/integrations/{name}` (and aliases): judge the headers, read
+/// the body within the integration's limit, verify, ingest, filter, fold.
+/// Whatever the headers can tell is judged before a byte of the body is read.
 pub async fn integration(
     State(state): State<Arc<AppState>>,
     Path(name): Path<String>,
+    ClientIp(ip): ClientIp,
     request: axum::extract::Request,
 ) -> Result<Response, ApiError> {
-    let (mut parts, body) = request.into_parts();
-    let headers = std::mem::take(&mut parts.headers);
-    // Read under the route's body limit (`DefaultBodyLimit`, in the extensions);
-    // an unknown integration is reported ahead of a body fault, as before.
-    let body = Bytes::from_request(axum::extract::Request::from_parts(parts, body), &()).await;
+    let (parts, body) = request.into_parts();
+    let headers = parts.headers;
     let Some(integration) = state.integrations.by_name.get(&name) else {
         return Err(ApiError::new(
             404,
             "integration_not_found",
             format!("Integration not found: {name}"),
-        ));
+        )
+        .closing());
     };
-    let body = body_of(body)?;
+    let refuse = |e: alertgate::Error| {
+        tracing::info!(integration = %name, code = e.code(), "webhook refused");
+        super::access::refused(&state, ip, ApiError::core(&e))
+    };
+    let now = db::now_unix();
+    if let Some(v) = &integration.verifier {
+        v.check_headers(&header_pairs(&headers), now)
+            .map_err(refuse)?;
+    }
+    let body = read_body(&headers, body, integration.max_body).await?;
     let pairs = header_pairs(&headers);
     if let Some(v) = &integration.verifier {
-        v.verify(&pairs, &body, db::now_unix()).map_err(|e| {
-            tracing::info!(integration = %name, code = e.code(), "webhook refused");
-            ApiError::core(&e)
-        })?;
+        v.verify(&pairs, &body, now).map_err(refuse)?;
     }
-    let mut options = Options::default();
-    options.max_tier = state.args.max_tier;
+    let limits = state.admit(ip, integration.limit.as_ref())?;
+    let mut options = options(&state, integration.max_body);
     options.source_hint = integration.source;
     options.mapping = integration.mapping.clone();
     // The result borrows from the body and the headers, which outlive it here:
@@ -227,6 +330,7 @@ pub async fn integration(
         };
         alertgate::ingest(&request, &options).map_err(|e| ApiError::core(&e))?
     };
+    check_alert_count(&state, ingest.alerts.len())?;
     if let Some(sev) = integration.default_severity {
         for a in ingest
             .alerts
@@ -250,9 +354,11 @@ pub async fn integration(
         .iter()
         .map(|a| fold::failing_filter(&integration.filters, a, source, payload.as_ref()))
         .collect();
-    let job = fold::FoldJob::new(&integration.name, &mut ingest, |i| failing[i].is_none());
+    let mut job = fold::FoldJob::new(&integration.name, &mut ingest, |i| failing[i].is_none());
+    job.replay = replay_key(&state, integration, &pairs, now);
+    job.reuse_for = i64::try_from(state.args.retention.as_secs() / 2).unwrap_or(i64::MAX);
     let outgoing = state.outgoing.clone();
-    let (outcomes, enqueued) = state
+    let folded = state
         .db
         // The open-incidents gauge is counted at each /metrics scrape, not per request.
         .call(move |c| fold::fold(c, &job, &outgoing))
@@ -260,11 +366,15 @@ pub async fn integration(
         .map_err(|e| ApiError::db(&e))?;
     // Wake the delivery worker only when there is something new to send (a folded
     // duplicate, the common case in an alert storm, raises no event).
-    if enqueued > 0 {
+    if folded.enqueued > 0 {
         state.deliveries.notify_one();
     }
+    if folded.replayed {
+        metrics::counter!("alertgate_replays_total").increment(1);
+        tracing::info!(integration = %name, "replayed delivery: answered as first, nothing changed");
+    }
     // The folded outcomes come back in order for the alerts the filters kept.
-    let mut folded = outcomes.into_iter();
+    let mut outcomes = folded.outcomes.into_iter();
     let results = ingest
         .alerts
         .iter()
@@ -273,7 +383,7 @@ pub async fn integration(
             let o = match failed {
                 Some(i) => fold::Outcome::Filtered(*i),
                 // `fold` answers once per alert it was given.
-                None => folded
+                None => outcomes
                     .next()
                     .ok_or_else(|| ApiError::new(500, "internal", "an alert was not folded"))?,
             };
@@ -285,16 +395,56 @@ pub async fn integration(
     struct Answer<'a> {
         integration: &'a str,
         notice: Option<&'static str>,
+        replayed: bool,
         results: Vec<fold::ResultJson<'a>>,
         source: &'static str,
     }
-    Ok(Json(Answer {
-        integration: &name,
-        notice: ingest.notice.map(|n| n.as_str()),
-        results,
-        source,
+    Ok((
+        limits,
+        Json(Answer {
+            integration: &name,
+            notice: ingest.notice.map(|n| n.as_str()),
+            replayed: folded.replayed,
+            results,
+            source,
+        }),
+    )
+        .into_response())
+}
+
+/// The identity a replay of this request would repeat, as stored: a digest of
+/// the sender's delivery id or timestamped signature (or, with `replay =
+/// "signature"`, of any signature), and until when it is remembered.
+fn replay_key(
+    state: &AppState,
+    integration: &super::config::Integration,
+    pairs: &[(&str, &str)],
+    now: i64,
+) -> Option<fold::ReplayKey> {
+    use sha2::{Digest, Sha256};
+    let v = integration.verifier.as_ref()?;
+    let id = match integration.replay {
+        Replay::Off => None,
+        Replay::Auto => v.delivery_id(pairs),
+        Replay::Signature => v.delivery_id(pairs).or_else(|| v.signature(pairs)),
+    }?;
+    // Remembered at least twice the scheme's tolerance: a replay inside the
+    // tolerance must still be recognised.
+    let keep = state
+        .args
+        .replay_retention
+        .as_secs()
+        .max(v.tolerance().unwrap_or(0).saturating_mul(2));
+    let digest = Sha256::digest(id.as_bytes());
+    let key = digest.iter().fold(String::with_capacity(64), |mut s, b| {
+        use std::fmt::Write;
+        let _ = write!(s, "{b:02x}");
+        s
+    });
+    Some(fold::ReplayKey {
+        key,
+        expires_unix: now.saturating_add(i64::try_from(keep).unwrap_or(i64::MAX)),
     })
-    .into_response())
 }
 
 #[derive(Deserialize)]
@@ -307,6 +457,7 @@ pub struct ListQuery {
 
 pub async fn list_sessions(
     State(state): State<Arc<AppState>>,
+    _: Reader,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let limit = q.limit.unwrap_or(50).clamp(1, 500);
@@ -320,6 +471,7 @@ pub async fn list_sessions(
 
 pub async fn get_session(
     State(state): State<Arc<AppState>>,
+    _: Reader,
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
     state
@@ -341,11 +493,13 @@ pub struct NewSession {
 /// `POST /api/v1/sessions` (bearer auth): a manual or API-triggered session.
 pub async fn create_session(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    _: Writer,
+    ClientIp(ip): ClientIp,
+    request: axum::extract::Request,
 ) -> Result<Response, ApiError> {
-    let body = body_of(body)?;
-    check_api_key(&header_pairs(&headers), &body)?;
+    let limits = state.admit(ip, None)?;
+    let (parts, body) = request.into_parts();
+    let body = read_body(&parts.headers, body, state.args.max_webhook_body).await?;
     let req: NewSession = serde_json::from_slice(&body)
         .map_err(|e| ApiError::new(400, "invalid_json", e.to_string()))?;
     let trigger = match req.trigger.as_deref().unwrap_or("manual") {
@@ -382,6 +536,7 @@ pub async fn create_session(
     let _ = state.sessions.try_send(id);
     Ok((
         StatusCode::ACCEPTED,
+        limits,
         Json(json!({"session_id": id, "status": "triggered", "tier": 1})),
     )
         .into_response())
@@ -389,6 +544,7 @@ pub async fn create_session(
 
 pub async fn list_incidents(
     State(state): State<Arc<AppState>>,
+    _: Reader,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
@@ -402,6 +558,7 @@ pub async fn list_incidents(
 
 pub async fn get_incident(
     State(state): State<Arc<AppState>>,
+    _: Reader,
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
     state
@@ -421,6 +578,7 @@ pub async fn get_incident(
 
 pub async fn list_deliveries(
     State(state): State<Arc<AppState>>,
+    _: Reader,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
@@ -432,23 +590,38 @@ pub async fn list_deliveries(
     Ok(Json(json!({"deliveries": rows})))
 }
 
+/// `GET /health`, open to all: whether the database answers, and the
+/// version; nothing stored.
 pub async fn health(State(state): State<Arc<AppState>>) -> Response {
-    match state.db.call(db::running_sessions).await {
-        Ok(n) => Json(json!({"status": "ok", "db": "ok", "sessions_running": n, "version": env!("CARGO_PKG_VERSION")})).into_response(),
+    let version = env!("CARGO_PKG_VERSION");
+    match state
+        .db
+        .call(|c| c.query_row("SELECT 1", [], |_| Ok(())))
+        .await
+    {
+        Ok(()) => Json(json!({"status": "ok", "db": "ok", "version": version})).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "health check: database error");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({"status": "degraded", "db": "error", "sessions_running": null, "version": env!("CARGO_PKG_VERSION")})),
+                Json(json!({"status": "degraded", "db": "error", "version": version})),
             )
                 .into_response()
         }
     }
 }
 
-pub async fn metrics(State(state): State<Arc<AppState>>) -> Response {
-    if let Ok(n) = state.db.call(db::open_incidents).await {
-        metrics::gauge!("alertgate_incidents_open").set(n as f64);
+/// `GET /metrics` (Prometheus), behind `ALERTGATE_METRICS_KEY` when it is set.
+pub async fn metrics(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    if !super::access::metrics_allowed(&headers) {
+        return super::access::unauthorized().into_response();
+    }
+    if let Ok((open, bytes)) = state.db.call(db::gauges).await {
+        metrics::gauge!("alertgate_incidents_open").set(open as f64);
+        metrics::gauge!("alertgate_database_bytes").set(bytes as f64);
+    }
+    if let Ok(pending) = state.db.call(db::pending_deliveries).await {
+        metrics::gauge!("alertgate_deliveries_pending").set(pending as f64);
     }
     (
         [("content-type", "text/plain; version=0.0.4")],

@@ -2,30 +2,26 @@
 //! `/api/v1/webhook`, per-integration endpoints with folding into incidents,
 //! outgoing signed webhooks, rate limits, metrics, SQLite storage.
 
+mod access;
 pub mod config;
 mod db;
 mod fold;
 mod handlers;
+mod listen;
+mod retention;
 mod workers;
 
 use std::collections::BTreeMap;
-use std::net::{IpAddr, SocketAddr};
-use std::num::NonZeroU32;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use axum::Router;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, MatchedPath, Request, State};
-use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::extract::{MatchedPath, Request};
+use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use governor::clock::{Clock, DefaultClock};
-use governor::middleware::StateInformationMiddleware;
-use governor::state::keyed::DefaultKeyedStateStore;
-use governor::state::{InMemoryState, NotKeyed};
-use governor::{Quota, RateLimiter};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use serde_json::json;
 use tokio::sync::{Notify, mpsc};
@@ -33,9 +29,6 @@ use tokio::sync::{Notify, mpsc};
 pub use config::ServeArgs;
 use config::{Integrations, Outgoing};
 use db::Db;
-
-/// Largest body accepted; larger ones are refused before they are read whole.
-pub const MAX_BODY: usize = 1 << 20;
 
 /// Everything the handlers share.
 pub struct AppState {
@@ -47,13 +40,9 @@ pub struct AppState {
     pub deliveries: Notify,
     pub shutting_down: AtomicBool,
     pub metrics: PrometheusHandle,
-    limit_ip: RateLimiter<
-        IpAddr,
-        DefaultKeyedStateStore<IpAddr>,
-        DefaultClock,
-        StateInformationMiddleware,
-    >,
-    limit_all: RateLimiter<NotKeyed, InMemoryState, DefaultClock, StateInformationMiddleware>,
+    limits: access::Limits,
+    /// The outgoing deliveries' HTTP agent (its connections are reused).
+    agent: ureq::Agent,
 }
 
 /// An error answered as `{"detail", "code"}` with its status.
@@ -62,6 +51,8 @@ pub struct ApiError {
     pub code: String,
     pub detail: String,
     pub headers: Vec<(&'static str, HeaderValue)>,
+    /// An upstream's HTTP status, answered beside the code (`upstream_status`).
+    pub upstream_status: Option<u16>,
 }
 
 impl ApiError {
@@ -71,6 +62,7 @@ impl ApiError {
             code: code.to_owned(),
             detail: detail.into(),
             headers: Vec::new(),
+            upstream_status: None,
         }
     }
 
@@ -86,12 +78,23 @@ impl ApiError {
             "the database could not complete the request",
         )
     }
+
+    /// Answered without reading the request's body: the connection is closed
+    /// rather than drained.
+    pub fn closing(mut self) -> Self {
+        self.headers
+            .push(("connection", HeaderValue::from_static("close")));
+        self
+    }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = axum::Json(json!({"detail": self.detail, "code": self.code}));
-        let mut res = (self.status, body).into_response();
+        let body = match self.upstream_status {
+            Some(up) => json!({"detail": self.detail, "code": self.code, "upstream_status": up}),
+            None => json!({"detail": self.detail, "code": self.code}),
+        };
+        let mut res = (self.status, axum::Json(body)).into_response();
         for (name, value) in self.headers {
             res.headers_mut().insert(name, value);
         }
@@ -99,89 +102,49 @@ impl IntoResponse for ApiError {
     }
 }
 
-fn quota(per_minute: u32) -> Quota {
-    Quota::per_minute(NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN))
-}
-
-/// The rate-limit headers, named once (`HeaderName::from_static` checks the text).
-const X_RATELIMIT_LIMIT: HeaderName = HeaderName::from_static("x-ratelimit-limit");
-const X_RATELIMIT_REMAINING: HeaderName = HeaderName::from_static("x-ratelimit-remaining");
-const X_RATELIMIT_RESET: HeaderName = HeaderName::from_static("x-ratelimit-reset");
-
-/// The headers of a request let through: limit, remaining, reset.
-type LimitHeaders = [(HeaderName, HeaderValue); 3];
-
-impl AppState {
-    /// Applies both rate limits; the headers to send, or the 429.
-    fn rate_limit(&self, ip: IpAddr) -> Result<LimitHeaders, ApiError> {
-        // The limiter's own clock: building a clock per request costs CPUID calls.
-        let now = self.limit_ip.clock().now();
-        let limit = self.args.rate_limit_ip;
-        let reset = |remaining: u32, per_minute: u32| {
-            // Cells come back one every 60/limit seconds until the burst is full.
-            let secs =
-                u64::from(per_minute.saturating_sub(remaining)) * 60 / u64::from(per_minute.max(1));
-            db::now_unix() + i64::try_from(secs).unwrap_or(60)
-        };
-        let refused = |wait: Duration| {
-            let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-            let secs = secs.max(1);
-            let mut e = ApiError::new(
-                429,
-                "rate_limited",
-                format!("Rate limit exceeded. Try again in {secs} seconds."),
-            );
-            e.headers = vec![
-                ("retry-after", HeaderValue::from(secs)),
-                ("x-ratelimit-limit", HeaderValue::from(limit)),
-                ("x-ratelimit-remaining", HeaderValue::from(0)),
-                (
-                    "x-ratelimit-reset",
-                    HeaderValue::from(db::now_unix() + i64::try_from(secs).unwrap_or(60)),
-                ),
-            ];
-            e
-        };
-        let per_ip = self
-            .limit_ip
-            .check_key(&ip)
-            .map_err(|not_until| refused(not_until.wait_time_from(now)))?;
-        let all = self
-            .limit_all
-            .check()
-            .map_err(|not_until| refused(not_until.wait_time_from(now)))?;
-        let remaining = per_ip
-            .remaining_burst_capacity()
-            .min(all.remaining_burst_capacity());
-        Ok([
-            (X_RATELIMIT_LIMIT, HeaderValue::from(limit)),
-            (X_RATELIMIT_REMAINING, HeaderValue::from(remaining)),
-            (
-                X_RATELIMIT_RESET,
-                HeaderValue::from(reset(per_ip.remaining_burst_capacity(), limit)),
-            ),
-        ])
+/// Turns every error the handlers did not write (axum's rejections, 405, a
+/// body-limit or body-deadline fault) into `{"detail", "code"}`, keeping its
+/// status and headers (`Allow`, `Retry-After`).
+async fn json_errors(req: Request, next: Next) -> Response {
+    let res = next.run(req).await;
+    let status = res.status();
+    let json = res
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if status.as_u16() < 400 || json {
+        return res;
     }
-}
-
-/// Rate limits on the webhook routes, with the headers on every answer.
-async fn limit(
-    State(state): State<Arc<AppState>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    req: Request,
-    next: Next,
-) -> Response {
-    match state.rate_limit(peer.ip()) {
-        Ok(headers) => {
-            let mut res = next.run(req).await;
-            let map = res.headers_mut();
-            for (name, value) in headers {
-                map.insert(name, value);
-            }
-            res
+    let (mut parts, body) = res.into_parts();
+    let text = axum::body::to_bytes(body, 4096)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
+        .unwrap_or_default();
+    let code = match status.as_u16() {
+        400 => "bad_request",
+        404 => "not_found",
+        405 => "method_not_allowed",
+        408 => "request_timeout",
+        413 => "payload_too_large",
+        415 => "unsupported_media_type",
+        422 => "unprocessable_entity",
+        s if s >= 500 => "internal",
+        _ => "error",
+    };
+    let detail = if text.is_empty() {
+        status.canonical_reason().unwrap_or("error").to_owned()
+    } else {
+        text
+    };
+    parts.headers.remove("content-length");
+    let mut out = ApiError::new(status.as_u16(), code, detail).into_response();
+    for (name, value) in parts.headers.drain().filter_map(|(n, v)| Some((n?, v))) {
+        if name != "content-type" {
+            out.headers_mut().insert(name, value);
         }
-        Err(e) => e.into_response(),
     }
+    out
 }
 
 /// A route's duration histogram and its request counters by status.
@@ -235,11 +198,19 @@ async fn observe(req: Request, next: Next) -> Response {
 /// Starts the server and runs until SIGTERM/SIGINT.
 pub async fn run(args: ServeArgs) -> Result<(), String> {
     let mut integrations = match &args.integrations {
-        Some(p) => config::load(p)?,
+        Some(p) => config::load(p, &args)?,
         None => Integrations::default(),
     };
+    for i in integrations
+        .by_name
+        .values()
+        .filter(|i| i.verifier.is_none())
+    {
+        tracing::warn!(integration = %i.name, "auth = \"none\": anyone who can reach this server may post to it");
+    }
     let outgoing: Arc<[Outgoing]> = std::mem::take(&mut integrations.outgoing).into();
-    let db = Db::open(&args.db).map_err(|e| format!("{}: {e}", args.db.display()))?;
+    let db =
+        Db::open(&args.db, args.durability).map_err(|e| format!("{}: {e}", args.db.display()))?;
     let metrics = PrometheusBuilder::new()
         .install_recorder()
         .map_err(|e| format!("metrics: {e}"))?;
@@ -255,10 +226,8 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
 
     let (tx, rx) = mpsc::channel(64);
     let state = Arc::new(AppState {
-        limit_ip: RateLimiter::keyed(quota(args.rate_limit_ip))
-            .with_middleware::<StateInformationMiddleware>(),
-        limit_all: RateLimiter::direct(quota(args.rate_limit_global))
-            .with_middleware::<StateInformationMiddleware>(),
+        limits: access::Limits::new(&args),
+        agent: workers::agent(),
         outgoing,
         integrations,
         db,
@@ -269,14 +238,11 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         args: args.clone(),
     });
 
-    let webhooks = Router::new()
+    let app = Router::new()
         .route("/api/v1/webhook", post(handlers::webhook))
         .route("/api/v1/integrations/{name}", post(handlers::integration))
         .route("/webhooks/{name}", post(handlers::integration))
         .route("/api/integrations/{name}", post(handlers::integration))
-        .route_layer(middleware::from_fn_with_state(state.clone(), limit));
-    let app = Router::new()
-        .merge(webhooks)
         .route(
             "/api/v1/sessions",
             get(handlers::list_sessions).post(handlers::create_session),
@@ -288,8 +254,12 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         .route("/health", get(handlers::health))
         .route("/metrics", get(handlers::metrics))
         .fallback(|| async { ApiError::new(404, "not_found", "Not found") })
+        .layer(middleware::from_fn(json_errors))
         .layer(middleware::from_fn(observe))
-        .layer(DefaultBodyLimit::max(MAX_BODY))
+        // The whole body within its deadline from the headers on, however slowly it trickles.
+        .layer(tower_http::timeout::RequestBodyDeadlineLayer::new(
+            args.body_timeout,
+        ))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state.clone());
 
@@ -303,22 +273,19 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
 
     let runner = tokio::spawn(workers::session_runner(state.clone(), rx));
     let deliveries = tokio::spawn(workers::delivery_worker(state.clone()));
+    let pruner = tokio::spawn(retention::pruner(state.clone()));
 
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    .map_err(|e| e.to_string())?;
+    listen::serve(listener, app, &args, shutdown_signal()).await;
 
-    // In-flight requests are done; a running session is interrupted, not lost.
+    // In-flight requests are done (or dropped at the deadline); a running
+    // session is interrupted, not lost.
     state
         .shutting_down
         .store(true, std::sync::atomic::Ordering::Relaxed);
     state.deliveries.notify_one();
     runner.abort();
-    let _ = deliveries.await;
+    pruner.abort();
+    let _ = tokio::time::timeout(args.shutdown_timeout, deliveries).await;
     state
         .db
         .call(|c| c.execute("UPDATE sessions SET status = 'interrupted', finished_at = ?1 WHERE status = 'running'", [db::now_text()]))

@@ -1,14 +1,15 @@
 //! Background work: the session runner (one session at a time) and the
 //! outgoing-webhook delivery worker (bounded retries with backoff).
 
+use std::collections::HashSet;
 use std::process::Stdio;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rusqlite::params;
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::sync::mpsc;
+use tokio::sync::{Semaphore, mpsc};
 
 use super::AppState;
 use super::db::{self, now_text, now_unix};
@@ -141,97 +142,155 @@ async fn run_command(
     }
 }
 
-/// Sends due deliveries until shutdown; each attempt is logged.
+/// The HTTP agent of outgoing deliveries: every request bounded in time, no
+/// status taken as a transport error.
+pub fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .timeout_global(Some(Duration::from_secs(10)))
+        .http_status_as_error(false)
+        .build()
+        .into()
+}
+
+/// A delivery due to be sent.
+struct Due {
+    id: i64,
+    url: String,
+    event: String,
+    body: String,
+    headers: String,
+    attempts: i64,
+}
+
+/// Sends due deliveries until shutdown, up to `--delivery-concurrency` at once,
+/// so one slow receiver or a burst of thousands of events does not hold the
+/// rest back; each attempt is logged.
 pub async fn delivery_worker(state: Arc<AppState>) {
+    let slots = Arc::new(Semaphore::new(state.args.delivery_concurrency.max(1)));
+    let in_flight: Arc<Mutex<HashSet<i64>>> = Arc::default();
     loop {
-        let due = state
-            .db
-            .call(|c| {
-                let mut st = c.prepare_cached(
-                    "SELECT id, url, event, body, headers_json, attempts FROM deliveries
-                      WHERE status = 'pending' AND next_attempt_unix <= ?1 ORDER BY id LIMIT 16",
-                )?;
-                st.query_map([now_unix()], |r| {
-                    Ok((
-                        r.get::<_, i64>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, String>(2)?,
-                        r.get::<_, String>(3)?,
-                        r.get::<_, String>(4)?,
-                        r.get::<_, i64>(5)?,
-                    ))
-                })?
-                .collect::<rusqlite::Result<Vec<_>>>()
-            })
-            .await
-            .unwrap_or_default();
-        for (id, url, event, body, headers, attempts) in due {
-            let result = tokio::task::spawn_blocking(move || send(&url, &body, &headers)).await;
-            let (http_status, error) = match result {
-                Ok(Ok(code)) => (Some(i64::from(code)), None),
-                Ok(Err(e)) => (None, Some(e)),
-                Err(e) => (None, Some(e.to_string())),
-            };
-            let ok = http_status.is_some_and(|s| (200..300).contains(&s));
-            let attempt = attempts + 1;
-            let max = i64::from(state.args.delivery_attempts);
-            let status = if ok {
-                "delivered"
-            } else if attempt >= max {
-                "failed"
-            } else {
-                "pending"
-            };
-            let backoff_ms = state
-                .args
-                .delivery_backoff_ms
-                .saturating_mul(1 << attempts.clamp(0, 16));
-            let next =
-                now_unix() + i64::try_from(backoff_ms.div_ceil(1000)).unwrap_or(i64::MAX / 2);
-            metrics::counter!("alertgate_deliveries_total", "event" => event.clone(), "outcome" => status).increment(1);
-            let log_error = error.clone();
-            let _ = state
+        let free = slots.available_permits();
+        if free > 0 {
+            let busy: Vec<i64> = lock(&in_flight).iter().copied().collect();
+            let want = i64::try_from(free + busy.len()).unwrap_or(i64::MAX);
+            let due = state
                 .db
                 .call(move |c| {
-                    let tx = db::CachedSavepoint::new(c)?;
-                    tx.execute(
-                        "INSERT INTO delivery_attempts (delivery_id, at, http_status, error) VALUES (?1, ?2, ?3, ?4)",
-                        params![id, now_text(), http_status, log_error],
+                    let mut st = c.prepare_cached(
+                        "SELECT id, url, event, body, headers_json, attempts FROM deliveries
+                          WHERE status = 'pending' AND next_attempt_unix <= ?1
+                          ORDER BY next_attempt_unix, id LIMIT ?2",
                     )?;
-                    tx.execute(
-                        "UPDATE deliveries SET status = ?2, attempts = ?3, last_http_status = ?4, last_error = ?5,
-                                next_attempt_unix = ?6, updated_at = ?7 WHERE id = ?1",
-                        params![id, status, attempt, http_status, error, next, now_text()],
-                    )?;
-                    tx.commit()
+                    st.query_map(params![now_unix(), want], |r| {
+                        Ok(Due {
+                            id: r.get(0)?,
+                            url: r.get(1)?,
+                            event: r.get(2)?,
+                            body: r.get(3)?,
+                            headers: r.get(4)?,
+                            attempts: r.get(5)?,
+                        })
+                    })?
+                    .collect::<rusqlite::Result<Vec<_>>>()
                 })
-                .await;
-            tracing::info!(
-                delivery = id,
-                event,
-                attempt,
-                status,
-                "outgoing webhook attempt"
-            );
+                .await
+                .unwrap_or_default();
+            for d in due.into_iter().filter(|d| !busy.contains(&d.id)) {
+                let Ok(slot) = slots.clone().try_acquire_owned() else {
+                    break;
+                };
+                lock(&in_flight).insert(d.id);
+                let (state, in_flight) = (state.clone(), in_flight.clone());
+                tokio::spawn(async move {
+                    let id = d.id;
+                    attempt(&state, d).await;
+                    lock(&in_flight).remove(&id);
+                    drop(slot);
+                    // A slot is free: look for more.
+                    state.deliveries.notify_one();
+                });
+            }
         }
-        // Wake on new work, or poll for retries that have come due.
+        // Wake on new work or a free slot, or poll for retries that have come due.
         let _ = tokio::time::timeout(Duration::from_millis(500), state.deliveries.notified()).await;
         if state
             .shutting_down
             .load(std::sync::atomic::Ordering::Relaxed)
         {
+            // Attempts under way finish (the caller bounds the wait).
+            let all = u32::try_from(state.args.delivery_concurrency.max(1)).unwrap_or(u32::MAX);
+            let _ = slots.acquire_many(all).await;
             return;
         }
     }
 }
 
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// One attempt at a delivery, and its record.
+async fn attempt(state: &Arc<AppState>, d: Due) {
+    let Due {
+        id,
+        url,
+        event,
+        body,
+        headers,
+        attempts,
+    } = d;
+    let agent = state.agent.clone();
+    let result = tokio::task::spawn_blocking(move || send(&agent, &url, &body, &headers)).await;
+    let (http_status, error) = match result {
+        Ok(Ok(code)) => (Some(i64::from(code)), None),
+        Ok(Err(e)) => (None, Some(e)),
+        Err(e) => (None, Some(e.to_string())),
+    };
+    let ok = http_status.is_some_and(|s| (200..300).contains(&s));
+    let attempt = attempts + 1;
+    let max = i64::from(state.args.delivery_attempts);
+    let status = if ok {
+        "delivered"
+    } else if attempt >= max {
+        "failed"
+    } else {
+        "pending"
+    };
+    let backoff_ms = state
+        .args
+        .delivery_backoff_ms
+        .saturating_mul(1 << attempts.clamp(0, 16));
+    let next = now_unix() + i64::try_from(backoff_ms.div_ceil(1000)).unwrap_or(i64::MAX / 2);
+    metrics::counter!("alertgate_deliveries_total", "event" => event.clone(), "outcome" => status)
+        .increment(1);
+    let log_error = error.clone();
+    let _ = state
+        .db
+        .call(move |c| {
+            let tx = db::CachedSavepoint::new(c)?;
+            tx.execute(
+                "INSERT INTO delivery_attempts (delivery_id, at, http_status, error) VALUES (?1, ?2, ?3, ?4)",
+                params![id, now_text(), http_status, log_error],
+            )?;
+            tx.execute(
+                "UPDATE deliveries SET status = ?2, attempts = ?3, last_http_status = ?4, last_error = ?5,
+                        next_attempt_unix = ?6, updated_at = ?7 WHERE id = ?1",
+                params![id, status, attempt, http_status, error, next, now_text()],
+            )?;
+            tx.commit()
+        })
+        .await;
+    tracing::info!(
+        delivery = id,
+        event,
+        attempt,
+        status,
+        "outgoing webhook attempt"
+    );
+}
+
 /// One POST; the HTTP status, or why there is none.
-fn send(url: &str, body: &str, headers_json: &str) -> Result<u16, String> {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .timeout_global(Some(Duration::from_secs(10)))
-        .http_status_as_error(false)
-        .build()
-        .into();
+fn send(agent: &ureq::Agent, url: &str, body: &str, headers_json: &str) -> Result<u16, String> {
     let headers: serde_json::Map<String, serde_json::Value> =
         serde_json::from_str(headers_json).unwrap_or_default();
     let mut req = agent.post(url);
