@@ -196,7 +196,11 @@ fn serve_main(args: serve::ServeArgs) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match runtime.block_on(serve::run(args)) {
+    let result = runtime.block_on(serve::run(args));
+    // Connections past the shutdown deadline and blocking calls still under way
+    // (an LLM request, a delivery) are not waited for again.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(500));
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("alertgate: {e}");

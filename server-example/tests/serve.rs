@@ -1,227 +1,20 @@
 //! `alertgate serve` end to end: the real binary on an ephemeral port with a
 //! temporary database, driven over HTTP, with local fake LLM and receiver servers.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
-use std::thread;
-use std::time::{Duration, Instant};
+mod support;
+use support::*;
 
 use serde_json::{Value, json};
-
-/// A running server; killed on drop.
-struct Server {
-    child: Child,
-    base: String,
-    dir: PathBuf,
-}
-
-fn temp_dir(tag: &str) -> PathBuf {
-    let n = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    let dir =
-        std::env::temp_dir().join(format!("alertgate-serve-{tag}-{}-{n}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-impl Server {
-    fn start(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Server {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_alertgate"));
-        cmd.args(["serve", "--listen", "127.0.0.1:0", "--db"])
-            .arg(dir.join("alertgate.db"))
-            .args(args);
-        for var in [
-            "ALERTGATE_API_KEY",
-            "ANTHROPIC_API_KEY",
-            "OPENAI_API_KEY",
-            "ALERTGATE_LLM_API_KEY",
-            "ALERTGATE_LLM_BASE_URL",
-            "ALERTGATE_LLM_PROVIDER",
-        ] {
-            cmd.env_remove(var);
-        }
-        cmd.envs(env.iter().copied());
-        let mut child = cmd
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let base = line
-            .trim()
-            .strip_prefix("alertgate listening on ")
-            .unwrap_or_else(|| panic!("no address: {line:?}"))
-            .to_owned();
-        Server {
-            child,
-            base,
-            dir: dir.to_path_buf(),
-        }
-    }
-
-    fn stop(mut self) {
-        // SIGTERM: graceful shutdown.
-        let _ = Command::new("kill")
-            .arg(self.child.id().to_string())
-            .status();
-        let _ = self.child.wait();
-        std::mem::forget(self);
-    }
-
-    fn kill9(mut self) {
-        let _ = Command::new("kill")
-            .args(["-9", &self.child.id().to_string()])
-            .status();
-        let _ = self.child.wait();
-        std::mem::forget(self);
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-struct Reply {
-    status: u16,
-    headers: Vec<(String, String)>,
-    json: Value,
-    text: String,
-}
-
-impl Reply {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(30)))
-        .build()
-        .into()
-}
-
-fn read(mut r: ureq::http::Response<ureq::Body>) -> Reply {
-    let status = r.status().as_u16();
-    let headers = r
-        .headers()
-        .iter()
-        .map(|(n, v)| (n.to_string(), v.to_str().unwrap_or("").to_owned()))
-        .collect();
-    let text = r.body_mut().read_to_string().unwrap_or_default();
-    Reply {
-        status,
-        headers,
-        json: serde_json::from_str(&text).unwrap_or(Value::Null),
-        text,
-    }
-}
-
-fn post(s: &Server, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
-    let mut req = agent().post(&format!("{}{path}", s.base));
-    for (n, v) in headers {
-        req = req.header(*n, *v);
-    }
-    read(req.send(body).unwrap())
-}
-
-fn get(s: &Server, path: &str) -> Reply {
-    read(agent().get(&format!("{}{path}", s.base)).call().unwrap())
-}
-
-fn wait_for(mut cond: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !cond() {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "timed out waiting"
-        );
-        thread::sleep(Duration::from_millis(50));
-    }
-}
-
-/// What a fake server saw: (path, lower-cased headers, body) per request.
-type Seen = Arc<Mutex<Vec<(String, Vec<(String, String)>, Vec<u8>)>>>;
-
-/// A one-route HTTP server answering each request with the next canned (status, body); records requests.
-struct Fake {
-    base: String,
-    seen: Seen,
-}
-
-fn fake(replies: Vec<(u16, String)>) -> Fake {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let log = seen.clone();
-    thread::spawn(move || {
-        let mut replies = replies.into_iter();
-        let mut last = (200, String::from("{}"));
-        for stream in listener.incoming() {
-            let Ok(stream) = stream else { continue };
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut line = String::new();
-            if reader.read_line(&mut line).is_err() {
-                continue;
-            }
-            let path = line.split_whitespace().nth(1).unwrap_or("").to_owned();
-            let mut headers = Vec::new();
-            let mut len = 0;
-            loop {
-                let mut h = String::new();
-                reader.read_line(&mut h).unwrap();
-                let h = h.trim_end();
-                if h.is_empty() {
-                    break;
-                }
-                let (n, v) = h.split_once(':').unwrap();
-                if n.eq_ignore_ascii_case("content-length") {
-                    len = v.trim().parse().unwrap();
-                }
-                headers.push((n.trim().to_ascii_lowercase(), v.trim().to_owned()));
-            }
-            let mut body = vec![0; len];
-            reader.read_exact(&mut body).unwrap();
-            log.lock().unwrap().push((path, headers, body));
-            if let Some(r) = replies.next() {
-                last = r;
-            }
-            let mut stream = stream;
-            let _ = write!(
-                stream,
-                "HTTP/1.1 {} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{}",
-                last.0,
-                last.1.len(),
-                last.1
-            );
-        }
-    });
-    Fake { base, seen }
-}
-
-const KEY: &str = "test-api-key";
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+use std::thread;
 
 #[test]
 fn webhook_statuses_and_sessions() {
     let dir = temp_dir("webhook");
     {
-        let s = Server::start(&dir, &[], &[]);
+        let s = Server::start(&dir, &[], &[("ALERTGATE_API_KEY", "")]);
         let r = post(
             &s,
             "/api/v1/webhook",
@@ -344,7 +137,10 @@ fn busy_sessions_acknowledge_and_commands_run() {
         second.json,
         json!({"session_id": null, "status": "acknowledged", "message": "a session is already in progress; this alert was received but not queued"})
     );
-    assert_eq!(get(&s, "/health").json["sessions_running"], 1);
+    assert_eq!(
+        get(&s, "/api/v1/sessions").json["sessions"][0]["status"],
+        "running"
+    );
     let id = first.json["session_id"].as_i64().unwrap();
     wait_for(|| get(&s, &format!("/api/v1/sessions/{id}")).json["status"] == "completed");
     let session = get(&s, &format!("/api/v1/sessions/{id}")).json;
@@ -427,6 +223,9 @@ fn the_llm_sees_no_tier_and_failures_are_502() {
         (r.status, r.json["code"].as_str()),
         (502, Some("upstream_status"))
     );
+    // The provider's own error body is logged, not echoed to the caller.
+    assert_eq!(r.json["upstream_status"], 500);
+    assert!(!r.text.contains("overloaded"), "{}", r.text);
 }
 
 fn integrations_file(dir: &Path, receiver: &str) -> PathBuf {
@@ -957,11 +756,12 @@ fn rate_limits_and_body_limit() {
     let dir = temp_dir("limits");
     let s = Server::start(
         &dir,
-        &["--rate-limit-ip", "3"],
-        &[("ALERTGATE_API_KEY", KEY)],
+        &["--rate-limit-ip", "3", "--rate-limit-unauthenticated", "2"],
+        &[],
     );
     let auth = format!("Bearer {KEY}");
-    let remaining: Vec<String> = (0..3)
+    // A flood of bad credentials spends its own bucket: 401, then 429 ...
+    let refused: Vec<u16> = (0..6)
         .map(|_| {
             post(
                 &s,
@@ -969,9 +769,16 @@ fn rate_limits_and_body_limit() {
                 &[("Authorization", "Bearer wrong")],
                 b"x",
             )
-            .header("x-ratelimit-remaining")
-            .unwrap()
-            .to_owned()
+            .status
+        })
+        .collect();
+    assert_eq!(refused, [401, 401, 429, 429, 429, 429]);
+    // ... and never the authenticated sender's quota.
+    let remaining: Vec<String> = (0..3)
+        .map(|_| {
+            let r = post(&s, "/api/v1/webhook", &[("Authorization", &auth)], b"x");
+            assert_eq!(r.status, 202, "{}", r.text);
+            r.header("x-ratelimit-remaining").unwrap().to_owned()
         })
         .collect();
     assert_eq!(remaining, ["2", "1", "0"]);
@@ -986,14 +793,20 @@ fn rate_limits_and_body_limit() {
     assert_eq!(r.header("x-ratelimit-remaining"), Some("0"));
     drop(s);
 
+    // A body over the webhook route's limit is refused from its declared length.
     let dir = temp_dir("big");
-    let s = Server::start(&dir, &[], &[("ALERTGATE_API_KEY", KEY)]);
-    let big = vec![b'x'; (1 << 20) + 10];
-    let r = post(&s, "/api/v1/webhook", &[("Authorization", &auth)], &big);
-    assert_eq!(
-        (r.status, r.json["code"].as_str()),
-        (413, Some("payload_too_large"))
+    let s = Server::start(&dir, &[], &[]);
+    let r = raw(
+        &s,
+        &format!(
+            "POST /api/v1/webhook HTTP/1.1\r\nHost: x\r\nAuthorization: {auth}\r\nContent-Length: {}",
+            (1 << 20) + 10
+        ),
+        b"",
     );
+    assert_eq!(r.status, 413, "{}", r.head);
+    let json: Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(json["code"], "payload_too_large");
 }
 
 #[test]
