@@ -224,6 +224,11 @@ pub(crate) struct Builder<'o, 'a> {
     /// Per map kind (labels, annotations), what the previous alert's map
     /// taught about its keys (see [`KeyMemo`]).
     key_memo: [KeyMemo<'a>; 2],
+    /// Where the last typed read of a whole body failed on a value's type:
+    /// the body's address, line and column (see `ingest::parse_lenient`).
+    pub type_error: Option<(usize, usize, usize)>,
+    /// The top-level fields the sender said it requires (`Payload::require`).
+    pub required: &'static [&'static str],
 }
 
 impl<'o, 'a> Builder<'o, 'a> {
@@ -243,6 +248,8 @@ impl<'o, 'a> Builder<'o, 'a> {
             link_slack: 0,
             link_scratch: Vec::new(),
             key_memo: [KeyMemo::EMPTY; 2],
+            type_error: None,
+            required: &[],
         }
     }
 
@@ -330,6 +337,18 @@ impl<'o, 'a> Builder<'o, 'a> {
         let value = strip_nul(Cow::Borrowed(value));
         self.annotations
             .insert(String::from(key), cut(value.trim(), limit));
+    }
+
+    /// Deserializes the sender's typed struct from the whole body; a value of
+    /// the wrong type is remembered (where it sits) so that the caller can
+    /// skip that field and read the body again.
+    pub fn typed<'t, T: serde::Deserialize<'t>>(&mut self, text: &'t str) -> Result<T, Error> {
+        serde_json::from_str(text).map_err(|e| {
+            if e.classify() == serde_json::error::Category::Data {
+                self.type_error = Some((text.as_ptr() as usize, e.line(), e.column()));
+            }
+            self.mismatch(alloc::string::ToString::to_string(&e))
+        })
     }
 
     /// The `PayloadMismatch` error for the current sender.

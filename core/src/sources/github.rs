@@ -116,20 +116,20 @@ fn parse_json<'a>(text: &'a str, probe: &Probe<'_>, b: &mut Builder<'_, 'a>) -> 
     // `deployment_status` also carries `workflow_run`: it is not a run event.
     if !object("deployment") {
         if object("workflow_run") {
-            let e: WorkflowRunEvent<'_> = json::typed(text).map_err(|m| b.mismatch(m))?;
+            let e: WorkflowRunEvent<'_> = b.typed(text)?;
             return workflow_run(e, b);
         }
         if object("check_run") {
-            let e: CheckRunEvent<'_> = json::typed(text).map_err(|m| b.mismatch(m))?;
+            let e: CheckRunEvent<'_> = b.typed(text)?;
             return check_run(e, b);
         }
         if object("check_suite") {
-            let e: CheckSuiteEvent<'_> = json::typed(text).map_err(|m| b.mismatch(m))?;
+            let e: CheckSuiteEvent<'_> = b.typed(text)?;
             return check_suite(e, b);
         }
     }
     if probe.has("zen") && probe.has("hook_id") {
-        let ping: Ping<'_> = json::typed(text).map_err(|m| b.mismatch(m))?;
+        let ping: Ping<'_> = b.typed(text)?;
         b.notice = Some(Notice::TestNotification);
         b.annotate("event", "ping");
         if let Some(id) = ping.hook_id {

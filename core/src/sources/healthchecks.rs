@@ -13,7 +13,7 @@ use serde::de::{self, Deserializer, MapAccess, Visitor};
 use super::{Sender, tag_labels, user_agent_starts_with};
 use crate::builder::Builder;
 use crate::ingest::Payload;
-use crate::json::{self, Kind, Text, cow};
+use crate::json::{Kind, Text, cow};
 use crate::sources::generic::plain_text;
 use crate::{Error, Request, Source, Status};
 
@@ -155,7 +155,7 @@ fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
             if !probe.has("name") && !probe.has("check") {
                 return Err(b.mismatch("missing required field 'name' (or 'check')"));
             }
-            json::typed(text).map_err(|m| b.mismatch(m))?
+            b.typed(text)?
         }
     };
     push_flat(flat, b)

@@ -17,7 +17,7 @@ use super::Sender;
 use crate::Notice;
 use crate::builder::{Builder, Draft};
 use crate::ingest::Payload;
-use crate::json::{self, Kind, Text, cow};
+use crate::json::{Kind, Text, cow};
 use crate::text::unix_text_to_rfc3339;
 use crate::{Error, Request, Source, Status};
 
@@ -213,7 +213,7 @@ struct Project<'a> {
 fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
     p.require(b, &["data"])?;
     let (text, _) = p.json(b)?;
-    let hook: Hook<'_> = json::typed(text).map_err(|m| b.mismatch(m))?;
+    let hook: Hook<'_> = b.typed(text)?;
     let action = hook.action.map(|t| t.0);
     let data = hook.data.unwrap_or_default();
     if let Some(m) = data.metric_alert {

@@ -14,7 +14,7 @@ use alloc::vec::Vec;
 use super::{Sender, no_header};
 use crate::builder::{Builder, Draft};
 use crate::ingest::Payload;
-use crate::json::{self, Pairs};
+use crate::json::Pairs;
 use crate::text::unix_text_to_rfc3339;
 use crate::{Error, Source, Status};
 
@@ -174,7 +174,7 @@ fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
     if !MESSAGE_TYPE.iter().chain(DOTTED).any(|k| probe.has(k)) {
         return Err(b.mismatch("missing required field 'message_type'"));
     }
-    let all: Pairs<'_> = json::typed(text).map_err(|m| b.mismatch(m))?;
+    let all: Pairs<'_> = b.typed(text)?;
     let pairs = all.to_cows();
     let mut f = Fields {
         used: alloc::vec![false; pairs.len()],

@@ -14,7 +14,7 @@ use super::{Sender, user_agent_starts_with};
 use crate::Notice;
 use crate::builder::Builder;
 use crate::ingest::Payload;
-use crate::json::{self, Text};
+use crate::json::Text;
 use crate::{Error, Request, Severity, Source, Status};
 
 pub(crate) const SENDER: Sender = Sender {
@@ -90,7 +90,7 @@ fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
     if probe.kind("heartbeat").is_none() && probe.kind("monitor").is_none() {
         return Err(b.mismatch("missing required field 'heartbeat'"));
     }
-    let k: Kuma<'_> = json::typed(text).map_err(|m| b.mismatch(m))?;
+    let k: Kuma<'_> = b.typed(text)?;
     let (heartbeat, monitor) = match (k.heartbeat, k.monitor) {
         (None, None) => {
             b.notice = Some(Notice::TestNotification);

@@ -16,7 +16,7 @@ use serde::Deserialize;
 use super::{Sender, no_header};
 use crate::builder::Builder;
 use crate::ingest::Payload;
-use crate::json::{self, Text, cow};
+use crate::json::{Text, cow};
 use crate::text::{unix_text_to_rfc3339, unix_to_rfc3339};
 use crate::{Error, Severity, Source, Status, form};
 
@@ -130,7 +130,7 @@ impl<'a> Vars<'a> {
 
 fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
     let vars = match p {
-        Payload::Json { text, .. } => json::typed::<Vars<'_>>(text).map_err(|m| b.mismatch(m))?,
+        Payload::Json { text, .. } => b.typed::<Vars<'_>>(text)?,
         Payload::Form(fields) => Vars::from_pairs(fields),
         Payload::Text(text) => Vars::from_pairs(&query_pairs(text)),
     };

@@ -17,7 +17,7 @@ use super::{Sender, no_header, tag_labels};
 use crate::Notice;
 use crate::builder::Builder;
 use crate::ingest::Payload;
-use crate::json::{self, Text, cow};
+use crate::json::{Text, cow};
 use crate::text::unix_text_to_rfc3339;
 use crate::{Error, Severity, Source, Status};
 
@@ -100,7 +100,7 @@ struct Tag {
 fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
     p.require(b, &["event_id"])?;
     let (text, _) = p.json(b)?;
-    let z: Body<'_> = json::typed(text).map_err(|m| b.mismatch(m))?;
+    let z: Body<'_> = b.typed(text)?;
     if get(z.event_id.clone()).is_none() {
         // Every real event expands {EVENT.ID}; the media type's "Test" dialog does not.
         b.notice = Some(Notice::TestNotification);
