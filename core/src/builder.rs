@@ -229,6 +229,18 @@ pub(crate) struct Builder<'o, 'a> {
     pub type_error: Option<(usize, usize, usize)>,
     /// The top-level fields the sender said it requires (`Payload::require`).
     pub required: &'static [&'static str],
+    /// The body's human text for a title (`generic::human_title`), looked for
+    /// only when a sender found no title; `None` before it is looked for.
+    pub body: Option<BodyText<'a>>,
+}
+
+/// Where [`Builder::body_title`] looks for a title a person wrote.
+#[derive(Debug, Clone)]
+pub(crate) enum BodyText<'a> {
+    /// A JSON object body, not yet searched.
+    Json(&'a str),
+    /// What a search found (in any body format), or `None`.
+    Found(Option<(String, String)>),
 }
 
 impl<'o, 'a> Builder<'o, 'a> {
@@ -250,7 +262,22 @@ impl<'o, 'a> Builder<'o, 'a> {
             key_memo: [KeyMemo::EMPTY; 2],
             type_error: None,
             required: &[],
+            body: None,
         }
+    }
+
+    /// The body's human text, searched once: `(origin, text)`. Not for
+    /// Alertmanager-style groups, whose one-pass reader has no body to search.
+    fn body_title(&mut self) -> Option<(String, String)> {
+        if matches!(self.source, Source::Alertmanager | Source::Grafana) {
+            return None;
+        }
+        let found = match self.body.take()? {
+            BodyText::Json(text) => crate::sources::human_title_json(text),
+            BodyText::Found(found) => found,
+        };
+        self.body = Some(BodyText::Found(found.clone()));
+        found.map(|(k, v)| (k, String::from(strip_nul(Cow::Owned(v)))))
     }
 
     /// Declares that no text pushed to this builder holds a NUL.
@@ -401,27 +428,39 @@ impl<'o, 'a> Builder<'o, 'a> {
             .filter(|t| !trim(t).is_empty())
         {
             Some(t) => trim_cow(t),
-            None => {
-                let made = made_up_title(
-                    service.as_deref(),
-                    host.as_deref(),
-                    description.as_deref(),
-                    self.source,
-                );
-                self.warn(
-                    WarningCode::TitleMissing,
-                    format!(
-                        "alerts[{i}]: no title in the payload; using '{}'",
-                        bounded(&made, 64)
-                    ),
-                );
-                note(
-                    &mut why,
-                    "title",
-                    "made up from service and host, else the description's first line",
-                );
-                Cow::Owned(made)
-            }
+            None => match self.body_title() {
+                Some((key, text)) => {
+                    note(
+                        &mut why,
+                        "title",
+                        &format!(
+                            "{key}: the body's human text (the sender's own title fields were empty)"
+                        ),
+                    );
+                    Cow::Owned(text)
+                }
+                None => {
+                    let made = made_up_title(
+                        service.as_deref(),
+                        host.as_deref(),
+                        description.as_deref(),
+                        self.source,
+                    );
+                    self.warn(
+                        WarningCode::TitleMissing,
+                        format!(
+                            "alerts[{i}]: no title in the payload; using '{}'",
+                            bounded(&made, 64)
+                        ),
+                    );
+                    note(
+                        &mut why,
+                        "title",
+                        "made up from the description's first line, else service and host",
+                    );
+                    Cow::Owned(made)
+                }
+            },
         };
         let title = self
             .text(
@@ -565,7 +604,9 @@ impl<'o, 'a> Builder<'o, 'a> {
     where
         'a: 'x,
     {
-        Builder::new(self.opts, self.headers, self.source)
+        let mut sub = Builder::new(self.opts, self.headers, self.source);
+        sub.body = self.body.clone();
+        sub
     }
 
     /// Takes over what a [`Builder::scoped`] builder collected, copying its text.
@@ -879,19 +920,21 @@ fn fill_absent(w: &mut BTreeMap<String, String>, a: &Alert<'_>) {
     }
 }
 
-/// A title for an alert that came without one.
+/// A title for an alert that came without one: the description's first
+/// line, else service and host, else a placeholder.
 fn made_up_title(
     service: Option<&str>,
     host: Option<&str>,
     description: Option<&str>,
     source: Source,
 ) -> String {
+    if let Some(line) = description.and_then(|d| d.lines().map(str::trim).find(|l| !l.is_empty())) {
+        return String::from(line);
+    }
     match (service, host) {
         (Some(s), Some(h)) => format!("{s} on {h}"),
         (Some(x), None) | (None, Some(x)) => String::from(x),
-        (None, None) => description
-            .and_then(|d| d.lines().map(str::trim).find(|l| !l.is_empty()))
-            .map_or_else(|| format!("{source} alert"), String::from),
+        (None, None) => format!("{source} alert"),
     }
 }
 

@@ -5,7 +5,7 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use crate::builder::Builder;
+use crate::builder::{BodyText, Builder};
 use crate::json::{self, Kind, Num, Probe};
 use crate::sources::{SENDERS, Sender};
 use crate::{
@@ -95,6 +95,13 @@ pub fn ingest<'a>(req: &Request<'a>, opts: &Options) -> Result<Ingest<'a>, Error
     let payload = read_payload(body, req.effective_content_type(), limits.max_depth)?;
 
     let mut b = Builder::new(opts, req.headers, Source::Generic);
+    b.body = Some(match &payload {
+        Payload::Json { text, .. } => BodyText::Json(text),
+        Payload::Form(fields) => BodyText::Found(crate::sources::human_title(
+            fields.iter().map(|(k, v)| (&**k, &**v)),
+        )),
+        Payload::Text(_) => BodyText::Found(None),
+    });
     let tier = match &payload {
         Payload::Json { probe, .. } => tier(probe.tier, opts.max_tier, &mut b),
         _ => None,
@@ -414,6 +421,7 @@ fn parse_lenient<'a>(
         };
         mark.reset(b);
         let mut sub = b.scoped();
+        sub.body = Some(BodyText::Json(&patched));
         match (s.parse)(&retry, &mut sub) {
             Ok(()) => {
                 for (pointer, why) in &ignored {

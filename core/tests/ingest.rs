@@ -576,3 +576,30 @@ fn a_body_of_a_detected_shape_that_cannot_be_read_falls_back_to_generic() {
     let e = run_err(body, &Options::with_source(Source::Alertmanager));
     assert_eq!(e.code(), "payload_mismatch");
 }
+
+#[test]
+fn titles_come_from_the_human_text_before_any_placeholder() {
+    let title = |body: &str| run(body).alerts[0].title.to_string();
+    assert_eq!(
+        title(r#"{"subject": "Backup job failed", "event": "firing", "host": "nas-2"}"#),
+        "Backup job failed"
+    );
+    // A status word is not a title.
+    assert_eq!(
+        title(r#"{"event": "resolved", "trigger": "Disk I/O stalled on nas-2"}"#),
+        "Disk I/O stalled on nas-2"
+    );
+    assert_eq!(
+        title(r#"{"monitor_friendly_name": "Billing API", "alert_type_friendly_name": "Down"}"#),
+        "Billing API"
+    );
+    let out = run(r#"{"message": "Replica lag above 30s\nsince 04:10", "service": "pg"}"#);
+    assert_eq!(out.alerts[0].title, "Replica lag above 30s");
+    assert!(codes(&out).is_empty(), "{:?}", out.warnings);
+    // The description's first line before service and host.
+    let out = run(r#"{"error": "OOM killed\nworker 3", "service": "queue", "host": "w3"}"#);
+    assert_eq!(out.alerts[0].title, "OOM killed");
+    assert_eq!(codes(&out), [WarningCode::TitleMissing]);
+    // Only a body without any human text gets the placeholder.
+    assert_eq!(title(r#"{"severity": "high"}"#), "generic alert");
+}
