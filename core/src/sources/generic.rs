@@ -67,7 +67,8 @@ pub(crate) fn human_title<'k>(
 ) -> Option<(String, String)> {
     let usable = |k: &str, v: &str| {
         let v = v.trim();
-        !v.is_empty() && !(TITLE_OR_STATUS.contains(&k) && crate::vocab::status(v).is_some())
+        let status_word = TITLE_OR_STATUS.contains(&k) && crate::vocab::status(v).is_some();
+        !v.is_empty() && !status_word
     };
     let found = TITLE
         .iter()
@@ -377,10 +378,11 @@ fn take_title<'a>(f: &mut Fields<'a>, d: &mut Draft<'_>, json: bool) -> Option<C
         format!("form field '{key}'")
     };
     d.origin_with("title", || from);
-    if whole && key != "description" {
-        if let Some(Field::Text(t)) = slot.1.take() {
-            return Some(t);
-        }
+    if whole
+        && key != "description"
+        && let Some(Field::Text(t)) = slot.1.take()
+    {
+        return Some(t);
     }
     Some(Cow::Owned(title))
 }
