@@ -224,6 +224,23 @@ pub(crate) struct Builder<'o, 'a> {
     /// Per map kind (labels, annotations), what the previous alert's map
     /// taught about its keys (see [`KeyMemo`]).
     key_memo: [KeyMemo<'a>; 2],
+    /// Where the last typed read of a whole body failed on a value's type:
+    /// the body's address, line and column (see `ingest::parse_lenient`).
+    pub type_error: Option<(usize, usize, usize)>,
+    /// The top-level fields the sender said it requires (`Payload::require`).
+    pub required: &'static [&'static str],
+    /// The body's human text for a title (`generic::human_title`), looked for
+    /// only when a sender found no title; `None` before it is looked for.
+    pub body: Option<BodyText<'a>>,
+}
+
+/// Where [`Builder::body_title`] looks for a title a person wrote.
+#[derive(Debug, Clone)]
+pub(crate) enum BodyText<'a> {
+    /// A JSON object body, not yet searched.
+    Json(&'a str),
+    /// What a search found (in any body format), or `None`.
+    Found(Option<(String, String)>),
 }
 
 impl<'o, 'a> Builder<'o, 'a> {
@@ -243,7 +260,24 @@ impl<'o, 'a> Builder<'o, 'a> {
             link_slack: 0,
             link_scratch: Vec::new(),
             key_memo: [KeyMemo::EMPTY; 2],
+            type_error: None,
+            required: &[],
+            body: None,
         }
+    }
+
+    /// The body's human text, searched once: `(origin, text)`. Not for
+    /// Alertmanager-style groups, whose one-pass reader has no body to search.
+    fn body_title(&mut self) -> Option<(String, String)> {
+        if matches!(self.source, Source::Alertmanager | Source::Grafana) {
+            return None;
+        }
+        let found = match self.body.take()? {
+            BodyText::Json(text) => crate::sources::human_title_json(text),
+            BodyText::Found(found) => found,
+        };
+        self.body = Some(BodyText::Found(found.clone()));
+        found.map(|(k, v)| (k, String::from(strip_nul(Cow::Owned(v)))))
     }
 
     /// Declares that no text pushed to this builder holds a NUL.
@@ -332,6 +366,18 @@ impl<'o, 'a> Builder<'o, 'a> {
             .insert(String::from(key), cut(value.trim(), limit));
     }
 
+    /// Deserializes the sender's typed struct from the whole body; a value of
+    /// the wrong type is remembered (where it sits) so that the caller can
+    /// skip that field and read the body again.
+    pub fn typed<'t, T: serde::Deserialize<'t>>(&mut self, text: &'t str) -> Result<T, Error> {
+        serde_json::from_str(text).map_err(|e| {
+            if e.classify() == serde_json::error::Category::Data {
+                self.type_error = Some((text.as_ptr() as usize, e.line(), e.column()));
+            }
+            self.mismatch(alloc::string::ToString::to_string(&e))
+        })
+    }
+
     /// The `PayloadMismatch` error for the current sender.
     pub fn mismatch(&self, message: impl Into<String>) -> Error {
         Error::PayloadMismatch {
@@ -382,27 +428,39 @@ impl<'o, 'a> Builder<'o, 'a> {
             .filter(|t| !trim(t).is_empty())
         {
             Some(t) => trim_cow(t),
-            None => {
-                let made = made_up_title(
-                    service.as_deref(),
-                    host.as_deref(),
-                    description.as_deref(),
-                    self.source,
-                );
-                self.warn(
-                    WarningCode::TitleMissing,
-                    format!(
-                        "alerts[{i}]: no title in the payload; using '{}'",
-                        bounded(&made, 64)
-                    ),
-                );
-                note(
-                    &mut why,
-                    "title",
-                    "made up from service and host, else the description's first line",
-                );
-                Cow::Owned(made)
-            }
+            None => match self.body_title() {
+                Some((key, text)) => {
+                    note(
+                        &mut why,
+                        "title",
+                        &format!(
+                            "{key}: the body's human text (the sender's own title fields were empty)"
+                        ),
+                    );
+                    Cow::Owned(text)
+                }
+                None => {
+                    let made = made_up_title(
+                        service.as_deref(),
+                        host.as_deref(),
+                        description.as_deref(),
+                        self.source,
+                    );
+                    self.warn(
+                        WarningCode::TitleMissing,
+                        format!(
+                            "alerts[{i}]: no title in the payload; using '{}'",
+                            bounded(&made, 64)
+                        ),
+                    );
+                    note(
+                        &mut why,
+                        "title",
+                        "made up from the description's first line, else service and host",
+                    );
+                    Cow::Owned(made)
+                }
+            },
         };
         let title = self
             .text(
@@ -546,7 +604,9 @@ impl<'o, 'a> Builder<'o, 'a> {
     where
         'a: 'x,
     {
-        Builder::new(self.opts, self.headers, self.source)
+        let mut sub = Builder::new(self.opts, self.headers, self.source);
+        sub.body = self.body.clone();
+        sub
     }
 
     /// Takes over what a [`Builder::scoped`] builder collected, copying its text.
@@ -860,19 +920,21 @@ fn fill_absent(w: &mut BTreeMap<String, String>, a: &Alert<'_>) {
     }
 }
 
-/// A title for an alert that came without one.
+/// A title for an alert that came without one: the description's first
+/// line, else service and host, else a placeholder.
 fn made_up_title(
     service: Option<&str>,
     host: Option<&str>,
     description: Option<&str>,
     source: Source,
 ) -> String {
+    if let Some(line) = description.and_then(|d| d.lines().map(str::trim).find(|l| !l.is_empty())) {
+        return String::from(line);
+    }
     match (service, host) {
         (Some(s), Some(h)) => format!("{s} on {h}"),
         (Some(x), None) | (None, Some(x)) => String::from(x),
-        (None, None) => description
-            .and_then(|d| d.lines().map(str::trim).find(|l| !l.is_empty()))
-            .map_or_else(|| format!("{source} alert"), String::from),
+        (None, None) => format!("{source} alert"),
     }
 }
 

@@ -5,7 +5,7 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use crate::builder::Builder;
+use crate::builder::{BodyText, Builder};
 use crate::json::{self, Kind, Num, Probe};
 use crate::sources::{SENDERS, Sender};
 use crate::{
@@ -35,7 +35,14 @@ impl<'a> Payload<'a> {
     }
 
     /// A mismatch naming the first of `fields` missing at the top level, if any.
-    pub fn require(&self, b: &Builder<'_, '_>, fields: &[&str]) -> Result<(), Error> {
+    /// The fields are remembered: a value of the wrong type there is never
+    /// skipped (see `parse_lenient`).
+    pub fn require(
+        &self,
+        b: &mut Builder<'_, '_>,
+        fields: &'static [&'static str],
+    ) -> Result<(), Error> {
+        b.required = fields;
         let (_, probe) = self.json(b)?;
         match fields.iter().find(|f| probe.kind(f).is_none()) {
             Some(f) => Err(b.mismatch(format!("missing required field '{f}'"))),
@@ -88,6 +95,13 @@ pub fn ingest<'a>(req: &Request<'a>, opts: &Options) -> Result<Ingest<'a>, Error
     let payload = read_payload(body, req.effective_content_type(), limits.max_depth)?;
 
     let mut b = Builder::new(opts, req.headers, Source::Generic);
+    b.body = Some(match &payload {
+        Payload::Json { text, .. } => BodyText::Json(text),
+        Payload::Form(fields) => BodyText::Found(crate::sources::human_title(
+            fields.iter().map(|(k, v)| (&**k, &**v)),
+        )),
+        Payload::Text(_) => BodyText::Found(None),
+    });
     let tier = match &payload {
         Payload::Json { probe, .. } => tier(probe.tier, opts.max_tier, &mut b),
         _ => None,
@@ -218,7 +232,7 @@ fn run<'a>(
         step(source, DetectedBy::Hint, "source_hint", true, None);
         let sender = sender(source).ok_or(Error::UnsupportedSource { source })?;
         b.source = source;
-        (sender.parse)(payload, b)?;
+        parse_lenient(sender, payload, b)?;
         return Ok((DetectedBy::Hint, format!("source_hint {source}")));
     }
 
@@ -231,20 +245,15 @@ fn run<'a>(
             continue;
         };
         b.source = s.source;
-        let (alerts, warnings, origins) = (b.alerts.len(), b.warnings.len(), b.origins.len());
-        match (s.parse)(payload, b) {
+        let mark = Mark::of(b);
+        match parse_lenient(s, payload, b) {
             Ok(()) => {
                 step(s.source, DetectedBy::Header, s.header_rule, true, None);
                 return Ok((DetectedBy::Header, String::from(reason)));
             }
             Err(Error::PayloadMismatch { message, .. }) => {
                 // A sender may use a custom template; read the body on its merits.
-                b.alerts.truncate(alerts);
-                b.warnings.truncate(warnings);
-                b.origins.truncate(origins);
-                b.group_key = None;
-                b.notice = None;
-                b.annotations.clear();
+                mark.reset(b);
                 let note = format!("{reason}, but the payload is not a {}: {message}", s.source);
                 step(
                     s.source,
@@ -260,29 +269,179 @@ fn run<'a>(
         }
     }
 
+    let mut fallback = String::from("no sender matched");
     for s in SENDERS.iter().filter(|s| !s.shape_rule.is_empty()) {
         if let Some(reason) = (s.by_shape)(payload) {
-            step(s.source, DetectedBy::Shape, reason, true, None);
             b.source = s.source;
-            (s.parse)(payload, b)?;
-            return Ok((DetectedBy::Shape, String::from(reason)));
+            let mark = Mark::of(b);
+            match parse_lenient(s, payload, b) {
+                Ok(()) => {
+                    step(s.source, DetectedBy::Shape, reason, true, None);
+                    return Ok((DetectedBy::Shape, String::from(reason)));
+                }
+                Err(Error::PayloadMismatch { message, .. }) => {
+                    // The shape said who sent it, but the body cannot be read
+                    // that way: keep the alert, read generically.
+                    mark.reset(b);
+                    let note =
+                        format!("{reason}, but the payload is not a {}: {message}", s.source);
+                    step(
+                        s.source,
+                        DetectedBy::Shape,
+                        reason,
+                        true,
+                        Some(note.clone()),
+                    );
+                    b.warn(WarningCode::ShapeMismatch, note);
+                    fallback = format!(
+                        "the payload looked like {} but could not be read as one",
+                        s.source
+                    );
+                    break;
+                }
+                Err(e) => return Err(e),
+            }
         }
         step(s.source, DetectedBy::Shape, s.shape_rule, false, None);
     }
 
-    step(
-        Source::Generic,
-        DetectedBy::Fallback,
-        "no sender matched",
-        true,
-        None,
-    );
+    step(Source::Generic, DetectedBy::Fallback, &fallback, true, None);
     b.source = Source::Generic;
     let generic = sender(Source::Generic).ok_or(Error::UnsupportedSource {
         source: Source::Generic,
     })?;
     (generic.parse)(payload, b)?;
-    Ok((DetectedBy::Fallback, String::from("no sender matched")))
+    Ok((DetectedBy::Fallback, fallback))
+}
+
+/// How many fields of one body may be skipped before it counts as unreadable.
+const MAX_IGNORED_FIELDS: usize = 16;
+
+/// What a builder held before a sender tried the payload, to undo the attempt.
+struct Mark {
+    alerts: usize,
+    warnings: usize,
+    origins: usize,
+}
+
+impl Mark {
+    fn of(b: &Builder<'_, '_>) -> Self {
+        Mark {
+            alerts: b.alerts.len(),
+            warnings: b.warnings.len(),
+            origins: b.origins.len(),
+        }
+    }
+
+    fn reset(&self, b: &mut Builder<'_, '_>) {
+        b.alerts.truncate(self.alerts);
+        b.warnings.truncate(self.warnings);
+        b.origins.truncate(self.origins);
+        b.group_key = None;
+        b.notice = None;
+        b.annotations.clear();
+        b.type_error = None;
+        b.required = &[];
+    }
+}
+
+/// Runs a sender's parser; when it fails on a value of an unexpected type
+/// (a string where an object was documented, `"None"` for null …), that value
+/// is read as `null` and the body read again, with a `field_ignored` warning
+/// naming its JSON Pointer. A value that is still wrong as `null` (a required
+/// one, or an element of a list) is skipped with its parent, never the root.
+fn parse_lenient<'a>(
+    s: &Sender,
+    payload: &Payload<'a>,
+    b: &mut Builder<'_, 'a>,
+) -> Result<(), Error> {
+    let mark = Mark::of(b);
+    b.type_error = None;
+    let first = match (s.parse)(payload, b) {
+        Ok(()) => return Ok(()),
+        Err(e) => e,
+    };
+    let (Payload::Json { text, .. }, Error::PayloadMismatch { message, .. }) = (payload, &first)
+    else {
+        return Err(first);
+    };
+    // Only a type error in the body itself can be skipped (not one in a
+    // document the sender found inside a string).
+    let at = |e: Option<(usize, usize, usize)>, t: &str| {
+        e.filter(|e| e.0 == t.as_ptr() as usize)
+            .map(|(_, line, column)| (line, column))
+    };
+    let mut error = at(b.type_error.take(), text);
+    let required = b.required;
+    let mut last_message = message.clone();
+    let mut patched = String::from(*text);
+    // (pointer, what was wrong) of each value read as null so far.
+    let mut ignored: Vec<(String, String)> = Vec::new();
+    while let Some((line, column)) = error {
+        if ignored.len() >= MAX_IGNORED_FIELDS {
+            break;
+        }
+        let chain = json::values_at(&patched, json::offset_of(&patched, line, column));
+        // The innermost value not already read as null (its parent when it
+        // was: a required field or a list element), never the root.
+        let Some(pick) = chain
+            .iter()
+            .skip(1)
+            .rev()
+            .find(|v| !ignored.iter().any(|(p, _)| *p == v.pointer))
+        else {
+            break;
+        };
+        // What the sender cannot do without is not optional.
+        if required
+            .iter()
+            .any(|r| pick.pointer.strip_prefix('/') == Some(*r))
+        {
+            break;
+        }
+        let below = format!("{}/", pick.pointer);
+        let why = ignored
+            .iter()
+            .find(|(p, _)| p.starts_with(&below))
+            .map_or_else(
+                || match last_message.rfind(" at line ") {
+                    Some(cut) => String::from(&last_message[..cut]),
+                    None => last_message.clone(),
+                },
+                |(_, w)| w.clone(),
+            );
+        ignored.retain(|(p, _)| !p.starts_with(&below));
+        ignored.push((pick.pointer.clone(), why));
+        patched.replace_range(pick.start..pick.end, "null");
+
+        let probe = json::probe(&patched, b.opts.limits.max_depth)?;
+        let retry = Payload::Json {
+            text: &patched,
+            probe,
+        };
+        mark.reset(b);
+        let mut sub = b.scoped();
+        sub.body = Some(BodyText::Json(&patched));
+        match (s.parse)(&retry, &mut sub) {
+            Ok(()) => {
+                for (pointer, why) in &ignored {
+                    b.warn(
+                        WarningCode::FieldIgnored,
+                        format!("field '{pointer}' ignored: {why}"),
+                    );
+                }
+                b.absorb(sub);
+                return Ok(());
+            }
+            Err(Error::PayloadMismatch { message, .. }) => {
+                error = at(sub.type_error, &patched);
+                last_message = message;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    mark.reset(b);
+    Err(first)
 }
 
 fn sender(source: Source) -> Option<&'static Sender> {

@@ -445,6 +445,101 @@ fn members(body: &[u8]) -> Option<Vec<(usize, usize, bool)>> {
     }
 }
 
+/// One value of a JSON document: its JSON Pointer and byte span.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Span {
+    pub pointer: String,
+    pub start: usize,
+    pub end: usize,
+}
+
+/// The byte offset of serde_json's one-based `line` and `column` (the count
+/// of bytes after the line's start) in `text`.
+pub(crate) fn offset_of(text: &str, line: usize, column: usize) -> usize {
+    let line_start = if line <= 1 {
+        0
+    } else {
+        text.bytes()
+            .enumerate()
+            .filter(|&(_, c)| c == b'\n')
+            .nth(line - 2)
+            .map_or(text.len(), |(i, _)| i + 1)
+    };
+    (line_start + column).min(text.len())
+}
+
+/// The values that enclose the error serde_json reports at `offset` (just
+/// after the byte it stopped on), outermost first: the root, then each member
+/// or element down to the innermost value there. A position between values
+/// (a type error found by peeking) counts for the value that follows.
+pub(crate) fn values_at(text: &str, offset: usize) -> Vec<Span> {
+    let b = text.as_bytes();
+    let ws = |mut i: usize| {
+        while b.get(i).is_some_and(u8::is_ascii_whitespace) {
+            i += 1;
+        }
+        i
+    };
+    let target = offset.saturating_sub(1);
+    let mut out = Vec::new();
+    let mut start = ws(0);
+    let mut pointer = String::new();
+    while let Some(end) = skip_value(b, start) {
+        out.push(Span {
+            pointer: pointer.clone(),
+            start,
+            end,
+        });
+        let open = b[start];
+        if open != b'{' && open != b'[' {
+            break;
+        }
+        // The child whose span holds the target, or starts right after it.
+        let mut i = ws(start + 1);
+        let mut index = 0usize;
+        let mut next = None;
+        while i < end - 1 {
+            let mut key = None;
+            if open == b'{' {
+                let Some(key_end) = skip_string(b, i) else {
+                    break;
+                };
+                key = serde_json::from_str::<String>(&text[i..key_end]).ok();
+                i = ws(key_end);
+                if b.get(i) != Some(&b':') {
+                    break;
+                }
+                i = ws(i + 1);
+            }
+            let Some(child_end) = skip_value(b, i) else {
+                break;
+            };
+            let gap_before = b[target.min(i)..i]
+                .iter()
+                .all(|c| c.is_ascii_whitespace() || matches!(c, b':' | b',' | b'[' | b'{'));
+            let inside = start < target;
+            if (i <= target && target < child_end) || (inside && target < i && gap_before) {
+                let segment = key.unwrap_or_else(|| index.to_string());
+                next = Some((i, segment));
+                break;
+            }
+            if target < i {
+                break;
+            }
+            i = ws(child_end);
+            if b.get(i) == Some(&b',') {
+                i = ws(i + 1);
+            }
+            index += 1;
+        }
+        let Some((child, segment)) = next else { break };
+        pointer.push('/');
+        pointer.push_str(&segment.replace('~', "~0").replace('/', "~1"));
+        start = child;
+    }
+    out
+}
+
 /// End (exclusive) of the JSON string starting at `i`.
 fn skip_string(b: &[u8], i: usize) -> Option<usize> {
     if b.get(i) != Some(&b'"') {
@@ -520,6 +615,50 @@ mod tests {
         assert_eq!(strip(r#"{"a":1}"#), r#"{"a":1}"#);
         assert_eq!(strip("not json"), "not json");
         assert_eq!(strip(r#"{"tier":2"#), r#"{"tier":2"#);
+    }
+
+    #[test]
+    fn values_at_names_the_value_serde_stopped_on() {
+        let at = |text: &str, line, column| {
+            values_at(text, offset_of(text, line, column))
+                .into_iter()
+                .map(|v| v.pointer)
+                .collect::<Vec<_>>()
+        };
+        let text = "{\"a\": {\"b/c\": \"None\"},\n \"d\": [1, {\"e\": 2}]}";
+        for (line, column, want) in [
+            (1, 20, "/a/b~1c"),
+            (2, 7, "/d"),
+            (2, 8, "/d/0"),
+            (2, 16, "/d/1/e"),
+        ] {
+            let chain = at(text, line, column);
+            assert_eq!(
+                chain.first().map(String::as_str),
+                Some(""),
+                "{line}:{column}"
+            );
+            assert_eq!(
+                chain.last().map(String::as_str),
+                Some(want),
+                "{line}:{column}"
+            );
+        }
+        // serde's own position for a string where a list was expected.
+        let bad = serde_json::from_str::<BadList>(r#"{"list": "x", "n": 1}"#).unwrap_err();
+        let text = r#"{"list": "x", "n": 1}"#;
+        assert_eq!(
+            at(text, bad.line(), bad.column())
+                .last()
+                .map(String::as_str),
+            Some("/list")
+        );
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct BadList {
+        list: Option<Vec<u8>>,
     }
 
     #[test]

@@ -443,6 +443,12 @@ string_enum! {
         AlertsTruncated => "alerts_truncated",
         /// A header named a sender but the payload did not fit it; detection went on.
         HeaderMismatch => "header_mismatch",
+        /// A sender's optional field had an unexpected type and was skipped; the
+        /// message names its JSON Pointer and what was expected.
+        FieldIgnored => "field_ignored",
+        /// The payload's shape named a sender but could not be read as that
+        /// sender; it was read by `generic` instead.
+        ShapeMismatch => "shape_mismatch",
         /// More warnings were produced than are reported.
         TooManyWarnings => "too_many_warnings",
     }

@@ -526,3 +526,80 @@ fn event_headers_name_the_event() {
     assert_eq!(out.annotations["event"], "deployment_status");
     assert!(out.alerts.is_empty());
 }
+
+#[test]
+fn a_wrong_typed_optional_field_is_skipped_and_the_alert_kept() {
+    // Opsgenie documents responders as objects; some integrations send names.
+    let body = br#"{"action": "Create", "integrationName": "ops-hook",
+        "alert": {"alertId": "a-77", "message": "queue depth high", "priority": "P2",
+                  "responders": ["night-shift", "db-team"], "tags": ["queue"]}}"#;
+    let out = ingest(&Request::new(body), &Options::default()).unwrap();
+    assert_eq!(out.source, Source::Opsgenie);
+    assert_eq!(out.alerts.len(), 1);
+    assert_eq!(out.alerts[0].title, "queue depth high");
+    assert_eq!(out.alerts[0].status, Status::Triggered);
+    assert_eq!(codes(&out), [WarningCode::FieldIgnored]);
+    let w = &out.warnings[0].message;
+    assert!(w.contains("'/alert/responders'"), "{w}");
+    assert!(w.contains("expected struct"), "{w}");
+
+    // PagerDuty's Python SDKs serialise a missing reference as "None".
+    let body =
+        br#"{"event": {"id": "E1", "event_type": "incident.triggered", "resource_type": "incident",
+        "data": {"id": "Q1", "type": "incident", "title": "checkout latency", "status": "triggered",
+                 "priority": "None", "service": {"id": "S1", "summary": "checkout"}}}}"#;
+    let out = ingest(&Request::new(body), &Options::default()).unwrap();
+    assert_eq!(out.source, Source::Pagerduty);
+    assert_eq!(out.alerts[0].title, "checkout latency");
+    assert_eq!(codes(&out), [WarningCode::FieldIgnored]);
+    assert!(out.warnings[0].message.contains("'/event/data/priority'"));
+
+    // A hint reads the same way: the field is optional.
+    let out = ingest(
+        &Request::new(body),
+        &Options::with_source(Source::Pagerduty),
+    )
+    .unwrap();
+    assert_eq!(out.alerts.len(), 1);
+}
+
+#[test]
+fn a_body_of_a_detected_shape_that_cannot_be_read_falls_back_to_generic() {
+    let body = br#"{"alerts": ["disk full on db-3", "still full"], "status": "firing"}"#;
+    let out = ingest(&Request::new(body), &Options::default()).unwrap();
+    assert_eq!(out.source, Source::Generic);
+    assert_eq!(out.detected_by, DetectedBy::Fallback);
+    assert_eq!(out.alerts.len(), 1);
+    assert_eq!(out.warnings[0].code, WarningCode::ShapeMismatch);
+    assert!(out.detection_reason.contains("alertmanager"));
+    // Only an explicit hint refuses it.
+    let e = run_err(body, &Options::with_source(Source::Alertmanager));
+    assert_eq!(e.code(), "payload_mismatch");
+}
+
+#[test]
+fn titles_come_from_the_human_text_before_any_placeholder() {
+    let title = |body: &str| run(body).alerts[0].title.to_string();
+    assert_eq!(
+        title(r#"{"subject": "Backup job failed", "event": "firing", "host": "nas-2"}"#),
+        "Backup job failed"
+    );
+    // A status word is not a title.
+    assert_eq!(
+        title(r#"{"event": "resolved", "trigger": "Disk I/O stalled on nas-2"}"#),
+        "Disk I/O stalled on nas-2"
+    );
+    assert_eq!(
+        title(r#"{"monitor_friendly_name": "Billing API", "alert_type_friendly_name": "Down"}"#),
+        "Billing API"
+    );
+    let out = run(r#"{"message": "Replica lag above 30s\nsince 04:10", "service": "pg"}"#);
+    assert_eq!(out.alerts[0].title, "Replica lag above 30s");
+    assert!(codes(&out).is_empty(), "{:?}", out.warnings);
+    // The description's first line before service and host.
+    let out = run(r#"{"error": "OOM killed\nworker 3", "service": "queue", "host": "w3"}"#);
+    assert_eq!(out.alerts[0].title, "OOM killed");
+    assert_eq!(codes(&out), [WarningCode::TitleMissing]);
+    // Only a body without any human text gets the placeholder.
+    assert_eq!(title(r#"{"severity": "high"}"#), "generic alert");
+}

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use super::{Sender, user_agent_starts_with};
 use crate::builder::{Builder, Draft, trim_cow};
 use crate::ingest::Payload;
-use crate::json::{self, Kind, Pairs, Text};
+use crate::json::{Kind, Pairs, Text};
 use crate::scan::{Bail, Scan, Scanned, TextPairs};
 use crate::{Error, Request, Source, WarningCode};
 
@@ -94,7 +94,7 @@ pub(super) struct AmAlert<'a> {
 fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
     p.require(b, &["alerts"])?;
     let (text, _) = p.json(b)?;
-    let group: Group<'_> = json::typed(text).map_err(|m| b.mismatch(m))?;
+    let group: Group<'_> = b.typed(text)?;
     push_group(group, b)
 }
 

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use super::{Sender, no_header};
 use crate::builder::Builder;
 use crate::ingest::Payload;
-use crate::json::{self, Kind, Text, cow};
+use crate::json::{Kind, Text, cow};
 use crate::text::{unix_text_to_rfc3339, unix_to_rfc3339};
 use crate::{Error, Severity, Source, Status};
 
@@ -89,7 +89,7 @@ fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
     if !probe.has("appdynamics") && !probe.has("event_type") && !probe.has("event_id") {
         return Err(b.mismatch("missing required field 'event_type' (or 'appdynamics')"));
     }
-    let body: Body<'_> = json::typed(text).map_err(|m| b.mismatch(m))?;
+    let body: Body<'_> = b.typed(text)?;
     let ctl = body.appdynamics.unwrap_or_default();
 
     let mut d = b.draft();

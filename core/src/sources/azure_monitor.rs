@@ -175,7 +175,7 @@ struct Dimension<'a> {
 fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
     p.require(b, &["data"])?;
     let (text, _) = p.json(b)?;
-    let common: Common<'_> = json::typed(text).map_err(|m| b.mismatch(m))?;
+    let common: Common<'_> = b.typed(text)?;
     if !is_common_schema(common.schema_id.as_ref()) {
         return Err(b.mismatch(
             "schemaId is not azureMonitorCommonAlertSchema (enable the common alert schema on the action)",

@@ -154,7 +154,7 @@ impl<'a> Related<'a> {
 fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
     p.require(b, &["data"])?;
     let (text, _) = p.json(b)?;
-    let hook: Hook<'_> = json::typed(text).map_err(|m| b.mismatch(m))?;
+    let hook: Hook<'_> = b.typed(text)?;
     let data = hook
         .data
         .ok_or_else(|| b.mismatch("missing required field 'data'"))?;

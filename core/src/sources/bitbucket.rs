@@ -15,7 +15,7 @@ use super::{Sender, user_agent_starts_with};
 use crate::Notice;
 use crate::builder::Builder;
 use crate::ingest::Payload;
-use crate::json::{self, Kind, Text, cow};
+use crate::json::{Kind, Text, cow};
 use crate::{Error, Request, Source, Status};
 
 pub(crate) const SENDER: Sender = Sender {
@@ -138,7 +138,7 @@ fn text<'a>(t: &Option<Text<'a>>) -> Option<Cow<'a, str>> {
 fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
     let (text, probe) = p.json(b)?;
     if probe.is("commit_status", Kind::Object) {
-        let e: Event<'_> = json::typed(text).map_err(|m| b.mismatch(m))?;
+        let e: Event<'_> = b.typed(text)?;
         return commit_status(e, b);
     }
     if !probe.is("repository", Kind::Object) && !probe.is("actor", Kind::Object) {

@@ -279,15 +279,15 @@ fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
         _ => p.json(b)?,
     };
     if probe.has("Type") && (probe.has("TopicArn") || probe.has("MessageId")) {
-        let env: Envelope<'_> = json::typed(text).map_err(|m| b.mismatch(m))?;
+        let env: Envelope<'_> = b.typed(text)?;
         return push_envelope(env, b);
     }
     if probe.has("AlarmName") {
-        let alarm: Alarm<'_> = json::typed(text).map_err(|m| b.mismatch(m))?;
+        let alarm: Alarm<'_> = b.typed(text)?;
         return push_view(alarm_view(alarm), &SNS_ALARM, None, b.draft(), b);
     }
     if probe.has("detail-type") {
-        let head: EventHead<'_> = json::typed(text).map_err(|m| b.mismatch(m))?;
+        let head: EventHead<'_> = b.typed(text)?;
         if !is_alarm_event(head.detail_type.as_ref()) {
             let kind = head.detail_type.as_ref().map_or("", Text::as_str);
             return Err(b.mismatch(format!(
@@ -295,7 +295,7 @@ fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
                 bounded(kind, 64)
             )));
         }
-        let event: Event<'_> = json::typed(text).map_err(|m| b.mismatch(m))?;
+        let event: Event<'_> = b.typed(text)?;
         let (view, time) = event_view(event);
         return push_view(view, &EVENT, Some(("/time", time)), b.draft(), b);
     }

@@ -141,7 +141,7 @@ fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
                     "missing required field 'alert_transition' (or the default payload's 'title')",
                 ));
             }
-            let body: Body<'_> = json::typed(text).map_err(|m| b.mismatch(m))?;
+            let body: Body<'_> = b.typed(text)?;
             push(body, b)
         }
         // "Encode as form": the recommended body's keys as form fields, read

@@ -16,7 +16,7 @@ use super::{Sender, no_header, tag_labels};
 use crate::Notice;
 use crate::builder::Builder;
 use crate::ingest::Payload;
-use crate::json::{self, Text, cow};
+use crate::json::{Text, cow};
 use crate::text::unix_text_to_rfc3339;
 use crate::{Error, Severity, Source, Status};
 
@@ -112,7 +112,7 @@ fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
     if !probe.has("PID") && !probe.has("ProblemID") {
         return Err(b.mismatch("missing required field 'PID' (or 'ProblemID')"));
     }
-    let pr: Problem<'_> = json::typed(text).map_err(|m| b.mismatch(m))?;
+    let pr: Problem<'_> = b.typed(text)?;
     let title = get(pr.title);
     if title
         .as_deref()

@@ -15,7 +15,7 @@ use serde::Deserialize;
 use super::{Sender, no_header, tag_labels};
 use crate::builder::Builder;
 use crate::ingest::Payload;
-use crate::json::{self, Kind, Text, cow};
+use crate::json::{Kind, Text, cow};
 use crate::{Error, Source, Status};
 
 pub(crate) const SENDER: Sender = Sender {
@@ -108,7 +108,7 @@ struct Context<'a> {
 fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
     p.require(b, &["rule"])?;
     let (text, _) = p.json(b)?;
-    let body: Body<'_> = json::typed(text).map_err(|m| b.mismatch(m))?;
+    let body: Body<'_> = b.typed(text)?;
     let rule = body
         .rule
         .ok_or_else(|| b.mismatch("missing required field 'rule'"))?;

@@ -203,7 +203,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for Documentation<'a> {
 fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
     p.require(b, &["incident"])?;
     let (text, _) = p.json(b)?;
-    let n: Notification<'_> = json::typed(text).map_err(|m| b.mismatch(m))?;
+    let n: Notification<'_> = b.typed(text)?;
     let i = n
         .incident
         .ok_or_else(|| b.mismatch("missing required field 'incident'"))?;

@@ -28,7 +28,24 @@ pub(crate) const SENDER: Sender = Sender {
     parse,
 };
 
-const TITLE: &[&str] = &["summary", "title", "message", "name"];
+/// Keys whose text a person wrote as a title, best first; `*_friendly_name`
+/// keys and the first line of `message` or `description` come after them.
+const TITLE: &[&str] = &[
+    "title",
+    "summary",
+    "subject",
+    "alertname",
+    "alert_name",
+    "alertName",
+    "event",
+    "name",
+    "check",
+    "trigger",
+];
+/// Of the title keys, those that some senders fill with a status word instead.
+const TITLE_OR_STATUS: &[&str] = &["event", "check", "trigger"];
+/// Last resort before a made-up title: the first line of these.
+const TITLE_TEXT: &[&str] = &["message", "description"];
 const SEVERITY: &[&str] = &["severity", "level", "priority"];
 const STATUS: &[&str] = &["status", "action", "state", "event_action"];
 const DEDUP: &[&str] = &["dedup_key", "id", "alert_id", "alias", "fingerprint"];
@@ -40,6 +57,52 @@ const STARTED: &[&str] = &["started_at", "timestamp"];
 const LINK: &[&str] = &["url", "link"];
 const LABELS: &[&str] = &["labels", "tags"];
 const GROUP: &[&str] = &["group_key"];
+
+/// The human text among a body's top-level text fields, as a title:
+/// `(origin, text)`, the origin being the key's JSON Pointer. Order: the
+/// [`TITLE`] keys, a `*_friendly_name` key, then the first line of `message` or
+/// `description`. Status words (`trigger: "firing"`) do not count.
+pub(crate) fn human_title<'k>(
+    pairs: impl Iterator<Item = (&'k str, &'k str)> + Clone,
+) -> Option<(String, String)> {
+    let usable = |k: &str, v: &str| {
+        let v = v.trim();
+        let status_word = TITLE_OR_STATUS.contains(&k) && crate::vocab::status(v).is_some();
+        !v.is_empty() && !status_word
+    };
+    let found = TITLE
+        .iter()
+        .find_map(|name| pairs.clone().find(|&(k, v)| k == *name && usable(k, v)))
+        .or_else(|| {
+            pairs.clone().find(|&(k, v)| {
+                (k.ends_with("_friendly_name") || k.ends_with("FriendlyName"))
+                    && !k.starts_with("alert")
+                    && usable(k, v)
+            })
+        });
+    if let Some((k, v)) = found {
+        return Some((format!("/{k}"), String::from(v.trim())));
+    }
+    TITLE_TEXT.iter().find_map(|name| {
+        let (k, v) = pairs.clone().find(|&(k, v)| k == *name && usable(k, v))?;
+        let line = v.lines().map(str::trim).find(|l| !l.is_empty())?;
+        Some((format!("/{k} (first line)"), String::from(line)))
+    })
+}
+
+/// [`human_title`] over a JSON object body's top-level members.
+pub(crate) fn human_title_json(text: &str) -> Option<(String, String)> {
+    let members = serde_json::from_str::<Members<'_>>(text).ok()?;
+    let texts: Vec<(&str, &str)> = members
+        .0
+        .iter()
+        .filter_map(|(k, v)| match v {
+            Some(Field::Text(t)) => Some((&**k, &**t)),
+            _ => None,
+        })
+        .collect();
+    human_title(texts.iter().copied())
+}
 
 fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
     match p {
@@ -223,6 +286,7 @@ fn push_fields<'a>(
 ) -> Result<(), Error> {
     let mut f = Fields(fields.into_iter().map(|(k, v)| (k, Some(v))).collect());
     let mut d = b.draft();
+    let title = take_title(&mut f, &mut d, json);
     // Takes the first present field and records where it came from.
     let mut take = |d: &mut Draft<'_>, field: &'static str, names: &[&'static str]| {
         let (name, value) = f.take(names)?;
@@ -237,7 +301,7 @@ fn push_fields<'a>(
     };
     let status_raw = take(&mut d, "status", STATUS);
     d.status = b.status(status_raw.as_deref());
-    d.title = take(&mut d, "title", TITLE);
+    d.title = title;
     d.severity_raw = take(&mut d, "severity_raw", SEVERITY);
     d.vendor_key = take(&mut d, "dedup_key", DEDUP);
     d.service = take(&mut d, "service", SERVICE);
@@ -294,6 +358,33 @@ fn push_fields<'a>(
         d.annotations.push((k, value));
     }
     b.push(d)
+}
+
+/// The title by [`human_title`]'s rules, taken out of the fields unless it
+/// is only the first line of a longer text (which stays an annotation).
+fn take_title<'a>(f: &mut Fields<'a>, d: &mut Draft<'_>, json: bool) -> Option<Cow<'a, str>> {
+    let (origin, title) = human_title(f.0.iter().filter_map(|(k, v)| match v {
+        Some(Field::Text(t)) => Some((&**k, &**t)),
+        _ => None,
+    }))?;
+    let key = origin
+        .trim_start_matches('/')
+        .trim_end_matches(" (first line)");
+    let slot = f.0.iter_mut().find(|(k, v)| k == key && v.is_some())?;
+    let whole = matches!(&slot.1, Some(Field::Text(t)) if t.trim() == title);
+    let from = if json {
+        origin.clone()
+    } else {
+        format!("form field '{key}'")
+    };
+    d.origin_with("title", || from);
+    if whole
+        && key != "description"
+        && let Some(Field::Text(t)) = slot.1.take()
+    {
+        return Some(t);
+    }
+    Some(Cow::Owned(title))
 }
 
 fn owned(pairs: Vec<(Cow<'_, str>, Cow<'_, str>)>) -> Vec<(Cow<'static, str>, Cow<'static, str>)> {

@@ -1,6 +1,8 @@
 //! GitHub repository and app webhooks: failed CI (`workflow_run`,
-//! `check_run`, `check_suite`) becomes an alert; everything else (`ping`,
-//! successful runs, other events) is a well-formed request with no alert.
+//! `check_run`, `check_suite`) and security alerts (`dependabot_alert`,
+//! `code_scanning_alert`, `secret_scanning_alert`) become alerts; everything
+//! else (`ping`, successful runs, other events) is a well-formed request with
+//! no alert.
 //!
 //! The event is named by the `X-GitHub-Event` header, but readers see only
 //! the body, so the event is recognised by its top-level object. Bodies come
@@ -23,7 +25,7 @@ pub(crate) const SENDER: Sender = Sender {
     source: Source::Github,
     header_rule: "X-GitHub-Event header, or User-Agent starts with GitHub-Hookshot/",
     by_header,
-    shape_rule: "'workflow_run', 'check_run' or 'check_suite' object with 'repository', or 'zen' with 'hook_id'",
+    shape_rule: "'workflow_run', 'check_run', 'check_suite' or security 'alert' object with 'repository', or 'zen' with 'hook_id'",
     by_shape,
     parse,
 };
@@ -49,12 +51,21 @@ fn by_shape(p: &Payload<'_>) -> Option<&'static str> {
         Some("'check_run' object with 'repository'")
     } else if repo && probe.is("check_suite", Kind::Object) {
         Some("'check_suite' object with 'repository'")
+    } else if repo && probe.is("alert", Kind::Object) && probe.has("action") {
+        Some("security 'alert' object with 'action' and 'repository'")
     } else if probe.has("zen") && probe.has("hook_id") {
         Some("'zen' with 'hook_id'")
     } else {
         None
     }
 }
+
+/// The security-alert events, by their `X-GitHub-Event` name.
+const SECURITY_EVENTS: &[&str] = &[
+    "dependabot_alert",
+    "code_scanning_alert",
+    "secret_scanning_alert",
+];
 
 fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
     match p {
@@ -106,6 +117,10 @@ fn parse_json<'a>(text: &'a str, probe: &Probe<'_>, b: &mut Builder<'_, 'a>) -> 
     if let Some(event) = b.header("X-GitHub-Event").filter(|e| !e.is_empty()) {
         match event {
             "workflow_run" | "check_run" | "check_suite" | "ping" => {}
+            e if SECURITY_EVENTS.contains(&e) && object("alert") => {
+                let a: SecurityEvent<'_> = b.typed(text)?;
+                return security_alert(a, Some(e), b);
+            }
             other => {
                 b.notice = Some(Notice::NotAnAlert);
                 b.annotate("event", other);
@@ -116,20 +131,24 @@ fn parse_json<'a>(text: &'a str, probe: &Probe<'_>, b: &mut Builder<'_, 'a>) -> 
     // `deployment_status` also carries `workflow_run`: it is not a run event.
     if !object("deployment") {
         if object("workflow_run") {
-            let e: WorkflowRunEvent<'_> = json::typed(text).map_err(|m| b.mismatch(m))?;
+            let e: WorkflowRunEvent<'_> = b.typed(text)?;
             return workflow_run(e, b);
         }
         if object("check_run") {
-            let e: CheckRunEvent<'_> = json::typed(text).map_err(|m| b.mismatch(m))?;
+            let e: CheckRunEvent<'_> = b.typed(text)?;
             return check_run(e, b);
         }
         if object("check_suite") {
-            let e: CheckSuiteEvent<'_> = json::typed(text).map_err(|m| b.mismatch(m))?;
+            let e: CheckSuiteEvent<'_> = b.typed(text)?;
             return check_suite(e, b);
         }
     }
+    if object("alert") && object("repository") && probe.has("action") {
+        let a: SecurityEvent<'_> = b.typed(text)?;
+        return security_alert(a, None, b);
+    }
     if probe.has("zen") && probe.has("hook_id") {
-        let ping: Ping<'_> = json::typed(text).map_err(|m| b.mismatch(m))?;
+        let ping: Ping<'_> = b.typed(text)?;
         b.notice = Some(Notice::TestNotification);
         b.annotate("event", "ping");
         if let Some(id) = ping.hook_id {
@@ -414,6 +433,298 @@ fn text<'a>(t: &Option<Text<'a>>) -> Option<Cow<'a, str>> {
     t.as_ref()
         .map(|t| t.0.clone())
         .filter(|t| !t.trim().is_empty())
+}
+
+/// A `dependabot_alert`, `code_scanning_alert` or `secret_scanning_alert` event.
+#[derive(Deserialize)]
+struct SecurityEvent<'a> {
+    #[serde(borrow)]
+    action: Option<Text<'a>>,
+    #[serde(borrow)]
+    alert: SecurityAlert<'a>,
+    #[serde(borrow)]
+    repository: Option<Repo<'a>>,
+    #[serde(borrow, rename = "ref")]
+    git_ref: Option<Text<'a>>,
+}
+
+#[derive(Deserialize)]
+struct SecurityAlert<'a> {
+    #[serde(borrow)]
+    number: Option<Text<'a>>,
+    #[serde(borrow)]
+    html_url: Option<Text<'a>>,
+    #[serde(borrow)]
+    created_at: Option<Text<'a>>,
+    #[serde(borrow)]
+    fixed_at: Option<Text<'a>>,
+    #[serde(borrow)]
+    dismissed_at: Option<Text<'a>>,
+    #[serde(borrow)]
+    resolved_at: Option<Text<'a>>,
+    // dependabot_alert
+    #[serde(borrow)]
+    security_advisory: Option<Advisory<'a>>,
+    #[serde(borrow)]
+    security_vulnerability: Option<Vulnerability<'a>>,
+    #[serde(borrow)]
+    dependency: Option<Dependency<'a>>,
+    // code_scanning_alert
+    #[serde(borrow)]
+    rule: Option<Rule<'a>>,
+    #[serde(borrow)]
+    tool: Option<Named<'a>>,
+    #[serde(borrow, rename = "ref")]
+    git_ref: Option<Text<'a>>,
+    // secret_scanning_alert
+    #[serde(borrow)]
+    secret_type: Option<Text<'a>>,
+    #[serde(borrow)]
+    secret_type_display_name: Option<Text<'a>>,
+}
+
+#[derive(Deserialize)]
+struct Advisory<'a> {
+    #[serde(borrow)]
+    ghsa_id: Option<Text<'a>>,
+    #[serde(borrow)]
+    cve_id: Option<Text<'a>>,
+    #[serde(borrow)]
+    summary: Option<Text<'a>>,
+    #[serde(borrow)]
+    severity: Option<Text<'a>>,
+}
+
+#[derive(Deserialize)]
+struct Vulnerability<'a> {
+    #[serde(borrow)]
+    severity: Option<Text<'a>>,
+    #[serde(borrow)]
+    package: Option<Package<'a>>,
+}
+
+#[derive(Deserialize)]
+struct Dependency<'a> {
+    #[serde(borrow)]
+    package: Option<Package<'a>>,
+    #[serde(borrow)]
+    manifest_path: Option<Text<'a>>,
+}
+
+#[derive(Deserialize)]
+struct Package<'a> {
+    #[serde(borrow)]
+    ecosystem: Option<Text<'a>>,
+    #[serde(borrow)]
+    name: Option<Text<'a>>,
+}
+
+#[derive(Deserialize)]
+struct Rule<'a> {
+    #[serde(borrow)]
+    id: Option<Text<'a>>,
+    #[serde(borrow)]
+    name: Option<Text<'a>>,
+    #[serde(borrow)]
+    description: Option<Text<'a>>,
+    #[serde(borrow)]
+    severity: Option<Text<'a>>,
+    #[serde(borrow)]
+    security_severity_level: Option<Text<'a>>,
+}
+
+#[derive(Deserialize)]
+struct Named<'a> {
+    #[serde(borrow)]
+    name: Option<Text<'a>>,
+}
+
+/// What a security alert's action does to it; `None` for actions that leave
+/// it as it was (assignees changed, …).
+fn security_lifecycle(action: &str) -> Option<Status> {
+    let a = action.trim();
+    let any = |words: &[&str]| words.iter().any(|w| a.eq_ignore_ascii_case(w));
+    if any(&[
+        "created",
+        "reopened",
+        "reopened_by_user",
+        "auto_reopened",
+        "reintroduced",
+        "appeared_in_branch",
+        "validated",
+        "publicly_leaked",
+    ]) {
+        Some(Status::Triggered)
+    } else if any(&[
+        "fixed",
+        "dismissed",
+        "auto_dismissed",
+        "resolved",
+        "closed_by_user",
+    ]) {
+        Some(Status::Resolved)
+    } else {
+        None
+    }
+}
+
+fn security_alert<'a>(
+    e: SecurityEvent<'a>,
+    event: Option<&str>,
+    b: &mut Builder<'_, 'a>,
+) -> Result<(), Error> {
+    let a = e.alert;
+    let kind: &'static str = match event {
+        Some("dependabot_alert") => "dependabot",
+        Some("secret_scanning_alert") => "secret_scanning",
+        Some(_) => "code_scanning",
+        None if a.security_advisory.is_some() || a.dependency.is_some() => "dependabot",
+        None if a.secret_type.is_some() => "secret_scanning",
+        None => "code_scanning",
+    };
+    let action = text(&e.action);
+    let Some(status) = action.as_deref().and_then(security_lifecycle) else {
+        b.notice = Some(Notice::NotAnAlert);
+        b.annotate("event", &format!("{kind}_alert"));
+        if let Some(action) = &action {
+            b.annotate("action", action);
+        }
+        return Ok(());
+    };
+    let mut d = b.draft();
+    d.status = status;
+    d.origin("status", "/action");
+
+    let (advisory, vulnerability) = (a.security_advisory, a.security_vulnerability);
+    let (rule_name, rule_description, rule_severity, rule_security, rule_id) = match a.rule {
+        Some(r) => (
+            r.name,
+            r.description,
+            r.severity,
+            r.security_severity_level,
+            r.id,
+        ),
+        None => (None, None, None, None, None),
+    };
+    let package = a
+        .dependency
+        .as_ref()
+        .and_then(|dep| dep.package.as_ref())
+        .or(vulnerability.as_ref().and_then(|v| v.package.as_ref()));
+    let package_name = package.and_then(|p| text(&p.name));
+    let ecosystem = package.and_then(|p| text(&p.ecosystem));
+    let manifest = a
+        .dependency
+        .as_ref()
+        .and_then(|dep| text(&dep.manifest_path));
+    let secret = text(&a.secret_type_display_name).or_else(|| text(&a.secret_type));
+    let (summary, advisory_severity, ghsa, cve) = match advisory {
+        Some(adv) => (
+            text(&adv.summary),
+            text(&adv.severity),
+            text(&adv.ghsa_id),
+            text(&adv.cve_id),
+        ),
+        None => (None, None, None, None),
+    };
+    d.title = d.pick(
+        "title",
+        [
+            ("/alert/security_advisory/summary", summary),
+            ("/alert/rule/description", text(&rule_description)),
+            ("/alert/rule/name", text(&rule_name)),
+            (
+                "/alert/secret_type_display_name, else /alert/secret_type",
+                secret
+                    .clone()
+                    .map(|s| Cow::Owned(format!("Secret exposed: {s}"))),
+            ),
+        ],
+    );
+    d.severity_raw = d.pick(
+        "severity_raw",
+        [
+            ("/alert/security_advisory/severity", advisory_severity),
+            (
+                "/alert/security_vulnerability/severity",
+                vulnerability.as_ref().and_then(|v| text(&v.severity)),
+            ),
+            ("/alert/rule/security_severity_level", text(&rule_security)),
+            ("/alert/rule/severity", text(&rule_severity)),
+        ],
+    );
+    // A leaked credential is exploitable as it stands.
+    if secret.is_some() && d.severity_raw.is_none() {
+        d.implied_severity = Some(crate::Severity::Critical);
+    }
+
+    let repo_name = repository(&mut d, e.repository, "/repository/full_name");
+    let number = text(&a.number);
+    if let Some(n) = &number {
+        let key = match &repo_name {
+            Some(r) => format!("{r}/{kind}/{n}"),
+            None => format!("{kind}/{n}"),
+        };
+        d.vendor_key = Some(Cow::Owned(key));
+        d.origin(
+            "dedup_key",
+            "/repository/full_name, the alert kind and /alert/number",
+        );
+        d.source_ref = Some(n.clone());
+        d.origin("source_ref", "/alert/number");
+    }
+    d.started_at = d.pick("started_at", [("/alert/created_at", text(&a.created_at))]);
+    if status == Status::Resolved {
+        d.ended_at = d.pick(
+            "ended_at",
+            [
+                ("/alert/fixed_at", text(&a.fixed_at)),
+                ("/alert/dismissed_at", text(&a.dismissed_at)),
+                ("/alert/resolved_at", text(&a.resolved_at)),
+            ],
+        );
+    }
+    d.labels
+        .push((Cow::Borrowed("alert_kind"), Cow::Borrowed(kind)));
+    for (k, v) in [
+        ("package", package_name),
+        ("ecosystem", ecosystem),
+        ("tool", a.tool.as_ref().and_then(|t| text(&t.name))),
+        ("rule_id", text(&rule_id)),
+        // Not `secret_type`: that key's value would be redacted.
+        ("pattern", text(&a.secret_type)),
+    ] {
+        if let Some(v) = v {
+            d.labels.push((Cow::Borrowed(k), v));
+        }
+    }
+    d.origin(
+        "labels",
+        "repository, the alert kind, and the package, tool, rule or secret type (as pattern)",
+    );
+    for (k, v) in [
+        ("action", action.clone()),
+        ("ghsa_id", ghsa),
+        ("cve_id", cve),
+        ("manifest_path", manifest),
+        ("ref", text(&a.git_ref).or_else(|| text(&e.git_ref))),
+    ] {
+        if let Some(v) = v {
+            d.annotations.push((Cow::Borrowed(k), v));
+        }
+    }
+    d.origin(
+        "annotations",
+        "/action, the advisory's ghsa_id and cve_id, /alert/dependency/manifest_path, /alert/ref or /ref",
+    );
+    if let Some(url) = text(&a.html_url) {
+        d.links.push(("alert", url));
+    }
+    d.origin(
+        "links",
+        "/alert/html_url (alert), /repository/html_url (repository)",
+    );
+    b.push(d)
 }
 
 /// The repository as service and label, and its page as a link.

@@ -13,7 +13,7 @@ use super::alertmanager::{Group, push_group};
 use super::{Sender, user_agent_starts_with};
 use crate::builder::Builder;
 use crate::ingest::Payload;
-use crate::json::{self, Kind, Pairs, Text};
+use crate::json::{Kind, Pairs, Text};
 use crate::{Error, Request, Source, Status};
 
 pub(crate) const SENDER: Sender = Sender {
@@ -45,11 +45,11 @@ fn by_shape(p: &Payload<'_>) -> Option<&'static str> {
 fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
     let (text, probe) = p.json(b)?;
     if probe.kind("alerts").is_some() {
-        let group: Group<'_> = json::typed(text).map_err(|m| b.mismatch(m))?;
+        let group: Group<'_> = b.typed(text)?;
         return push_group(group, b);
     }
     if probe.has("ruleName") || probe.has("evalMatches") {
-        let legacy: Legacy<'_> = json::typed(text).map_err(|m| b.mismatch(m))?;
+        let legacy: Legacy<'_> = b.typed(text)?;
         return push_legacy(legacy, b);
     }
     Err(b.mismatch("missing required field 'alerts' (or legacy 'ruleName')"))

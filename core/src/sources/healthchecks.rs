@@ -13,7 +13,7 @@ use serde::de::{self, Deserializer, MapAccess, Visitor};
 use super::{Sender, tag_labels, user_agent_starts_with};
 use crate::builder::Builder;
 use crate::ingest::Payload;
-use crate::json::{self, Kind, Text, cow};
+use crate::json::{Kind, Text, cow};
 use crate::sources::generic::plain_text;
 use crate::{Error, Request, Source, Status};
 
@@ -65,7 +65,44 @@ struct Flat<'a> {
     now: Option<Text<'a>>,
     #[serde(borrow)]
     last_ping: Option<Text<'a>>,
+    // Other spellings users give the same variables (templates copied from
+    // another tool's guide): each is read after the names above.
+    #[serde(borrow)]
+    title: Option<Text<'a>>,
+    #[serde(borrow)]
+    check_name: Option<Text<'a>>,
+    #[serde(rename = "checkName", borrow)]
+    check_name_camel: Option<Text<'a>>,
+    #[serde(rename = "check.name", borrow)]
+    check_name_dotted: Option<Text<'a>>,
+    #[serde(borrow)]
+    event_type: Option<Text<'a>>,
+    #[serde(rename = "eventType", borrow)]
+    event_type_camel: Option<Text<'a>>,
+    #[serde(borrow)]
+    state: Option<Text<'a>>,
+    #[serde(borrow)]
+    uuid: Option<Text<'a>>,
+    #[serde(borrow)]
+    check_id: Option<Text<'a>>,
+    #[serde(rename = "checkId", borrow)]
+    check_id_camel: Option<Text<'a>>,
+    #[serde(borrow)]
+    incident_key: Option<Text<'a>>,
+    #[serde(borrow)]
+    description: Option<Text<'a>>,
 }
+
+/// Top-level names that carry the check's name (or a title): one of them
+/// makes a body readable as a Healthchecks template.
+const NAMES: &[&str] = &[
+    "name",
+    "check",
+    "title",
+    "check_name",
+    "checkName",
+    "check.name",
+];
 
 /// `check` is the name in some templates and the `$JSON` object in others.
 enum CheckField<'a> {
@@ -148,14 +185,26 @@ fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
                 tags: get("tags"),
                 desc: get("desc"),
                 now: get("now"),
+                title: get("title"),
+                check_name: get("check_name"),
+                check_name_camel: get("checkName"),
+                check_name_dotted: get("check.name"),
+                event_type: get("event_type"),
+                event_type_camel: get("eventType"),
+                state: get("state"),
+                uuid: get("uuid"),
+                check_id: get("check_id"),
+                check_id_camel: get("checkId"),
+                incident_key: get("incident_key"),
+                description: get("description"),
                 last_ping: get("last_ping"),
             }
         }
         Payload::Json { text, probe } => {
-            if !probe.has("name") && !probe.has("check") {
+            if !NAMES.iter().any(|k| probe.has(k)) {
                 return Err(b.mismatch("missing required field 'name' (or 'check')"));
             }
-            json::typed(text).map_err(|m| b.mismatch(m))?
+            b.typed(text)?
         }
     };
     push_flat(flat, b)
@@ -176,6 +225,9 @@ fn push_flat<'a>(f: Flat<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
             ("/event", cow(f.event)),
             ("/status", cow(f.status)),
             ("/check/status", cow(check.status)),
+            ("/event_type", cow(f.event_type)),
+            ("/eventType", cow(f.event_type_camel)),
+            ("/state", cow(f.state)),
         ],
     );
     d.status = b.status(raw_status.as_deref());
@@ -185,6 +237,10 @@ fn push_flat<'a>(f: Flat<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
         [
             ("/code", cow(f.code)),
             ("/check/uuid", cow(check.uuid)),
+            ("/uuid", cow(f.uuid)),
+            ("/check_id", cow(f.check_id)),
+            ("/checkId", cow(f.check_id_camel)),
+            ("/incident_key", cow(f.incident_key)),
             (
                 "the UUID at the end of /check/ping_url",
                 from_url(&check.ping_url),
@@ -204,11 +260,19 @@ fn push_flat<'a>(f: Flat<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
             ("/name", cow(f.name)),
             ("/check", cow(check_name)),
             ("/check/name", cow(check.name)),
+            ("/check_name", cow(f.check_name)),
+            ("/checkName", cow(f.check_name_camel)),
+            ("/check.name", cow(f.check_name_dotted)),
+            ("/title", cow(f.title)),
         ],
     );
     d.description = d.pick(
         "description",
-        [("/desc", cow(f.desc)), ("/check/desc", cow(check.desc))],
+        [
+            ("/desc", cow(f.desc)),
+            ("/check/desc", cow(check.desc)),
+            ("/description", cow(f.description)),
+        ],
     );
     let tags = d.pick(
         "labels",

@@ -16,7 +16,7 @@ use super::Sender;
 use crate::Notice;
 use crate::builder::Builder;
 use crate::ingest::Payload;
-use crate::json::{self, Pairs, Text, cow};
+use crate::json::{Pairs, Text, cow};
 use crate::{Error, Request, Source};
 
 pub(crate) const SENDER: Sender = Sender {
@@ -104,7 +104,7 @@ fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
     if !probe.has("name") && !probe.has("id") {
         return Err(b.mismatch("missing required field 'name' (or 'id')"));
     }
-    let t: Trigger<'_> = json::typed(text).map_err(|m| b.mismatch(m))?;
+    let t: Trigger<'_> = b.typed(text)?;
     if t.is_test
         .as_ref()
         .is_some_and(|v| v.as_str().trim().eq_ignore_ascii_case("true"))

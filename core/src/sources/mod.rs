@@ -95,6 +95,8 @@ pub(crate) static SENDERS: &[Sender] = &[
     generic::SENDER,
 ];
 
+pub(crate) use generic::{human_title, human_title_json};
+
 /// For senders recognised only by their payload.
 pub(crate) fn no_header(_: &Request<'_>) -> Option<&'static str> {
     None

@@ -16,7 +16,7 @@ use super::{Sender, no_header};
 use crate::Notice;
 use crate::builder::{Builder, Draft};
 use crate::ingest::Payload;
-use crate::json::{self, Pairs, Text, cow};
+use crate::json::{Pairs, Text, cow};
 use crate::text::unix_text_to_rfc3339;
 use crate::{Error, Source, Status};
 
@@ -207,13 +207,13 @@ fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
     let workflow_keys = WORKFLOW_KEYS.iter().filter(|k| probe.has(k)).count();
     let legacy = probe.has("incident_id") || probe.has("current_state");
     if legacy && workflow_keys == 0 {
-        let l: Legacy<'_> = json::typed(text).map_err(|m| b.mismatch(m))?;
+        let l: Legacy<'_> = b.typed(text)?;
         return push_legacy(l, b);
     }
     // A trimmed workflow template still names the issue and says something about it.
     let names_issue = probe.has("id") || probe.has("issueId") || probe.has("issueUrl");
     if workflow_keys > 0 || (names_issue && (probe.has("title") || probe.has("state"))) {
-        let w: Workflow<'_> = json::typed(text).map_err(|m| b.mismatch(m))?;
+        let w: Workflow<'_> = b.typed(text)?;
         return push_workflow(w, b);
     }
     Err(b

@@ -15,7 +15,7 @@ use super::{Sender, no_header, tag_labels};
 use crate::Notice;
 use crate::builder::Builder;
 use crate::ingest::Payload;
-use crate::json::{self, Kind, Pairs, Text, cow};
+use crate::json::{Kind, Pairs, Text, cow};
 use crate::text::{unix_text_to_rfc3339, unix_to_rfc3339};
 use crate::{Error, Source, Status};
 
@@ -112,7 +112,7 @@ fn lifecycle(action: &str) -> Option<Status> {
 fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
     p.require(b, &["alert", "action"])?;
     let (text, _) = p.json(b)?;
-    let hook: Hook<'_> = json::typed(text).map_err(|m| b.mismatch(m))?;
+    let hook: Hook<'_> = b.typed(text)?;
     let a = hook
         .alert
         .ok_or_else(|| b.mismatch("missing required field 'alert'"))?;

@@ -155,7 +155,7 @@ struct ResolveReason<'a> {
 fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
     p.require(b, &["event"])?;
     let (text, _) = p.json(b)?;
-    let envelope: Envelope<'_> = json::typed(text).map_err(|m| b.mismatch(m))?;
+    let envelope: Envelope<'_> = b.typed(text)?;
     let event = envelope
         .event
         .ok_or_else(|| b.mismatch("missing required field 'event'"))?;

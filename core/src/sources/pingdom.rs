@@ -13,7 +13,7 @@ use super::uptimerobot::{host_of, unix_or_raw};
 use super::{Sender, no_header, tag_labels};
 use crate::builder::Builder;
 use crate::ingest::Payload;
-use crate::json::{self, Text, cow};
+use crate::json::{Text, cow};
 use crate::{Error, Severity, Source, Status};
 
 pub(crate) const SENDER: Sender = Sender {
@@ -126,7 +126,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for Tag<'a> {
 fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
     p.require(b, &["check_id"])?;
     let (text, _) = p.json(b)?;
-    let w: Webhook<'_> = json::typed(text).map_err(|m| b.mismatch(m))?;
+    let w: Webhook<'_> = b.typed(text)?;
     let mut d = b.draft();
 
     d.origin("status", "/current_state");

@@ -1,10 +1,11 @@
 //! Sentry integration-platform webhooks (`Sentry-Hook-Resource`): issue alerts
-//! (`event_alert`), metric alerts (`metric_alert`) and issue state changes
-//! (`issue`). Other resources (`installation`, `comment`, `error`, …) carry no
-//! alert: 0 alerts and a notice.
+//! (`event_alert`), metric alerts (`metric_alert`), issue state changes
+//! (`issue`) and error events (`error`). Other resources (`installation`,
+//! `comment`, …) carry no alert: 0 alerts and a notice. Also the legacy
+//! per-project WebHooks plugin (`project_name`, `culprit`, `url`, `event`).
 //!
 //! The parser does not see headers, so the resource is read from the payload:
-//! `data.event` (issue alert), `data.metric_alert`, or `data.issue`.
+//! `data.event` (issue alert), `data.metric_alert`, `data.issue` or `data.error`.
 
 use alloc::borrow::Cow;
 use alloc::string::String;
@@ -17,7 +18,7 @@ use super::Sender;
 use crate::Notice;
 use crate::builder::{Builder, Draft};
 use crate::ingest::Payload;
-use crate::json::{self, Kind, Text, cow};
+use crate::json::{Kind, Text, cow};
 use crate::text::unix_text_to_rfc3339;
 use crate::{Error, Request, Source, Status};
 
@@ -25,7 +26,7 @@ pub(crate) const SENDER: Sender = Sender {
     source: Source::Sentry,
     header_rule: "Sentry-Hook-Resource header present",
     by_header,
-    shape_rule: "'action' with 'data' and 'installation' objects",
+    shape_rule: "'action' with 'data' and 'installation' objects, or the WebHooks plugin's 'project_name' or 'project_slug' with 'culprit', 'url' and an 'event' object or 'level'",
     by_shape,
     parse,
 };
@@ -40,10 +41,24 @@ fn by_shape(p: &Payload<'_>) -> Option<&'static str> {
     let Payload::Json { probe, .. } = p else {
         return None;
     };
-    (probe.has("action")
+    if probe.has("action")
         && probe.is("data", Kind::Object)
-        && probe.is("installation", Kind::Object))
-    .then_some("'action' with 'data' and 'installation' objects")
+        && probe.is("installation", Kind::Object)
+    {
+        return Some("'action' with 'data' and 'installation' objects");
+    }
+    is_plugin(probe).then_some(
+        "WebHooks plugin: 'project_name' or 'project_slug' with 'culprit', 'url' and an 'event' object or 'level'",
+    )
+}
+
+/// The legacy per-project WebHooks plugin's body.
+fn is_plugin(probe: &crate::json::Probe<'_>) -> bool {
+    (probe.has("project_name") || probe.has("project_slug"))
+        && probe.has("culprit")
+        && probe.has("url")
+        && (probe.is("event", Kind::Object) || probe.has("level"))
+        && !probe.is("data", Kind::Object)
 }
 
 #[derive(Deserialize)]
@@ -76,7 +91,9 @@ struct Data<'a> {
     // resources that carry no alert
     installation: Option<IgnoredAny>,
     comment: Option<IgnoredAny>,
-    error: Option<IgnoredAny>,
+    // error: an event, as an issue alert carries it
+    #[serde(borrow)]
+    error: Option<Event<'a>>,
 }
 
 /// The event of an issue alert.
@@ -110,6 +127,33 @@ struct Event<'a> {
     timestamp: Option<Text<'a>>,
     #[serde(borrow, default)]
     tags: Option<Vec<Tag<'a>>>,
+    #[serde(borrow)]
+    environment: Option<Text<'a>>,
+}
+
+/// The legacy WebHooks plugin's body: the issue, and the event that fired it.
+#[derive(Deserialize)]
+struct Plugin<'a> {
+    #[serde(borrow)]
+    id: Option<Text<'a>>,
+    #[serde(borrow)]
+    project: Option<Text<'a>>,
+    #[serde(borrow)]
+    project_name: Option<Text<'a>>,
+    #[serde(borrow)]
+    project_slug: Option<Text<'a>>,
+    #[serde(borrow)]
+    level: Option<Text<'a>>,
+    #[serde(borrow)]
+    culprit: Option<Text<'a>>,
+    #[serde(borrow)]
+    message: Option<Text<'a>>,
+    #[serde(borrow)]
+    url: Option<Text<'a>>,
+    #[serde(borrow, default)]
+    triggering_rules: Option<Vec<Text<'a>>>,
+    #[serde(borrow)]
+    event: Option<Event<'a>>,
 }
 
 /// An event tag: `["key", "value"]`, or `{"key": …, "value": …}` as the API writes it.
@@ -211,9 +255,15 @@ struct Project<'a> {
 }
 
 fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
+    if let Payload::Json { text, probe } = p
+        && is_plugin(probe)
+    {
+        let plugin: Plugin<'_> = b.typed(text)?;
+        return legacy_plugin(plugin, b);
+    }
     p.require(b, &["data"])?;
     let (text, _) = p.json(b)?;
-    let hook: Hook<'_> = json::typed(text).map_err(|m| b.mismatch(m))?;
+    let hook: Hook<'_> = b.typed(text)?;
     let action = hook.action.map(|t| t.0);
     let data = hook.data.unwrap_or_default();
     if let Some(m) = data.metric_alert {
@@ -227,10 +277,20 @@ fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
         );
     }
     if let Some(event) = data.event {
-        return event_alert(action, event, data.triggered_rule, b);
+        return event_alert(action, event, data.triggered_rule, "/data/event", b);
     }
     if let Some(issue) = data.issue {
         return issue_change(action, issue, b);
+    }
+    if let Some(error) = data.error {
+        // An error event only arrives when it happened: it fires.
+        return event_alert(
+            Some(Cow::Borrowed("triggered")),
+            error,
+            None,
+            "/data/error",
+            b,
+        );
     }
     // installation, comment, error, seer, … : well-formed, but not an alert.
     b.notice = Some(Notice::NotAnAlert);
@@ -238,8 +298,6 @@ fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
         Some("installation")
     } else if data.comment.is_some() {
         Some("comment")
-    } else if data.error.is_some() {
-        Some("error")
     } else {
         None
     };
@@ -257,27 +315,31 @@ fn event_alert<'a>(
     action: Option<Cow<'a, str>>,
     e: Event<'a>,
     rule: Option<Text<'a>>,
+    at: &'static str,
     b: &mut Builder<'_, 'a>,
 ) -> Result<(), Error> {
     let mut d = b.draft();
+    if d.explain {
+        d.base = Cow::Borrowed(at);
+    }
     d.status = b.status(action.as_deref());
-    d.origin("status", "/action");
+    d.origin("status", "#/action");
     d.title = d.pick(
         "title",
         [
-            ("/data/event/title", cow(e.title)),
-            ("/data/event/message", cow(e.message.clone())),
-            ("/data/triggered_rule", cow(rule.clone())),
+            ("/title", cow(e.title)),
+            ("/message", cow(e.message.clone())),
+            ("#/data/triggered_rule", cow(rule.clone())),
         ],
     );
     if d.title.as_deref() != e.message.as_ref().map(Text::as_str) {
-        d.description = d.pick("description", [("/data/event/message", cow(e.message))]);
+        d.description = d.pick("description", [("/message", cow(e.message))]);
     }
-    d.severity_raw = level(&mut d, "/data/event/level", e.level);
-    let issue_id = d.pick("dedup_key", [("/data/event/issue_id", cow(e.issue_id))]);
+    d.severity_raw = level(&mut d, "/level", e.level);
+    let issue_id = d.pick("dedup_key", [("/issue_id", cow(e.issue_id))]);
     d.source_ref = issue_id.clone();
     d.vendor_key = issue_id;
-    d.origin("source_ref", "/data/event/issue_id");
+    d.origin("source_ref", "/issue_id");
 
     for tag in e.tags.unwrap_or_default() {
         match tag {
@@ -297,12 +359,9 @@ fn event_alert<'a>(
         .as_ref()
         .and_then(|u| project_slug(u.as_str()))
         .map(|s| Cow::Owned(String::from(s)));
-    d.service = d.pick("service", [("the project slug in /data/event/url", slug)]);
+    d.service = d.pick("service", [("the project slug in the event's url", slug)]);
     if !d.labels.is_empty() {
-        d.origin(
-            "labels",
-            "/data/event/tags, and /data/event/project as project_id",
-        );
+        d.origin("labels", "/tags, and /data/event/project as project_id");
     }
     let server = d
         .labels
@@ -314,15 +373,12 @@ fn event_alert<'a>(
     let received = e.timestamp.map(|t| unix_time(t.0));
     d.started_at = d.pick(
         "started_at",
-        [
-            ("/data/event/datetime", cow(e.datetime)),
-            ("/data/event/timestamp", received),
-        ],
+        [("/datetime", cow(e.datetime)), ("/timestamp", received)],
     );
     if let Some(url) = e.web_url {
         d.links.push(("issue", url.0));
         if !d.links.is_empty() {
-            d.origin("links", "/data/event/web_url (issue)");
+            d.origin("links", "/web_url (issue)");
         }
     }
     let annotations = [
@@ -336,7 +392,105 @@ fn event_alert<'a>(
     if !d.annotations.is_empty() {
         d.origin(
             "annotations",
-            "/data/triggered_rule and /data/event: event_id, culprit, platform, release",
+            "/data/triggered_rule and the event: event_id, culprit, platform, release",
+        );
+    }
+    b.push(d)
+}
+
+/// The legacy WebHooks plugin: one issue alert, always firing.
+fn legacy_plugin<'a>(p: Plugin<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
+    let mut d = b.draft();
+    d.status = Status::Triggered;
+    d.origin("status", "the plugin only posts when an alert rule fires");
+    let (event_title, event_message, tags, event_id, environment, release, platform, timestamp) =
+        match p.event {
+            Some(e) => (
+                e.title,
+                e.message,
+                e.tags,
+                e.event_id,
+                e.environment,
+                e.release,
+                e.platform,
+                e.timestamp,
+            ),
+            None => (None, None, None, None, None, None, None, None),
+        };
+    let first_line = |t: &Option<Text<'_>>| {
+        t.as_ref()
+            .and_then(|t| t.as_str().lines().map(str::trim).find(|l| !l.is_empty()))
+            .map(|l| Cow::Owned(String::from(l)))
+    };
+    d.title = d.pick(
+        "title",
+        [
+            ("/event/title", cow(event_title)),
+            ("/message (first line)", first_line(&p.message)),
+            ("/event/message (first line)", first_line(&event_message)),
+            ("/culprit", cow(p.culprit.clone())),
+        ],
+    );
+    if d.title.as_deref() != p.message.as_ref().map(Text::as_str) {
+        d.description = d.pick("description", [("/message", cow(p.message))]);
+    }
+    d.severity_raw = level(&mut d, "/level", p.level);
+    let id = d.pick("dedup_key", [("/id", cow(p.id))]);
+    d.source_ref = id.clone();
+    d.vendor_key = id;
+    d.origin("source_ref", "/id");
+    d.service = d.pick(
+        "service",
+        [
+            ("/project_slug", cow(p.project_slug)),
+            ("/project", cow(p.project)),
+            ("/project_name", cow(p.project_name)),
+        ],
+    );
+    for tag in tags.unwrap_or_default() {
+        match tag {
+            Tag::Pair(k, v) => d.labels.push((k.0, v.0)),
+            Tag::Object { key, value } => {
+                d.labels
+                    .push((key.0, value.map_or(Cow::Borrowed(""), |v| v.0)));
+            }
+            Tag::Other(_) => {}
+        }
+    }
+    if !d.labels.is_empty() {
+        d.origin("labels", "/event/tags");
+    }
+    let server = d
+        .labels
+        .iter()
+        .find(|(k, v)| k == "server_name" && !v.trim().is_empty())
+        .map(|(_, v)| v.clone());
+    d.host = d.pick("host", [("the server_name tag", server)]);
+    d.started_at = d.pick(
+        "started_at",
+        [("/event/timestamp", timestamp.map(|t| unix_time(t.0)))],
+    );
+    if let Some(url) = p.url {
+        d.links.push(("issue", url.0));
+        d.origin("links", "/url (issue)");
+    }
+    let rules = p.triggering_rules.map(|r| {
+        let names: Vec<&str> = r.iter().map(Text::as_str).collect();
+        Cow::Owned(names.join(", "))
+    });
+    let annotations = [
+        ("triggered_rule", rules),
+        ("event_id", cow(event_id)),
+        ("culprit", cow(p.culprit)),
+        ("environment", cow(environment)),
+        ("platform", cow(platform)),
+        ("release", cow(release)),
+    ];
+    push_annotations(&mut d, annotations);
+    if !d.annotations.is_empty() {
+        d.origin(
+            "annotations",
+            "/triggering_rules, /culprit and the event: event_id, environment, platform, release",
         );
     }
     b.push(d)

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use super::Sender;
 use crate::builder::Builder;
 use crate::ingest::Payload;
-use crate::json::{self, Pairs, Text, cow};
+use crate::json::{Pairs, Text, cow};
 use crate::{Error, Request, Severity, Source, Status};
 
 pub(crate) const SENDER: Sender = Sender {
@@ -105,7 +105,7 @@ struct Input<'a> {
 fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
     p.require(b, &["incidentId"])?;
     let (text, _) = p.json(b)?;
-    let inc: Incident<'_> = json::typed(text).map_err(|m| b.mismatch(m))?;
+    let inc: Incident<'_> = b.typed(text)?;
     let dims = inc.dimensions.unwrap_or_default();
     let dim = |key: &str| dims.get(key).cloned();
 

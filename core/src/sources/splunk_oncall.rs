@@ -4,6 +4,10 @@
 //! those `${{ALERT.*}}` fields or in their flat dotted form (`"ALERT.entity_id"`,
 //! `"INCIDENT.CURRENT_PHASE"`, `"STATE.CURRENT_ALERT_PHASE"`, …).
 //!
+//! Outgoing webhooks configured in the VictorOps UI may be form-encoded, and
+//! their values may arrive JSON-quoted (`entity_state=%22CRITICAL%22`): both
+//! are read like a JSON body.
+//!
 //! One alert per request, keyed by `entity_id`. Every top-level field not
 //! mapped to a canonical one is kept as an annotation.
 
@@ -11,33 +15,42 @@ use alloc::borrow::Cow;
 use alloc::format;
 use alloc::vec::Vec;
 
-use super::{Sender, no_header};
+use super::Sender;
 use crate::builder::{Builder, Draft};
 use crate::ingest::Payload;
-use crate::json::{self, Pairs};
+use crate::json::Pairs;
 use crate::text::unix_text_to_rfc3339;
-use crate::{Error, Source, Status};
+use crate::{Error, Request, Source, Status};
 
 pub(crate) const SENDER: Sender = Sender {
     source: Source::SplunkOncall,
-    header_rule: "",
-    by_header: no_header,
+    header_rule: "X-VictorOps-Signature header present",
+    by_header,
     shape_rule: "'message_type' with 'entity_id', 'entity_display_name' or 'state_message', or outgoing-webhook 'ALERT.*', 'INCIDENT.*' or 'STATE.*' keys",
     by_shape,
     parse,
 };
 
+/// Splunk On-Call signs its outgoing webhooks.
+fn by_header(req: &Request<'_>) -> Option<&'static str> {
+    req.header("x-victorops-signature")
+        .is_some()
+        .then_some("X-VictorOps-Signature header present")
+}
+
 fn by_shape(p: &Payload<'_>) -> Option<&'static str> {
-    let Payload::Json { probe, .. } = p else {
-        return None;
+    let has = |k: &str| match p {
+        Payload::Json { probe, .. } => probe.has(k),
+        Payload::Form(fields) => fields.iter().any(|(name, _)| name == k),
+        Payload::Text(_) => false,
     };
-    if probe.has("message_type")
+    if has("message_type")
         && ["entity_id", "entity_display_name", "state_message"]
             .iter()
-            .any(|k| probe.has(k))
+            .any(|k| has(k))
     {
         Some("'message_type' with 'entity_id', 'entity_display_name' or 'state_message'")
-    } else if DOTTED.iter().any(|k| probe.has(k)) {
+    } else if DOTTED.iter().any(|k| has(k)) {
         Some("outgoing-webhook 'ALERT.*', 'INCIDENT.*' or 'STATE.*' keys")
     } else {
         None
@@ -98,6 +111,7 @@ const TRIGGER_TIMES: &[&str] = &[
     "STATE.STATE_START_TIME",
     "timestamp",
     "ALERT.timestamp",
+    "vo_alert_rcv_time",
 ];
 /// For a recovery, entering the current state is the end.
 const END_TIMES: &[&str] = &[
@@ -107,6 +121,7 @@ const END_TIMES: &[&str] = &[
     "STATE.STATE_START_TIME",
     "timestamp",
     "ALERT.timestamp",
+    "vo_alert_rcv_time",
 ];
 const LABELS: &[(&str, &[&str])] = &[
     ("routing_key", &["routing_key", "ALERT.routing_key"]),
@@ -120,6 +135,7 @@ const LABELS: &[(&str, &[&str])] = &[
             "INCIDENT.INCIDENT_ID",
             "STATE.INCIDENT_NAME",
             "incident_name",
+            "incident",
         ],
     ),
 ];
@@ -170,12 +186,22 @@ impl<'a> Fields<'a> {
 }
 
 fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
-    let (text, probe) = p.json(b)?;
-    if !MESSAGE_TYPE.iter().chain(DOTTED).any(|k| probe.has(k)) {
+    let pairs = match p {
+        Payload::Form(fields) => fields.clone(),
+        _ => {
+            let (text, _) = p.json(b)?;
+            let all: Pairs<'_> = b.typed(text)?;
+            all.to_cows()
+        }
+    };
+    if !MESSAGE_TYPE
+        .iter()
+        .chain(DOTTED)
+        .any(|k| pairs.iter().any(|(name, _)| name == k))
+    {
         return Err(b.mismatch("missing required field 'message_type'"));
     }
-    let all: Pairs<'_> = json::typed(text).map_err(|m| b.mismatch(m))?;
-    let pairs = all.to_cows();
+    let pairs: Vec<_> = pairs.into_iter().map(|(k, v)| (k, unquote(v))).collect();
     let mut f = Fields {
         used: alloc::vec![false; pairs.len()],
         pairs,
@@ -297,6 +323,19 @@ fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
         d.origin("annotations", "every other top-level field");
     }
     b.push(d)
+}
+
+/// A value the VictorOps UI sent JSON-quoted (`"CRITICAL"`), as its text.
+fn unquote(v: Cow<'_, str>) -> Cow<'_, str> {
+    let t = v.trim();
+    if t.len() >= 2
+        && t.starts_with('"')
+        && t.ends_with('"')
+        && let Ok(s) = serde_json::from_str::<alloc::string::String>(t)
+    {
+        return Cow::Owned(s);
+    }
+    v
 }
 
 /// Unix seconds or milliseconds as RFC 3339; anything else is kept for the builder to judge.

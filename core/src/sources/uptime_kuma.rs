@@ -14,14 +14,14 @@ use super::{Sender, user_agent_starts_with};
 use crate::Notice;
 use crate::builder::Builder;
 use crate::ingest::Payload;
-use crate::json::{self, Text};
+use crate::json::{Kind, Text};
 use crate::{Error, Request, Severity, Source, Status};
 
 pub(crate) const SENDER: Sender = Sender {
     source: Source::UptimeKuma,
     header_rule: "User-Agent starts with Uptime-Kuma",
     by_header,
-    shape_rule: "'heartbeat' or 'monitor' with 'msg'",
+    shape_rule: "'heartbeat' or 'monitor' with 'msg', or 'heartbeat' and 'monitor' objects",
     by_shape,
     parse,
 };
@@ -34,9 +34,14 @@ fn by_shape(p: &Payload<'_>) -> Option<&'static str> {
     let Payload::Json { probe, .. } = p else {
         return None;
     };
-    (probe.kind("msg").is_some()
-        && (probe.kind("heartbeat").is_some() || probe.kind("monitor").is_some()))
-    .then_some("'heartbeat' or 'monitor' with 'msg'")
+    if probe.kind("msg").is_some()
+        && (probe.kind("heartbeat").is_some() || probe.kind("monitor").is_some())
+    {
+        return Some("'heartbeat' or 'monitor' with 'msg'");
+    }
+    // Some of Kuma's own providers post both objects without a top-level `msg`.
+    (probe.is("heartbeat", Kind::Object) && probe.is("monitor", Kind::Object))
+        .then_some("'heartbeat' and 'monitor' objects")
 }
 
 #[derive(Deserialize)]
@@ -90,7 +95,7 @@ fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
     if probe.kind("heartbeat").is_none() && probe.kind("monitor").is_none() {
         return Err(b.mismatch("missing required field 'heartbeat'"));
     }
-    let k: Kuma<'_> = json::typed(text).map_err(|m| b.mismatch(m))?;
+    let k: Kuma<'_> = b.typed(text)?;
     let (heartbeat, monitor) = match (k.heartbeat, k.monitor) {
         (None, None) => {
             b.notice = Some(Notice::TestNotification);

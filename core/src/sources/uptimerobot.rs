@@ -16,7 +16,7 @@ use serde::Deserialize;
 use super::{Sender, no_header};
 use crate::builder::Builder;
 use crate::ingest::Payload;
-use crate::json::{self, Text, cow};
+use crate::json::{Pairs, Text, cow};
 use crate::text::{unix_text_to_rfc3339, unix_to_rfc3339};
 use crate::{Error, Severity, Source, Status, form};
 
@@ -24,24 +24,48 @@ pub(crate) const SENDER: Sender = Sender {
     source: Source::Uptimerobot,
     header_rule: "",
     by_header: no_header,
-    shape_rule: "'monitorID' with 'alertType' or 'alertTypeFriendlyName' (JSON, form or query-string text)",
+    shape_rule: "'monitorID' with 'alertType' or 'alertTypeFriendlyName' (JSON, form or query-string text; in JSON also 'monitorFriendlyName' or 'monitorURL' for 'monitorID', and snake_case or dotted spellings)",
     by_shape,
     parse,
 };
 
 /// Keys that, with `monitorID`, make a body UptimeRobot's.
 const ALERT_KEYS: [&str; 2] = ["alertType", "alertTypeFriendlyName"];
+/// Keys that name the monitor; one of them with an alert key is enough.
+const MONITOR_KEYS: [&str; 3] = ["monitorID", "monitorFriendlyName", "monitorURL"];
+
+/// Whether `key` is UptimeRobot's variable `name` in any spelling a template
+/// uses: `monitorFriendlyName`, `monitor_friendly_name`, `monitor.friendly.name` …
+fn same_var(key: &str, name: &str) -> bool {
+    let mut k = key.bytes().filter(|c| !matches!(c, b'_' | b'.' | b'-'));
+    let mut n = name.bytes();
+    loop {
+        match (k.next(), n.next()) {
+            (None, None) => return true,
+            (Some(a), Some(b)) if a.eq_ignore_ascii_case(&b) => {}
+            _ => return false,
+        }
+    }
+}
 
 fn by_shape(p: &Payload<'_>) -> Option<&'static str> {
     let matched = match p {
         Payload::Json { probe, .. } => {
-            probe.has("monitorID") && ALERT_KEYS.iter().any(|k| probe.has(k))
+            let has = |name: &str| probe.keys.iter().any(|(k, _)| same_var(k, name));
+            MONITOR_KEYS.iter().any(|k| has(k)) && ALERT_KEYS.iter().any(|k| has(k))
         }
         Payload::Form(fields) => has_keys(fields),
         Payload::Text(text) => has_keys(&query_pairs(text)),
     };
     matched.then_some(match p {
-        Payload::Json { .. } => "'monitorID' with 'alertType' or 'alertTypeFriendlyName'",
+        Payload::Json { probe, .. }
+            if probe.has("monitorID") && ALERT_KEYS.iter().any(|k| probe.has(k)) =>
+        {
+            "'monitorID' with 'alertType' or 'alertTypeFriendlyName'"
+        }
+        Payload::Json { .. } => {
+            "'monitorID', 'monitorFriendlyName' or 'monitorURL' with 'alertType' or 'alertTypeFriendlyName' (any spelling)"
+        }
         Payload::Form(_) => "form fields 'monitorID' with 'alertType' or 'alertTypeFriendlyName'",
         Payload::Text(_) => {
             "query-string text with 'monitorID' and 'alertType' or 'alertTypeFriendlyName'"
@@ -50,7 +74,11 @@ fn by_shape(p: &Payload<'_>) -> Option<&'static str> {
 }
 
 fn has_keys(fields: &[(Cow<'_, str>, Cow<'_, str>)]) -> bool {
-    let has = |name: &str| fields.iter().any(|(k, v)| k == name && !v.is_empty());
+    let has = |name: &str| {
+        fields
+            .iter()
+            .any(|(k, v)| same_var(k, name) && !v.is_empty())
+    };
     has("monitorID") && ALERT_KEYS.iter().any(|k| has(k))
 }
 
@@ -104,7 +132,7 @@ impl<'a> Vars<'a> {
         let get = |name: &str| {
             fields
                 .iter()
-                .find(|(k, v)| k == name && !v.trim().is_empty())
+                .find(|(k, v)| same_var(k, name) && !v.trim().is_empty())
                 .map(|(_, v)| Text(v.clone()))
         };
         Vars {
@@ -130,7 +158,10 @@ impl<'a> Vars<'a> {
 
 fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
     let vars = match p {
-        Payload::Json { text, .. } => json::typed::<Vars<'_>>(text).map_err(|m| b.mismatch(m))?,
+        Payload::Json { text, .. } => {
+            let all: Pairs<'_> = b.typed(text)?;
+            Vars::from_pairs(&all.to_cows())
+        }
         Payload::Form(fields) => Vars::from_pairs(fields),
         Payload::Text(text) => Vars::from_pairs(&query_pairs(text)),
     };

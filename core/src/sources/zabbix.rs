@@ -2,6 +2,11 @@
 //! (docs/sources/zabbix.md): the media type's parameters, named after the
 //! macros they carry (`event_id` ← `{EVENT.ID}`, …), posted as one JSON object.
 //!
+//! Other media types (Zabbix's own integrations, scripts from other tools'
+//! guides) name the same macros differently: `title`/`subject`/`message`,
+//! `eventid`, `status`/`severity`/`nseverity`, `host`/`hostname`, `trigger`,
+//! `item`; each is read after the recommended name.
+//!
 //! Problem, recovery and update messages of one problem all carry the
 //! problem's `{EVENT.ID}`, so it is the dedup key. Severities follow Zabbix's
 //! own scale (High is below Disaster), not the shared vocabulary.
@@ -17,7 +22,7 @@ use super::{Sender, no_header, tag_labels};
 use crate::Notice;
 use crate::builder::Builder;
 use crate::ingest::Payload;
-use crate::json::{self, Text, cow};
+use crate::json::{Text, cow};
 use crate::text::unix_text_to_rfc3339;
 use crate::{Error, Severity, Source, Status};
 
@@ -25,7 +30,7 @@ pub(crate) const SENDER: Sender = Sender {
     source: Source::Zabbix,
     header_rule: "",
     by_header: no_header,
-    shape_rule: "'trigger_id' with 'event_value'",
+    shape_rule: "'trigger_id' with 'event_value'; an event id with 'trigger_id', 'event_nseverity', 'event_source' or 'zabbix_url'; or 'trigger' and 'item' with 'host' or 'hostname'",
     by_shape,
     parse,
 };
@@ -34,9 +39,31 @@ fn by_shape(p: &Payload<'_>) -> Option<&'static str> {
     let Payload::Json { probe, .. } = p else {
         return None;
     };
-    (probe.has("trigger_id") && probe.has("event_value"))
-        .then_some("'trigger_id' with 'event_value'")
+    let any = |keys: &[&str]| keys.iter().any(|k| probe.has(k));
+    if probe.has("trigger_id") && probe.has("event_value") {
+        Some("'trigger_id' with 'event_value'")
+    } else if any(EVENT_IDS)
+        && any(&[
+            "trigger_id",
+            "triggerid",
+            "triggerId",
+            "event_nseverity",
+            "event_source",
+            "zabbix_url",
+        ])
+    {
+        Some(
+            "an event id ('event_id', 'eventid') with 'trigger_id', 'event_nseverity', 'event_source' or 'zabbix_url'",
+        )
+    } else if probe.has("trigger") && probe.has("item") && any(&["host", "hostname", "host_name"]) {
+        Some("'trigger' and 'item' with 'host' or 'hostname' (a media script's body)")
+    } else {
+        None
+    }
 }
+
+/// The event id under the names media types give it.
+const EVENT_IDS: &[&str] = &["event_id", "eventid", "eventId"];
 
 /// The recommended body. Unknown fields are ignored.
 #[derive(Deserialize)]
@@ -88,6 +115,41 @@ struct Body<'a> {
     host_ip: Option<Text<'a>>,
     #[serde(borrow)]
     zabbix_url: Option<Text<'a>>,
+    // Other media types' names for the same macros.
+    #[serde(borrow)]
+    eventid: Option<Text<'a>>,
+    #[serde(rename = "eventId", borrow)]
+    event_id_camel: Option<Text<'a>>,
+    #[serde(borrow)]
+    triggerid: Option<Text<'a>>,
+    #[serde(borrow)]
+    title: Option<Text<'a>>,
+    #[serde(borrow)]
+    subject: Option<Text<'a>>,
+    #[serde(borrow)]
+    trigger: Option<Text<'a>>,
+    #[serde(borrow)]
+    name: Option<Text<'a>>,
+    #[serde(borrow)]
+    message: Option<Text<'a>>,
+    #[serde(borrow)]
+    description: Option<Text<'a>>,
+    #[serde(borrow)]
+    status: Option<Text<'a>>,
+    #[serde(borrow)]
+    severity: Option<Text<'a>>,
+    #[serde(borrow)]
+    nseverity: Option<Text<'a>>,
+    #[serde(borrow)]
+    host: Option<Text<'a>>,
+    #[serde(borrow)]
+    hostname: Option<Text<'a>>,
+    #[serde(borrow)]
+    item: Option<Text<'a>>,
+    #[serde(borrow)]
+    link: Option<Text<'a>>,
+    #[serde(borrow)]
+    url: Option<Text<'a>>,
 }
 
 /// One `{EVENT.TAGSJSON}` element.
@@ -98,10 +160,16 @@ struct Tag {
 }
 
 fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
-    p.require(b, &["event_id"])?;
-    let (text, _) = p.json(b)?;
-    let z: Body<'_> = json::typed(text).map_err(|m| b.mismatch(m))?;
-    if get(z.event_id.clone()).is_none() {
+    let (text, probe) = p.json(b)?;
+    let has_id = EVENT_IDS.iter().any(|k| probe.has(k));
+    if !has_id && !probe.has("trigger") && !probe.has("trigger_name") && !probe.has("title") {
+        return Err(b.mismatch("missing required field 'event_id'"));
+    }
+    let z: Body<'_> = b.typed(text)?;
+    let event_id = get(z.event_id.clone())
+        .or_else(|| get(z.eventid.clone()))
+        .or_else(|| get(z.event_id_camel.clone()));
+    if has_id && event_id.is_none() {
         // Every real event expands {EVENT.ID}; the media type's "Test" dialog does not.
         b.notice = Some(Notice::TestNotification);
         if let Some(name) = get(z.event_name).or(get(z.trigger_name)) {
@@ -115,7 +183,7 @@ fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
     let updated = get(z.event_update_status).is_some_and(|s| s.trim() == "1");
     let action = get(z.event_update_action);
     let ack = get(z.event_ack_status);
-    let event_status = get(z.event_status);
+    let event_status = get(z.event_status).or_else(|| get(z.status));
     let closed = action
         .as_deref()
         .is_some_and(|a| a.to_ascii_lowercase().contains("closed"));
@@ -141,13 +209,24 @@ fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
     } else if value.as_deref().map(str::trim) == Some("1") {
         d.origin("status", "/event_value (1: problem)");
         Status::Triggered
+    } else if action
+        .as_deref()
+        .is_some_and(|a| a.to_ascii_lowercase().contains("acknowledged"))
+        || event_status.as_deref().is_some_and(is_ack_word)
+    {
+        d.origin(
+            "status",
+            "an acknowledgement update (/event_update_action or /status)",
+        );
+        Status::Acknowledged
     } else {
-        d.origin("status", "/event_status");
+        d.origin("status", "/event_status, else /status");
         b.status(event_status.as_deref())
     };
 
-    let name = get(z.event_severity);
+    let name = get(z.event_severity).or_else(|| get(z.severity));
     let level = get(z.event_nseverity)
+        .or_else(|| get(z.nseverity))
         .and_then(|n| severity_of_number(&n))
         .or_else(|| name.as_deref().and_then(severity_of_name));
     match level {
@@ -156,20 +235,38 @@ fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
         None => d.severity_raw = d.pick("severity_raw", [("/event_severity", name.clone())]),
     }
 
+    let message = get(z.message);
     d.title = d.pick(
         "title",
         [
             ("/event_name", get(z.event_name)),
             ("/trigger_name", get(z.trigger_name)),
+            ("/title", get(z.title).map(strip_prefix)),
+            ("/subject", get(z.subject).map(strip_prefix)),
+            ("/trigger", get(z.trigger)),
+            ("/name", get(z.name)),
+            (
+                "/message (first line)",
+                message.as_deref().and_then(first_line),
+            ),
         ],
     );
     d.description = d.pick(
         "description",
-        [("/trigger_description", get(z.trigger_description))],
+        [
+            ("/trigger_description", get(z.trigger_description)),
+            ("/description", get(z.description)),
+            ("/message", message),
+        ],
     );
-    let event_id = get(z.event_id);
-    d.vendor_key = d.pick("dedup_key", [("/event_id", event_id.clone())]);
-    d.source_ref = d.pick("source_ref", [("/event_id", event_id.clone())]);
+    d.vendor_key = d.pick(
+        "dedup_key",
+        [("/event_id, /eventid or /eventId", event_id.clone())],
+    );
+    d.source_ref = d.pick(
+        "source_ref",
+        [("/event_id, /eventid or /eventId", event_id.clone())],
+    );
 
     let host_host = get(z.host_host);
     let host_name = get(z.host_name);
@@ -178,6 +275,8 @@ fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
         [
             ("/host_name", host_name.clone()),
             ("/host_host", host_host.clone()),
+            ("/hostname", get(z.hostname)),
+            ("/host", get(z.host)),
         ],
     );
 
@@ -191,7 +290,7 @@ fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
         .into_iter()
         .map(|(k, v)| (Cow::Owned(k), Cow::Owned(v)))
         .collect();
-    let trigger_id = get(z.trigger_id);
+    let trigger_id = get(z.trigger_id).or_else(|| get(z.triggerid));
     if let Some(id) = &trigger_id {
         d.labels.push((Cow::Borrowed("trigger_id"), id.clone()));
     }
@@ -225,6 +324,7 @@ fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
             get(z.event_update_message).filter(|_| updated),
         ),
         ("ack_status", ack),
+        ("item", get(z.item)),
     ] {
         if let Some(v) = v {
             d.annotations.push((Cow::Borrowed(k), v));
@@ -250,11 +350,51 @@ fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
     if let Some(url) = get(z.trigger_url) {
         d.links.push(("details", url));
     }
+    if let Some(url) = get(z.link).or_else(|| get(z.url)) {
+        d.links.push(("incident", url));
+    }
     d.origin(
         "links",
         "/zabbix_url + tr_events.php for /trigger_id and /event_id (incident), /trigger_url (details)",
     );
     b.push(d)
+}
+
+/// A subject's leading `Problem:` / `Resolved:` word, which only repeats the status.
+fn strip_prefix(t: Cow<'_, str>) -> Cow<'_, str> {
+    let trimmed = t.trim_start();
+    for word in [
+        "Problem:",
+        "Resolved:",
+        "Recovered:",
+        "OK:",
+        "PROBLEM:",
+        "RESOLVED:",
+        "Updated problem:",
+    ] {
+        if let Some(rest) = trimmed.strip_prefix(word)
+            && !rest.trim().is_empty()
+        {
+            return Cow::Owned(String::from(rest.trim()));
+        }
+    }
+    t
+}
+
+/// The first non-blank line of a text.
+fn first_line(t: &str) -> Option<Cow<'static, str>> {
+    t.lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .map(|l| Cow::Owned(String::from(l)))
+}
+
+/// A status word that reports an acknowledgement update.
+fn is_ack_word(w: &str) -> bool {
+    let w = w.trim();
+    ["acknowledged", "ack", "acknowledge"]
+        .iter()
+        .any(|a| w.eq_ignore_ascii_case(a))
 }
 
 /// Whether Zabbix expanded the macro: unresolved ones stay as `{MACRO}` or `*UNKNOWN*`.
