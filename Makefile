@@ -124,7 +124,9 @@ bench-node:
 
 # The reference server under wrk (server-example/bench/load.sh): an HMAC-signed
 # Alertmanager alert on /api/v1/integrations/<name> against /health on the same
-# server, LOAD_SECONDS (30) each; fails below 50% of /health or on any non-2xx.
+# server, LOAD_SECONDS (30) each with --durability process, then with 300 stalled
+# connections open, then with the default --durability full; fails below 50% of
+# /health (durability process) or on any non-2xx.
 bench-server:
 	CARGO=$(CARGO) bash server-example/bench/load.sh
 
