@@ -30,9 +30,14 @@ lint:
 nostd:
 	$(CARGO) build -p alertgate --no-default-features --target $(NOSTD_TARGET)
 
-# The signature vectors are generated independently (Python stdlib); they must be current.
+# The signature vectors are generated independently (Python's stdlib, and the
+# `cryptography` package, in a venv of their own, for ed25519 and SNS's RSA);
+# they must be current.
+VECTORS_VENV := target/vectors-venv
 vectors-check:
-	python3 tests/vectors/signatures/gen.py
+	test -x $(VECTORS_VENV)/bin/python || python3 -m venv $(VECTORS_VENV)
+	$(VECTORS_VENV)/bin/pip install -q "cryptography>=42"
+	$(VECTORS_VENV)/bin/python tests/vectors/signatures/gen.py
 	git diff --exit-code -- tests/vectors/signatures
 
 doc:

@@ -48,7 +48,7 @@ mod vocab;
 
 pub use auth::{
     OutgoingWebhook, Scheme, SignedContent, TimestampUnit, Verifier, VerifyOptions, headers_json,
-    outgoing_webhook, sign,
+    outgoing_webhook, sign, sns_certificate_url, sns_subscribe_url,
 };
 pub use dedup::{cap_key, content_key, labels_fingerprint};
 pub use error::Error;

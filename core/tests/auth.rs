@@ -67,7 +67,8 @@ fn scheme_names() {
     for s in Scheme::ALL {
         assert_eq!(s.as_str().parse::<Scheme>().unwrap(), *s);
     }
-    assert_eq!("svix".parse::<Scheme>().unwrap(), Scheme::StandardWebhooks);
+    assert_eq!("svix".parse::<Scheme>().unwrap(), Scheme::Svix);
+    assert_eq!("basic".parse::<Scheme>().unwrap(), Scheme::Basic);
     assert_eq!(
         "Standard-Webhooks".parse::<Scheme>().unwrap(),
         Scheme::StandardWebhooks

@@ -1,5 +1,6 @@
-//! Runs `tests/vectors/signatures/*.jsonl` (computed independently with
-//! Python's hmac/hashlib/base64 by `gen.py` there) through `Verifier`, and
+//! Runs `tests/vectors/signatures/*.jsonl` (computed independently by `gen.py`
+//! there: Python's hmac/hashlib/base64, and `cryptography` for ed25519 and
+//! SNS's RSA) through `Verifier` (with the case's certificate for SNS), and
 //! checks that `sign` reproduces the headers where a case asks for it.
 
 use std::fs;
@@ -18,6 +19,7 @@ fn options(o: &Value) -> Result<VerifyOptions, Error> {
     opts.timestamp_header = text("timestamp_header");
     opts.id_header = text("id_header");
     opts.prefix = text("prefix");
+    opts.topic_arn = text("topic_arn");
     if let Some(unit) = text("timestamp_unit") {
         opts.timestamp_unit = unit.parse()?;
     }
@@ -77,9 +79,13 @@ fn signature_vectors() {
             let refs: Vec<(&str, &str)> =
                 hs.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
             let body = case["body"].as_str().unwrap().as_bytes();
+            let now = case["now"].as_i64().unwrap();
             let result = verifier(&case).and_then(|v| {
                 schemes.insert(v.scheme());
-                v.verify(&refs, body, case["now"].as_i64().unwrap())
+                match case["certificate"].as_str() {
+                    Some(cert) => v.verify_with_certificate(&refs, body, now, cert.as_bytes()),
+                    None => v.verify(&refs, body, now),
+                }
             });
             let got = result.as_ref().map_or_else(|e| e.code(), |()| "valid");
             if got != case["expect"].as_str().unwrap() {

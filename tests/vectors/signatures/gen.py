@@ -1,16 +1,27 @@
 #!/usr/bin/env python3
 """Writes tests/vectors/signatures/<scheme>.jsonl: signature vectors computed
-independently of alertgate with Python's standard library (hmac, hashlib, base64).
+independently of alertgate: HMAC and Basic with Python's standard library (hmac,
+hashlib, base64); ed25519 (Standard Webhooks v1a) and SNS's RSA signatures and
+X.509 certificate with the `cryptography` package (`make vectors-check` installs it
+in a venv of its own).
 
 Each line: {"name", "scheme", "secrets", "options", "headers", "body", "now",
 "expect": "valid" | <error code>, "sign": {"timestamp", "id"} (optional: alertgate's
-sign() must reproduce "headers" exactly)}. Run it from anywhere; output is deterministic.
+sign() must reproduce "headers" exactly), "certificate": PEM text (sns: verify with
+it)}. Run it from anywhere; output is deterministic: the SNS test keys are kept
+beside it (sns_test_key.pem, sns_other_key.pem), made once if missing.
 """
 import base64
+import datetime
 import hashlib
 import hmac
 import json
 import os
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
+from cryptography.x509.oid import NameOID
 
 NOW = 1_700_000_000
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -158,10 +169,24 @@ def standard_webhooks():
              [["webhook-id", "msg_p5jXN8AQM9LWM0D4loKWxJek"], ["webhook-timestamp", "1614265330"],
               ["webhook-signature", "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="]],
              '{"test": 2432232314}', "valid", now=1614265330),
+        # Header sets, as the Svix SDKs read them: svix-* first, else webhook-*
+        # as a whole; never mixed. The unbranded scheme reads webhook-* only.
         case("svix_headers", "svix", [secret],
-             [["svix-id", "msg_0001"], ["svix-timestamp", str(NOW)], ["svix-signature", good]], BODY, "valid"),
-        case("mixed_fallback_headers", "standard_webhooks", [secret],
-             [["webhook-id", "msg_0001"], ["svix-timestamp", str(NOW)], ["webhook-signature", good]], BODY, "valid"),
+             [["svix-id", "msg_0001"], ["svix-timestamp", str(NOW)], ["svix-signature", good]], BODY, "valid", sign={"timestamp": NOW, "id": "msg_0001"}),
+        case("svix_falls_back_to_webhook_headers", "svix", [secret],
+             build("s3cret-standard_webhooks", NOW, BODY), BODY, "valid"),
+        case("svix_right_webhook_wrong", "svix", [secret],
+             [["svix-id", "msg_0001"], ["svix-timestamp", str(NOW)], ["svix-signature", good],
+              ["webhook-id", "msg_0001"], ["webhook-timestamp", str(NOW)], ["webhook-signature", flip_b64(good)]], BODY, "valid"),
+        case("svix_wrong_webhook_right", "svix", [secret],
+             [["svix-id", "msg_0001"], ["svix-timestamp", str(NOW)], ["svix-signature", flip_b64(good)],
+              ["webhook-id", "msg_0001"], ["webhook-timestamp", str(NOW)], ["webhook-signature", good]], BODY, "signature_mismatch"),
+        case("svix_sets_never_mixed", "svix", [secret],
+             [["svix-id", "msg_0001"], ["webhook-timestamp", str(NOW)], ["webhook-signature", good]], BODY, "missing_credentials"),
+        case("standard_reads_no_svix_headers", "standard_webhooks", [secret],
+             [["svix-id", "msg_0001"], ["svix-timestamp", str(NOW)], ["svix-signature", good]], BODY, "missing_credentials"),
+        case("standard_never_mixes", "standard_webhooks", [secret],
+             [["webhook-id", "msg_0001"], ["svix-timestamp", str(NOW)], ["webhook-signature", good]], BODY, "missing_credentials"),
         case("one_of_several", "standard_webhooks", [secret],
              build("s3cret-standard_webhooks", NOW, BODY, sig=f"v1a,xyz v1,{base64.b64encode(b'x' * 32).decode()} {good}"), BODY, "valid"),
         case("empty_v1_bypass", "standard_webhooks", [secret],
@@ -176,7 +201,169 @@ def standard_webhooks():
              [["webhook-timestamp", str(NOW)], ["webhook-signature", good]], BODY, "missing_credentials"),
         case("secret_not_base64", "standard_webhooks", ["whsec_***"], [], BODY, "invalid_config"),
     ]
-    return out
+    return out + v1a()
+
+
+def flip_b64(sig: str) -> str:
+    """A `v1,<base64>` signature with its first base64 character changed."""
+    version, b64 = sig.split(",", 1)
+    return f"{version},{'B' if b64[0] != 'B' else 'C'}{b64[1:]}"
+
+
+def v1a():
+    """Standard Webhooks' asymmetric signatures: ed25519 over {id}.{ts}.{body}."""
+    seed = hashlib.sha256(b"alertgate v1a test key").digest()
+    key = ed25519.Ed25519PrivateKey.from_private_bytes(seed)
+    public = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    other = ed25519.Ed25519PrivateKey.from_private_bytes(hashlib.sha256(b"another key").digest())
+    other_public = other.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    b64 = lambda b: base64.b64encode(b).decode()
+    whpk, whsk = "whpk_" + b64(public), "whsk_" + b64(seed)
+    hmac_secret = "whsec_" + b64(b"standard-webhooks-test-key-0123")
+
+    def headers(ts=NOW, body=BODY, msg_id="msg_v1a", signer=key, sig=None, prefix="webhook"):
+        value = sig or "v1a," + b64(signer.sign(f"{msg_id}.{ts}.{body}".encode()))
+        return [[f"{prefix}-id", msg_id], [f"{prefix}-timestamp", str(ts)], [f"{prefix}-signature", value]]
+
+    good = headers()[2][1]
+    return [
+        case("v1a_valid", "standard_webhooks", [whpk], headers(), BODY, "valid"),
+        case("v1a_signed_by_secret_key", "standard_webhooks", [whsk], headers(), BODY, "valid",
+             sign={"timestamp": NOW, "id": "msg_v1a"}),
+        case("v1a_secret_key_with_public_half", "standard_webhooks", ["whsk_" + b64(seed + public)], headers(), BODY, "valid"),
+        case("v1a_raw_public_key", "standard_webhooks", [b64(public)], headers(), BODY, "valid"),
+        case("v1a_beside_hmac_secret", "standard_webhooks", [hmac_secret, whpk], headers(), BODY, "valid"),
+        case("v1a_unicode_body", "standard_webhooks", [whpk], headers(body=UNICODE), UNICODE, "valid"),
+        case("v1a_svix_headers", "svix", [whpk], headers(prefix="svix"), BODY, "valid"),
+        case("v1a_wrong_key", "standard_webhooks", ["whpk_" + b64(other_public)], headers(), BODY, "signature_mismatch"),
+        case("v1a_signed_by_another_key", "standard_webhooks", [whpk], headers(signer=other), BODY, "signature_mismatch"),
+        case("v1a_body_changed", "standard_webhooks", [whpk], headers(), BODY + " ", "signature_mismatch"),
+        case("v1a_id_changed", "standard_webhooks", [whpk],
+             [["webhook-id", "msg_other"], ["webhook-timestamp", str(NOW)], ["webhook-signature", good]], BODY, "signature_mismatch"),
+        case("v1a_hmac_secret_only", "standard_webhooks", [hmac_secret], headers(), BODY, "signature_mismatch"),
+        case("v1a_expired", "standard_webhooks", [whpk], headers(ts=NOW - 600), BODY, "timestamp_out_of_tolerance"),
+        case("v1a_short_signature", "standard_webhooks", [whpk], headers(sig="v1a," + b64(b"x" * 32)), BODY, "malformed_signature"),
+        case("v1a_one_of_several", "standard_webhooks", [whpk],
+             headers(sig=f"v1," + b64(b"y" * 32) + " " + good), BODY, "valid"),
+        case("v1a_public_key_not_32_bytes", "standard_webhooks", ["whpk_" + b64(b"short")], [], BODY, "invalid_config"),
+    ]
+
+
+def basic():
+    """HTTP Basic: `Authorization: Basic base64(user:password)`."""
+    enc = lambda pair: "Basic " + base64.b64encode(pair.encode()).decode()
+    s = "alertmanager:c0rrect horse"
+    return [
+        case("valid", "basic", [s], [["Authorization", enc(s)]], BODY, "valid", sign={}),
+        case("valid_rotated", "basic", ["grafana:new-pass", s], [["Authorization", enc(s)]], BODY, "valid"),
+        case("valid_lowercase_scheme", "basic", [s], [["authorization", "basic " + enc(s)[6:]]], BODY, "valid"),
+        case("valid_colon_in_password", "basic", ["ops:pa:ss"], [["Authorization", enc("ops:pa:ss")]], BODY, "valid", sign={}),
+        case("wrong_password", "basic", [s], [["Authorization", enc("alertmanager:wrong")]], BODY, "invalid_token"),
+        case("wrong_user", "basic", [s], [["Authorization", enc("grafana:c0rrect horse")]], BODY, "invalid_token"),
+        case("missing_header", "basic", [s], [], BODY, "missing_credentials"),
+        case("bearer_not_basic", "basic", [s], [["Authorization", "Bearer " + s]], BODY, "invalid_token"),
+        case("not_base64", "basic", [s], [["Authorization", "Basic %%%"]], BODY, "malformed_signature"),
+        case("no_colon", "basic", [s], [["Authorization", "Basic " + base64.b64encode(b"alertmanager").decode()]], BODY, "malformed_signature"),
+        case("secret_without_colon", "basic", ["just-a-password"], [], BODY, "invalid_config"),
+    ]
+
+
+def sns_key(name):
+    """An RSA test key kept beside this script (made once, then reused, so that
+    the vectors are the same on every run)."""
+    path = os.path.join(HERE, name)
+    if not os.path.exists(path):
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        with open(path, "wb") as f:
+            f.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                      serialization.NoEncryption()))
+    with open(path, "rb") as f:
+        return serialization.load_pem_private_key(f.read(), password=None)
+
+
+def certificate(key):
+    """A self-signed certificate for `key`, the same bytes on every run."""
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sns.amazonaws.com")])
+    cert = (x509.CertificateBuilder()
+            .subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(0x5A5)
+            .not_valid_before(datetime.datetime(2024, 1, 1, tzinfo=datetime.timezone.utc))
+            .not_valid_after(datetime.datetime(2034, 1, 1, tzinfo=datetime.timezone.utc))
+            .sign(key, hashes.SHA256()))
+    return cert.public_bytes(serialization.Encoding.PEM).decode()
+
+
+def sns():
+    """AWS SNS messages of every type, SignatureVersion 1 (SHA1withRSA) and 2
+    (SHA256withRSA), signed over their canonical strings."""
+    key, other = sns_key("sns_test_key.pem"), sns_key("sns_other_key.pem")
+    cert, other_cert = certificate(key), certificate(other)
+    topic = "arn:aws:sns:eu-west-1:123456789012:alerts"
+    cert_url = "https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-0000000000000000000000.pem"
+    subscribe = ("https://sns.eu-west-1.amazonaws.com/?Action=ConfirmSubscription&TopicArn=" + topic +
+                 "&Token=2336412f37fb687f5d51e6e2425ba1f30")
+
+    def message(kind, version="1", subject=None, url=cert_url, signer=key, tamper=None, topic_arn=topic):
+        m = {"Type": kind, "MessageId": "7f3c8e2a-5b1d-4c6e-9a0f-1d2e3f4a5b6c", "TopicArn": topic_arn,
+             "Message": json.dumps({"AlarmName": "db-cpu-high", "NewStateValue": "ALARM"}),
+             "Timestamp": "2023-11-14T22:13:20.000Z", "SignatureVersion": version, "SigningCertURL": url}
+        if kind == "Notification":
+            if subject is not None:
+                m["Subject"] = subject
+            fields = ["Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"]
+            m["UnsubscribeURL"] = "https://sns.eu-west-1.amazonaws.com/?Action=Unsubscribe&SubscriptionArn=" + topic + ":1"
+        else:
+            m["Message"] = f"You have chosen to subscribe to the topic {topic}."
+            m["Token"] = "2336412f37fb687f5d51e6e2425ba1f30"
+            m["SubscribeURL"] = subscribe
+            fields = ["Message", "MessageId", "SubscribeURL", "Timestamp", "Token", "TopicArn", "Type"]
+        text = "".join(f"{k}\n{m[k]}\n" for k in fields if k in m)
+        digest = hashes.SHA1() if version == "1" else hashes.SHA256()
+        m["Signature"] = base64.b64encode(signer.sign(text.encode(), padding.PKCS1v15(), digest)).decode()
+        if tamper:
+            tamper(m)
+        return json.dumps(m)
+
+    def sns_case(name, body, expect, certificate_pem=cert, options=None, kind="Notification"):
+        c = case(name, "sns", [], [["x-amz-sns-message-type", kind], ["x-amz-sns-topic-arn", topic]], body, expect,
+                 options=options)
+        c["certificate"] = certificate_pem
+        return c
+
+    def set_(k, v):
+        return lambda m: m.__setitem__(k, v)
+
+    evil = lambda host: f"https://{host}/SimpleNotificationService-0.pem"
+    return [
+        sns_case("notification_v1_subject", message("Notification", "1", subject="ALARM: db-cpu-high"), "valid"),
+        sns_case("notification_v1_no_subject", message("Notification", "1"), "valid"),
+        sns_case("notification_v2", message("Notification", "2", subject="ALARM: db-cpu-high"), "valid"),
+        sns_case("subscription_confirmation_v1", message("SubscriptionConfirmation", "1"), "valid",
+                 kind="SubscriptionConfirmation"),
+        sns_case("subscription_confirmation_v2", message("SubscriptionConfirmation", "2"), "valid",
+                 kind="SubscriptionConfirmation"),
+        sns_case("unsubscribe_confirmation", message("UnsubscribeConfirmation", "2"), "valid",
+                 kind="UnsubscribeConfirmation"),
+        sns_case("pinned_topic", message("Notification", "2"), "valid", options={"topic_arn": topic}),
+        sns_case("other_topic", message("Notification", "2"), "invalid_token",
+                 options={"topic_arn": "arn:aws:sns:eu-west-1:123456789012:other"}),
+        sns_case("wrong_certificate", message("Notification", "2"), "signature_mismatch", certificate_pem=other_cert),
+        sns_case("signed_by_another_key", message("Notification", "1", signer=other), "signature_mismatch"),
+        sns_case("message_changed", message("Notification", "2", tamper=set_("Message", "{}")), "signature_mismatch"),
+        sns_case("subject_added", message("Notification", "2", tamper=set_("Subject", "hi")), "signature_mismatch"),
+        sns_case("version_changed", message("Notification", "1", tamper=set_("SignatureVersion", "2")), "signature_mismatch"),
+        sns_case("unknown_version", message("Notification", "1", tamper=set_("SignatureVersion", "3")), "malformed_signature"),
+        sns_case("signature_not_base64", message("Notification", "1", tamper=set_("Signature", "***")), "malformed_signature"),
+        sns_case("cert_host_evil", message("Notification", "2", url=evil("sns.evil.com")), "malformed_signature"),
+        sns_case("cert_host_suffix", message("Notification", "2", url=evil("sns.us-east-1.amazonaws.com.evil.com")),
+                 "malformed_signature"),
+        sns_case("cert_http", message("Notification", "2", url=cert_url.replace("https://", "http://")), "malformed_signature"),
+        sns_case("cert_not_pem", message("Notification", "2", url=cert_url[:-4] + ".txt"), "malformed_signature"),
+        sns_case("certificate_garbage", message("Notification", "2"), "malformed_signature", certificate_pem="not a cert"),
+        sns_case("unknown_type", message("Notification", "2", tamper=set_("Type", "Other")), "malformed_signature"),
+        dict(sns_case("no_message_type_header", message("Notification", "2"), "missing_credentials"), headers=[]),
+        sns_case("secrets_not_taken", message("Notification", "2"), "invalid_config") | {"secrets": ["x"]},
+    ]
 
 
 def pagerduty():
@@ -298,6 +485,8 @@ def main():
         "slack": slack(),
         "stripe": stripe(),
         "standard_webhooks": standard_webhooks(),
+        "basic": basic(),
+        "sns": sns(),
         "hmac_sha256": hmac_sha256(),
         "tokens": tokens(),
     }

@@ -22,6 +22,9 @@ use subtle::ConstantTimeEq;
 use crate::Error;
 use crate::request::find_header;
 
+mod sns;
+pub use sns::{sns_certificate_url, sns_subscribe_url};
+
 type HmacSha256 = Hmac<Sha256>;
 
 /// Length of an HMAC-SHA256 tag in bytes.
@@ -69,8 +72,17 @@ schemes! {
     Slack => "slack",
     /// Stripe: `Stripe-Signature: t=…,v1=…` over `{t}.{body}`.
     Stripe => "stripe",
-    /// Standard Webhooks (and Svix): `webhook-signature: v1,<base64>` over `{id}.{ts}.{body}`.
+    /// Standard Webhooks: `webhook-signature: v1,<base64>` (HMAC) or `v1a,<base64>`
+    /// (ed25519) over `{id}.{ts}.{body}`, with `webhook-id` and `webhook-timestamp`.
     StandardWebhooks => "standard_webhooks",
+    /// Svix: Standard Webhooks whose headers are `svix-*`, or, when none is
+    /// present, `webhook-*`; the two sets are never mixed.
+    Svix => "svix",
+    /// `Authorization: Basic base64(user:password)`; secrets are `user:password` pairs.
+    Basic => "basic",
+    /// AWS SNS: an RSA signature (SignatureVersion 1 or 2) inside the message,
+    /// checked with the signing certificate the caller fetched.
+    Sns => "sns",
 }
 
 impl fmt::Display for Scheme {
@@ -82,12 +94,9 @@ impl fmt::Display for Scheme {
 impl FromStr for Scheme {
     type Err = Error;
 
-    /// Parses a scheme name (`-` accepted for `_`; `svix` is `standard_webhooks`).
+    /// Parses a scheme name (`-` accepted for `_`).
     fn from_str(s: &str) -> Result<Self, Error> {
         let name = s.trim().to_ascii_lowercase().replace('-', "_");
-        if name == "svix" {
-            return Ok(Scheme::StandardWebhooks);
-        }
         Scheme::ALL
             .iter()
             .copied()
@@ -182,6 +191,8 @@ pub struct VerifyOptions {
     pub prefix: Option<String>,
     /// What is signed (`hmac_sha256`; default `{body}`, or `{ts}.{body}` with a timestamp header).
     pub signed_content: Option<SignedContent>,
+    /// The only SNS topic accepted (`sns`; any topic when unset).
+    pub topic_arn: Option<String>,
 }
 
 impl Default for VerifyOptions {
@@ -194,6 +205,7 @@ impl Default for VerifyOptions {
             id_header: None,
             prefix: None,
             signed_content: None,
+            topic_arn: None,
         }
     }
 }
@@ -214,14 +226,33 @@ enum SigFormat {
 /// A header and the names it may arrive under, in order of preference.
 type Names = Vec<Cow<'static, str>>;
 
+/// How a token arrives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TokenKind {
+    /// `Authorization: Bearer <token>`.
+    Bearer,
+    /// `Authorization: Basic base64(user:password)`.
+    Basic,
+    /// The header's whole value.
+    Raw,
+}
+
+/// The names of a Standard Webhooks header set.
+#[derive(Debug, Clone)]
+struct HeaderSet {
+    signature: Names,
+    timestamp: Names,
+    id: Names,
+}
+
 #[derive(Debug, Clone)]
 enum Method {
-    /// A token compared with the secrets: bearer, or the raw header value.
+    /// A token compared with the secrets.
     Token {
         header: Cow<'static, str>,
-        bearer: bool,
+        kind: TokenKind,
     },
-    /// An HMAC-SHA256 signature.
+    /// An HMAC-SHA256 (or, for Standard Webhooks' `v1a`, ed25519) signature.
     Hmac {
         signature: Names,
         format: SigFormat,
@@ -229,7 +260,22 @@ enum Method {
         unit: TimestampUnit,
         id: Option<Names>,
         content: SignedContent,
+        /// Svix: the `webhook-*` set, read whole when no header of the first is present.
+        fallback: Option<HeaderSet>,
     },
+    /// An AWS SNS message, signed inside its body.
+    Sns,
+}
+
+/// What `sign` signs with: the first secret.
+#[derive(Clone)]
+enum Signer {
+    /// `keys[0]` (an HMAC key or a token's digest; tokens keep their text).
+    First,
+    /// A Standard Webhooks `whsk_` secret key.
+    Ed25519(ed25519_dalek::SigningKey),
+    /// A `whpk_` public key, or SNS: nothing to sign with.
+    None,
 }
 
 /// A scheme with its secrets and settings, built once and reused for every request.
@@ -240,8 +286,13 @@ pub struct Verifier {
     tolerance: u64,
     /// HMAC keys, or SHA-256 digests of tokens (so comparisons are fixed-length).
     keys: Vec<Vec<u8>>,
+    /// Standard Webhooks `v1a` public keys.
+    public_keys: Vec<ed25519_dalek::VerifyingKey>,
     /// The first token, kept for `sign` (token schemes only).
     token_secret: Option<String>,
+    signer: Signer,
+    /// SNS topics accepted (any when empty).
+    topics: Vec<String>,
 }
 
 impl fmt::Debug for Verifier {
@@ -249,18 +300,23 @@ impl fmt::Debug for Verifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Verifier")
             .field("scheme", &self.scheme)
-            .field("secrets", &self.keys.len())
+            .field("secrets", &(self.keys.len() + self.public_keys.len()))
             .finish_non_exhaustive()
     }
 }
 
-/// A signature scheme's headers, parsed: the candidate tags, the signed
-/// timestamp and id (empty when the content does not sign them).
+/// A signature scheme's headers, parsed: the candidate tags (HMAC and
+/// ed25519), the signed timestamp and id (empty when the content does not
+/// sign them).
 struct Signed<'a> {
     candidates: Vec<[u8; TAG_LEN]>,
+    ed_candidates: Vec<[u8; ED_SIG_LEN]>,
     ts: &'a str,
     id: &'a str,
 }
+
+/// Length of an ed25519 signature in bytes.
+const ED_SIG_LEN: usize = 64;
 
 fn config(message: String) -> Error {
     Error::InvalidConfig { message }
@@ -275,32 +331,59 @@ fn custom(name: &Option<String>, default: &'static str) -> Names {
 }
 
 impl Verifier {
-    /// Builds a verifier. Fails with `invalid_config` for no secrets, an empty
-    /// or whitespace secret, an undecodable Standard Webhooks secret, or an
-    /// option the scheme does not use.
+    /// Builds a verifier. Fails with `invalid_config` for no secrets (except
+    /// `sns`, which takes none), an empty or whitespace secret, an
+    /// undecodable Standard Webhooks secret or key, a `basic` secret without
+    /// `:`, or an option the scheme does not use.
+    ///
+    /// Standard Webhooks and Svix take `whsec_` HMAC secrets, `whpk_` ed25519
+    /// public keys (`v1a`) and `whsk_` secret keys (which also sign), side by
+    /// side; a raw base64 secret is an HMAC secret and, when it is 32 bytes, a
+    /// public key too.
     pub fn new<S: AsRef<str>>(
         scheme: Scheme,
         secrets: &[S],
         options: &VerifyOptions,
     ) -> Result<Self, Error> {
         let method = method(scheme, options)?;
-        if secrets.is_empty() {
+        if matches!(method, Method::Sns) {
+            if !secrets.is_empty() {
+                return Err(config(String::from(
+                    "scheme sns takes no secrets: the certificate proves the sender (pin a topic with topic_arn)",
+                )));
+            }
+        } else if secrets.is_empty() {
             return Err(config(String::from("at least one secret is required")));
         }
-        let keys = secrets
-            .iter()
-            .map(|s| key(scheme, &method, s.as_ref()))
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut keys = Vec::new();
+        let mut public_keys = Vec::new();
+        let mut signer = Signer::None;
+        for (i, secret) in secrets.iter().enumerate() {
+            let (hmac_key, public, signing) = key(scheme, &method, secret.as_ref())?;
+            if i == 0 {
+                signer = match (&signing, &hmac_key) {
+                    (Some(k), _) => Signer::Ed25519(k.clone()),
+                    (None, Some(_)) => Signer::First,
+                    (None, None) => Signer::None,
+                };
+            }
+            // A first secret with an HMAC key (or token digest) is keys[0], which `sign` uses.
+            keys.extend(hmac_key);
+            public_keys.extend(public);
+        }
         let token_secret = match method {
             Method::Token { .. } => Some(String::from(secrets[0].as_ref().trim())),
-            Method::Hmac { .. } => None,
+            _ => None,
         };
         Ok(Verifier {
             scheme,
             method,
             tolerance: options.tolerance,
             keys,
+            public_keys,
             token_secret,
+            signer,
+            topics: options.topic_arn.iter().cloned().collect(),
         })
     }
 
@@ -310,8 +393,14 @@ impl Verifier {
     }
 
     /// Checks the request's credentials against the raw body bytes. Call it
-    /// before parsing: only the exact bytes received are ever verified.
+    /// before parsing: only the exact bytes received are ever verified. `sns`
+    /// needs the signing certificate: use [`Verifier::verify_with_certificate`].
     pub fn verify(&self, headers: &[(&str, &str)], body: &[u8], now: i64) -> Result<(), Error> {
+        if matches!(self.method, Method::Sns) {
+            return Err(config(String::from(
+                "scheme sns is verified with the signing certificate (verify_with_certificate)",
+            )));
+        }
         let Some(signed) = self.judge_headers(headers, now)? else {
             return Ok(());
         };
@@ -324,54 +413,89 @@ impl Verifier {
                 return Ok(());
             }
         }
+        if !signed.ed_candidates.is_empty() && !self.public_keys.is_empty() {
+            let mut message =
+                Vec::with_capacity(signed.id.len() + signed.ts.len() + body.len() + 2);
+            for part in [signed.id.as_bytes(), b".", signed.ts.as_bytes(), b".", body] {
+                message.extend_from_slice(part);
+            }
+            for sig in &signed.ed_candidates {
+                let sig = ed25519_dalek::Signature::from_bytes(sig);
+                if self
+                    .public_keys
+                    .iter()
+                    .any(|k| k.verify_strict(&message, &sig).is_ok())
+                {
+                    return Ok(());
+                }
+            }
+        }
         Err(Error::SignatureMismatch)
+    }
+
+    /// Checks an AWS SNS message (`sns`) against the signing certificate (PEM
+    /// or DER) the caller fetched from [`crate::sns_certificate_url`]: the
+    /// signature over the message type's canonical string, the certificate's
+    /// URL, and the topic when one is pinned. Other schemes take no certificate.
+    pub fn verify_with_certificate(
+        &self,
+        headers: &[(&str, &str)],
+        body: &[u8],
+        now: i64,
+        certificate: &[u8],
+    ) -> Result<(), Error> {
+        if !matches!(self.method, Method::Sns) {
+            return Err(config(format!(
+                "scheme {} takes no certificate",
+                self.scheme
+            )));
+        }
+        self.judge_headers(headers, now)?;
+        sns::verify(body, certificate, &self.topics)
     }
 
     /// Judges what the headers alone can tell, before the body is read: a token
     /// scheme is checked fully; a signature scheme's headers must be present and
-    /// well formed, and a signed timestamp inside the tolerance. A request that
-    /// passes still needs [`Verifier::verify`] on its body.
+    /// well formed, and a signed timestamp inside the tolerance; an SNS request
+    /// must carry its message-type header (and its topic, when one is pinned,
+    /// must be that one). A request that passes still needs
+    /// [`Verifier::verify`] on its body.
     pub fn check_headers(&self, headers: &[(&str, &str)], now: i64) -> Result<(), Error> {
         self.judge_headers(headers, now).map(|_| ())
     }
 
     /// What identifies this delivery, for recognising a replay of it: the
     /// sender's delivery-id header (`X-GitHub-Delivery`, `webhook-id`/`svix-id`,
-    /// Sentry's `Request-ID`, PagerDuty's `X-Webhook-Id`, the configured id
-    /// header), else the signature itself when the signed content carries a
-    /// timestamp (a replay repeats it exactly). `None` when the scheme gives
-    /// neither: a replay cannot be told from a deliberate repeat.
+    /// Sentry's `Request-ID`, PagerDuty's `X-Webhook-Id`, SNS's
+    /// `x-amz-sns-message-id`, the configured id header), else the signature
+    /// itself when the signed content carries a timestamp (a replay repeats it
+    /// exactly). `None` when the scheme gives neither: a replay cannot be told
+    /// from a deliberate repeat.
     pub fn delivery_id<'a>(&self, headers: &[(&str, &'a str)]) -> Option<&'a str> {
-        let Method::Hmac {
-            id,
-            content,
-            format,
-            ..
-        } = &self.method
-        else {
-            return None;
+        let named = match &self.method {
+            Method::Token { .. } => return None,
+            Method::Sns => find_header(headers, "x-amz-sns-message-id"),
+            Method::Hmac { .. } => match (self.scheme, self.header_set(headers).2) {
+                (_, Some(names)) => first_header(headers, names).ok().map(|(_, v)| v),
+                (Scheme::Github, _) => find_header(headers, "X-GitHub-Delivery"),
+                (Scheme::Sentry, _) => find_header(headers, "Request-ID"),
+                (Scheme::Pagerduty, _) => find_header(headers, "X-Webhook-Id"),
+                _ => None,
+            },
         };
-        let named = match (self.scheme, id) {
-            (_, Some(names)) => first_header(headers, names).ok().map(|(_, v)| v),
-            (Scheme::Github, _) => find_header(headers, "X-GitHub-Delivery"),
-            (Scheme::Sentry, _) => find_header(headers, "Request-ID"),
-            (Scheme::Pagerduty, _) => find_header(headers, "X-Webhook-Id"),
-            _ => None,
-        };
-        let timestamped = content.uses_ts() || matches!(format, SigFormat::Stripe);
         named
             .filter(|v| !v.is_empty())
-            .or_else(|| timestamped.then(|| self.signature(headers)).flatten())
+            .or_else(|| self.tolerance().and_then(|_| self.signature(headers)))
     }
 
-    /// The raw value of the signature header (signature schemes only).
+    /// The raw value of the signature header (header signature schemes only).
     pub fn signature<'a>(&self, headers: &[(&str, &'a str)]) -> Option<&'a str> {
         match &self.method {
-            Method::Hmac { signature, .. } => first_header(headers, signature)
+            Method::Hmac { .. } => first_header(headers, self.header_set(headers).0)
                 .ok()
                 .map(|(_, v)| v)
                 .filter(|v| !v.is_empty()),
-            Method::Token { .. } => None,
+            Method::Token { .. } | Method::Sns => None,
         }
     }
 
@@ -385,6 +509,34 @@ impl Verifier {
         }
     }
 
+    /// The signature, timestamp and id header names this request is read
+    /// with: Svix's `svix-*` set, or, when none of it is present, `webhook-*`.
+    fn header_set(&self, headers: &[(&str, &str)]) -> (&Names, Option<&Names>, Option<&Names>) {
+        let Method::Hmac {
+            signature,
+            timestamp,
+            id,
+            fallback,
+            ..
+        } = &self.method
+        else {
+            unreachable!("header_set is asked of signature schemes only")
+        };
+        let first = (signature, timestamp.as_ref(), id.as_ref());
+        let Some(set) = fallback else {
+            return first;
+        };
+        let present = |names: &Names| names.iter().any(|n| find_header(headers, n).is_some());
+        if present(signature)
+            || timestamp.as_ref().is_some_and(present)
+            || id.as_ref().is_some_and(present)
+        {
+            first
+        } else {
+            (&set.signature, Some(&set.timestamp), Some(&set.id))
+        }
+    }
+
     /// The header part of `verify`: a token scheme checked whole (`None`), or a
     /// signature scheme's parsed candidates, timestamp and id (`Some`).
     fn judge_headers<'a>(
@@ -392,20 +544,31 @@ impl Verifier {
         headers: &[(&str, &'a str)],
         now: i64,
     ) -> Result<Option<Signed<'a>>, Error> {
-        let Method::Hmac {
-            signature,
-            format,
-            timestamp,
-            unit,
-            id,
-            content,
-        } = &self.method
-        else {
-            let Method::Token { header, bearer } = &self.method else {
+        let (format, unit, content) = match &self.method {
+            Method::Token { header, kind } => {
+                return self.verify_token(headers, header, *kind).map(|()| None);
+            }
+            Method::Sns => {
+                find_header(headers, "x-amz-sns-message-type").ok_or_else(|| {
+                    Error::MissingCredentials {
+                        header: String::from("x-amz-sns-message-type"),
+                    }
+                })?;
+                if let Some(topic) = find_header(headers, "x-amz-sns-topic-arn") {
+                    if !self.topics.is_empty() && !self.topics.iter().any(|t| t == topic) {
+                        return Err(Error::InvalidToken);
+                    }
+                }
                 return Ok(None);
-            };
-            return self.verify_token(headers, header, *bearer).map(|()| None);
+            }
+            Method::Hmac {
+                format,
+                unit,
+                content,
+                ..
+            } => (format, unit, content),
         };
+        let (signature, timestamp, id) = self.header_set(headers);
         let (sig_name, raw) = first_header(headers, signature)?;
         if raw.is_empty() {
             return Err(malformed(format!("header {sig_name} is empty")));
@@ -433,8 +596,10 @@ impl Verifier {
             }
             _ => "",
         };
+        let (candidates, ed_candidates) = signatures(format, raw)?;
         Ok(Some(Signed {
-            candidates: signatures(format, raw)?,
+            candidates,
+            ed_candidates,
             ts: ts.map_or("", |(_, v)| v),
             id: id_value,
         }))
@@ -444,24 +609,37 @@ impl Verifier {
         &self,
         headers: &[(&str, &str)],
         header: &str,
-        bearer: bool,
+        kind: TokenKind,
     ) -> Result<(), Error> {
         let value = find_header(headers, header).ok_or_else(|| Error::MissingCredentials {
             header: header.to_string(),
         })?;
-        let token = if bearer {
-            match value.split_once(' ') {
-                Some((kind, token)) if kind.eq_ignore_ascii_case("bearer") => token.trim(),
-                _ => return Err(Error::InvalidToken),
+        let scheme_word = |word: &str| match value.split_once(' ') {
+            Some((k, token)) if k.eq_ignore_ascii_case(word) => Ok(token.trim()),
+            _ => Err(Error::InvalidToken),
+        };
+        let decoded;
+        let token: &[u8] = match kind {
+            TokenKind::Bearer => scheme_word("bearer")?.as_bytes(),
+            TokenKind::Raw => value.as_bytes(),
+            TokenKind::Basic => {
+                decoded = B64
+                    .decode(scheme_word("basic")?)
+                    .ok()
+                    .filter(|pair| pair.contains(&b':'))
+                    .ok_or_else(|| {
+                        malformed(String::from(
+                            "Authorization: Basic is not base64 of user:password",
+                        ))
+                    })?;
+                &decoded
             }
-        } else {
-            value
         };
         if token.is_empty() {
             return Err(Error::InvalidToken);
         }
         // Comparing digests keeps the comparison fixed-length: no length leak.
-        let digest = Sha256::digest(token.as_bytes());
+        let digest = Sha256::digest(token);
         let mut ok = subtle::Choice::from(0);
         for key in &self.keys {
             ok |= key.as_slice().ct_eq(digest.as_slice());
@@ -495,15 +673,18 @@ impl Verifier {
         id: Option<&str>,
     ) -> Result<Vec<(String, String)>, Error> {
         match &self.method {
-            Method::Token { header, bearer } => {
+            Method::Token { header, kind } => {
                 let secret = self.token_secret.as_deref().unwrap_or_default();
-                let value = if *bearer {
-                    format!("Bearer {secret}")
-                } else {
-                    String::from(secret)
+                let value = match kind {
+                    TokenKind::Bearer => format!("Bearer {secret}"),
+                    TokenKind::Basic => format!("Basic {}", B64.encode(secret)),
+                    TokenKind::Raw => String::from(secret),
                 };
                 Ok(alloc::vec![(header.to_string(), value)])
             }
+            Method::Sns => Err(config(String::from(
+                "scheme sns is signed by AWS, not by alertgate",
+            ))),
             Method::Hmac {
                 signature,
                 format,
@@ -511,6 +692,7 @@ impl Verifier {
                 unit,
                 id: id_names,
                 content,
+                ..
             } => {
                 let needs_ts = content.uses_ts() || matches!(format, SigFormat::Stripe);
                 let ts = match (needs_ts, timestamp) {
@@ -538,12 +720,29 @@ impl Verifier {
                     }
                     _ => "",
                 };
-                let tag = mac(&self.keys[0], *content, ts_str, id_str, body);
-                let sig_value = match format {
-                    SigFormat::Hex { prefix } => format!("{prefix}{}", hex::encode(tag)),
-                    SigFormat::PagerdutyList => format!("v1={}", hex::encode(tag)),
-                    SigFormat::Stripe => format!("t={ts_str},v1={}", hex::encode(tag)),
-                    SigFormat::StandardList => format!("v1,{}", B64.encode(tag)),
+                let sig_value = match (&self.signer, format) {
+                    (Signer::Ed25519(k), _) => {
+                        use ed25519_dalek::Signer as _;
+                        let mut message = Vec::new();
+                        for part in [id_str.as_bytes(), b".", ts_str.as_bytes(), b".", body] {
+                            message.extend_from_slice(part);
+                        }
+                        format!("v1a,{}", B64.encode(k.sign(&message).to_bytes()))
+                    }
+                    (Signer::None, _) => {
+                        return Err(config(String::from(
+                            "the first secret is a public key: it verifies, it cannot sign",
+                        )));
+                    }
+                    (Signer::First, format) => {
+                        let tag = mac(&self.keys[0], *content, ts_str, id_str, body);
+                        match format {
+                            SigFormat::Hex { prefix } => format!("{prefix}{}", hex::encode(tag)),
+                            SigFormat::PagerdutyList => format!("v1={}", hex::encode(tag)),
+                            SigFormat::Stripe => format!("t={ts_str},v1={}", hex::encode(tag)),
+                            SigFormat::StandardList => format!("v1,{}", B64.encode(tag)),
+                        }
+                    }
                 };
                 let mut out = Vec::with_capacity(3);
                 if let Some(id_names) = id_names.as_ref().filter(|_| !id_str.is_empty()) {
@@ -573,6 +772,7 @@ fn method(scheme: Scheme, o: &VerifyOptions) -> Result<Method, Error> {
             "signed_content",
         ],
         Scheme::Grafana => &["signature_header", "timestamp_header"],
+        Scheme::Sns => &["topic_arn"],
         _ => &[],
     };
     let set = [
@@ -582,6 +782,7 @@ fn method(scheme: Scheme, o: &VerifyOptions) -> Result<Method, Error> {
         ("id_header", o.id_header.is_some()),
         ("prefix", o.prefix.is_some()),
         ("signed_content", o.signed_content.is_some()),
+        ("topic_arn", o.topic_arn.is_some()),
     ];
     if let Some((name, _)) = set.iter().find(|(name, on)| *on && !allowed.contains(name)) {
         return Err(config(format!(
@@ -592,6 +793,7 @@ fn method(scheme: Scheme, o: &VerifyOptions) -> Result<Method, Error> {
         ("signature_header", &o.signature_header),
         ("timestamp_header", &o.timestamp_header),
         ("id_header", &o.id_header),
+        ("topic_arn", &o.topic_arn),
     ] {
         if value.as_deref().is_some_and(|v| v.trim().is_empty()) {
             return Err(config(format!("option {name} is empty")));
@@ -607,16 +809,35 @@ fn method(scheme: Scheme, o: &VerifyOptions) -> Result<Method, Error> {
         unit: TimestampUnit::Seconds,
         id: None,
         content: SignedContent::Body,
+        fallback: None,
+    };
+    let standard = |prefix: &'static str, fallback: Option<HeaderSet>| {
+        let n =
+            |name: &'static str| -> Names { alloc::vec![Cow::Owned(format!("{prefix}-{name}"))] };
+        Method::Hmac {
+            signature: n("signature"),
+            format: SigFormat::StandardList,
+            timestamp: Some(n("timestamp")),
+            unit: TimestampUnit::Seconds,
+            id: Some(n("id")),
+            content: SignedContent::IdDotTsDotBody,
+            fallback,
+        }
     };
     Ok(match scheme {
         Scheme::Bearer => Method::Token {
             header: Cow::Borrowed("Authorization"),
-            bearer: true,
+            kind: TokenKind::Bearer,
+        },
+        Scheme::Basic => Method::Token {
+            header: Cow::Borrowed("Authorization"),
+            kind: TokenKind::Basic,
         },
         Scheme::SharedSecret => Method::Token {
             header: custom(&o.signature_header, "X-Webhook-Secret").remove(0),
-            bearer: false,
+            kind: TokenKind::Raw,
         },
+        Scheme::Sns => Method::Sns,
         Scheme::Github => hmac_body(names(&["X-Hub-Signature-256"]), hex("sha256=")),
         Scheme::Opsknight => hmac_body(
             names(&["X-Webhook-Signature", "X-Signature"]),
@@ -639,6 +860,7 @@ fn method(scheme: Scheme, o: &VerifyOptions) -> Result<Method, Error> {
             } else {
                 SignedContent::Body
             },
+            fallback: None,
         },
         Scheme::Slack => Method::Hmac {
             signature: names(&["X-Slack-Signature"]),
@@ -647,6 +869,7 @@ fn method(scheme: Scheme, o: &VerifyOptions) -> Result<Method, Error> {
             unit: TimestampUnit::Seconds,
             id: None,
             content: SignedContent::V0TsBody,
+            fallback: None,
         },
         Scheme::Stripe => Method::Hmac {
             signature: names(&["Stripe-Signature"]),
@@ -655,15 +878,19 @@ fn method(scheme: Scheme, o: &VerifyOptions) -> Result<Method, Error> {
             unit: TimestampUnit::Seconds,
             id: None,
             content: SignedContent::TsDotBody,
+            fallback: None,
         },
-        Scheme::StandardWebhooks => Method::Hmac {
-            signature: names(&["webhook-signature", "svix-signature"]),
-            format: SigFormat::StandardList,
-            timestamp: Some(names(&["webhook-timestamp", "svix-timestamp"])),
-            unit: TimestampUnit::Seconds,
-            id: Some(names(&["webhook-id", "svix-id"])),
-            content: SignedContent::IdDotTsDotBody,
-        },
+        // The SDKs read `svix-*` first and fall back to `webhook-*` as a whole
+        // set; the unbranded scheme reads `webhook-*` only.
+        Scheme::StandardWebhooks => standard("webhook", None),
+        Scheme::Svix => standard(
+            "svix",
+            Some(HeaderSet {
+                signature: names(&["webhook-signature"]),
+                timestamp: names(&["webhook-timestamp"]),
+                id: names(&["webhook-id"]),
+            }),
+        ),
         Scheme::HmacSha256 => {
             let content = o.signed_content.unwrap_or(if o.timestamp_header.is_some() {
                 SignedContent::TsDotBody
@@ -694,33 +921,81 @@ fn method(scheme: Scheme, o: &VerifyOptions) -> Result<Method, Error> {
                 id: (content == SignedContent::IdDotTsDotBody)
                     .then(|| custom(&o.id_header, "webhook-id")),
                 content,
+                fallback: None,
             }
         }
     })
 }
 
+/// What one secret gives: an HMAC key (or a token's digest), an ed25519
+/// public key, and an ed25519 key that signs.
+type KeyMaterial = (
+    Option<Vec<u8>>,
+    Option<ed25519_dalek::VerifyingKey>,
+    Option<ed25519_dalek::SigningKey>,
+);
+
 /// The key material for one secret.
-fn key(scheme: Scheme, method: &Method, secret: &str) -> Result<Vec<u8>, Error> {
-    if secret.trim().is_empty() {
+fn key(scheme: Scheme, method: &Method, secret: &str) -> Result<KeyMaterial, Error> {
+    let secret = secret.trim();
+    if secret.is_empty() {
         return Err(config(String::from("a secret is empty")));
     }
+    let decode = |b64: &str, what: &str| {
+        B64.decode(b64)
+            .ok()
+            .filter(|k| !k.is_empty())
+            .ok_or_else(|| config(format!("a {scheme} {what} is not base64")))
+    };
+    let public = |bytes: &[u8]| {
+        <[u8; 32]>::try_from(bytes)
+            .ok()
+            .and_then(|b| ed25519_dalek::VerifyingKey::from_bytes(&b).ok())
+    };
     Ok(match (scheme, method) {
-        (_, Method::Token { .. }) => Sha256::digest(secret.trim().as_bytes()).to_vec(),
-        (Scheme::StandardWebhooks, _) => {
-            let b64 = secret.trim();
-            let b64 = b64.strip_prefix("whsec_").unwrap_or(b64);
-            let key = B64.decode(b64).map_err(|_| {
-                config(String::from(
-                    "a standard_webhooks secret is not base64 after whsec_",
-                ))
-            })?;
-            if key.is_empty() {
-                return Err(config(String::from("a secret is empty")));
+        (Scheme::Basic, _) if !secret.contains(':') => {
+            return Err(config(String::from(
+                "a basic secret is a user:password pair",
+            )));
+        }
+        (_, Method::Token { .. }) => (Some(Sha256::digest(secret.as_bytes()).to_vec()), None, None),
+        (Scheme::StandardWebhooks | Scheme::Svix, _) => {
+            if let Some(b64) = secret.strip_prefix("whpk_") {
+                let key = public(&decode(b64, "public key (whpk_)")?).ok_or_else(|| {
+                    config(String::from(
+                        "a whpk_ key is not a 32-byte ed25519 public key",
+                    ))
+                })?;
+                (None, Some(key), None)
+            } else if let Some(b64) = secret.strip_prefix("whsk_") {
+                // The 32-byte seed, or the seed followed by its public key.
+                let bytes = decode(b64, "secret key (whsk_)")?;
+                let seed = <[u8; 32]>::try_from(bytes.get(..32).unwrap_or_default())
+                    .ok()
+                    .filter(|_| bytes.len() == 32 || bytes.len() == 64)
+                    .ok_or_else(|| config(String::from("a whsk_ key is not 32 or 64 bytes")))?;
+                let signing = ed25519_dalek::SigningKey::from_bytes(&seed);
+                let verifying = signing.verifying_key();
+                if bytes.len() == 64 && bytes[32..] != verifying.to_bytes() {
+                    return Err(config(String::from(
+                        "a whsk_ key's public half does not match its seed",
+                    )));
+                }
+                (None, Some(verifying), Some(signing))
+            } else {
+                let b64 = secret.strip_prefix("whsec_").unwrap_or(secret);
+                let key = decode(b64, "secret (whsec_)")?;
+                // A raw 32-byte key may be either; each signature version tries its own.
+                let as_public = if secret.starts_with("whsec_") {
+                    None
+                } else {
+                    public(&key)
+                };
+                (Some(key), as_public, None)
             }
-            key
         }
         // Stripe's key is the whole `whsec_…` string; PagerDuty's looks like base64 but is used as is.
-        _ => secret.as_bytes().to_vec(),
+        _ => (Some(secret.as_bytes().to_vec()), None, None),
     })
 }
 
@@ -770,11 +1045,24 @@ fn parse_timestamp(name: &str, value: &str, unit: TimestampUnit) -> Result<i64, 
 
 /// The decodable signatures in the header; malformed entries are skipped,
 /// and a header with none is `malformed_signature`.
-fn signatures(format: &SigFormat, raw: &str) -> Result<Vec<[u8; TAG_LEN]>, Error> {
+fn signatures(
+    format: &SigFormat,
+    raw: &str,
+) -> Result<(Vec<[u8; TAG_LEN]>, Vec<[u8; ED_SIG_LEN]>), Error> {
     let hex_tag = |s: &str| {
         let mut tag = [0u8; TAG_LEN];
         hex::decode_to_slice(s.trim(), &mut tag).ok().map(|()| tag)
     };
+    /// Exactly `N` bytes of base64: an empty or short signature never compares.
+    fn b64_exact<const N: usize>(b64: &str) -> Option<[u8; N]> {
+        // Room for one byte more, so that a longer one is not taken for its prefix.
+        let mut buf = [0u8; 72];
+        match B64.decode_slice(b64, &mut buf[..N + 1]) {
+            Ok(n) if n == N => <[u8; N]>::try_from(&buf[..N]).ok(),
+            _ => None,
+        }
+    }
+    let mut ed = Vec::new();
     let out: Vec<[u8; TAG_LEN]> = match format {
         SigFormat::Hex { prefix } => {
             let Some(rest) = raw.strip_prefix(prefix.as_ref()) else {
@@ -784,38 +1072,33 @@ fn signatures(format: &SigFormat, raw: &str) -> Result<Vec<[u8; TAG_LEN]>, Error
             };
             hex_tag(rest).into_iter().collect()
         }
-        SigFormat::PagerdutyList => raw
+        SigFormat::PagerdutyList | SigFormat::Stripe => raw
             .split(',')
             .filter_map(|item| item.trim().strip_prefix("v1="))
             .filter_map(hex_tag)
             .collect(),
-        SigFormat::Stripe => raw
-            .split(',')
-            .filter_map(|item| item.trim().strip_prefix("v1="))
-            .filter_map(hex_tag)
-            .collect(),
-        SigFormat::StandardList => raw
-            .split_ascii_whitespace()
-            .filter_map(|item| item.strip_prefix("v1,"))
-            .filter_map(|b64| {
-                let mut tag = [0u8; TAG_LEN];
-                // Exactly 32 bytes: an empty or short signature never compares.
-                match B64.decode_slice(b64, &mut tag) {
-                    Ok(TAG_LEN) => Some(tag),
-                    _ => None,
-                }
-            })
-            .collect(),
+        SigFormat::StandardList => {
+            let items: Vec<&str> = raw.split_ascii_whitespace().collect();
+            ed = items
+                .iter()
+                .filter_map(|item| item.strip_prefix("v1a,"))
+                .filter_map(b64_exact::<ED_SIG_LEN>)
+                .collect();
+            items
+                .iter()
+                .filter_map(|item| item.strip_prefix("v1,"))
+                .filter_map(b64_exact::<TAG_LEN>)
+                .collect()
+        }
     };
-    if out.is_empty() {
+    if out.is_empty() && ed.is_empty() {
         return Err(malformed(String::from(
             "no well-formed signature of the expected length",
         )));
     }
-    Ok(out)
+    Ok((out, ed))
 }
 
-/// HMAC-SHA256 over the signed content, fed piecewise so the body is never copied.
 fn mac(key: &[u8], content: SignedContent, ts: &str, id: &str, body: &[u8]) -> [u8; TAG_LEN] {
     // new_from_slice never fails for HMAC: any key length is valid.
     let mut m = <HmacSha256 as Mac>::new_from_slice(key).unwrap_or_else(|_| unreachable!());
