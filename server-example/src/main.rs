@@ -45,13 +45,18 @@ enum Command {
 /// A scheme and its secrets and settings, shared by `verify` and `sign`.
 #[derive(clap::Args)]
 struct SchemeArgs {
-    /// The scheme: bearer, shared_secret, hmac_sha256, github, opsknight, opshift,
-    /// grafana, pagerduty, sentry, slack, stripe, standard_webhooks (svix).
+    /// The scheme: bearer, basic, shared_secret, hmac_sha256, github, opsknight, opshift,
+    /// grafana, pagerduty, sentry, slack, stripe, standard_webhooks, svix, sns.
     #[arg(long, value_name = "NAME")]
     scheme: String,
     /// A secret; repeat for rotation (any one verifying passes; `sign` uses the first).
-    #[arg(long = "secret", value_name = "S", required = true)]
+    /// basic: `user:password`; standard_webhooks/svix: `whsec_…`, or `whpk_…` /
+    /// `whsk_…` ed25519 keys (v1a); sns takes none.
+    #[arg(long = "secret", value_name = "S")]
     secrets: Vec<String>,
+    /// The only SNS topic accepted (sns).
+    #[arg(long, value_name = "ARN")]
+    topic_arn: Option<String>,
     /// The signature header (hmac_sha256, grafana) or secret header (shared_secret).
     #[arg(long, value_name = "H")]
     signature_header: Option<String>,
@@ -80,6 +85,7 @@ impl SchemeArgs {
         o.timestamp_header.clone_from(&self.timestamp_header);
         o.id_header.clone_from(&self.id_header);
         o.prefix.clone_from(&self.prefix);
+        o.topic_arn.clone_from(&self.topic_arn);
         if let Some(unit) = &self.timestamp_unit {
             o.timestamp_unit = unit.parse()?;
         }
@@ -103,6 +109,10 @@ struct VerifyArgs {
     /// A request header, as 'Name: value'; repeatable.
     #[arg(short = 'H', long = "header", value_name = "'Name: value'", value_parser = parse_header)]
     headers: Vec<(String, String)>,
+    /// The signing certificate (PEM or DER) fetched from the message's
+    /// SigningCertURL (sns; `alertgate verify` never fetches anything).
+    #[arg(long, value_name = "FILE")]
+    cert: Option<PathBuf>,
     /// The raw body; `-` or nothing reads stdin.
     #[arg(value_name = "FILE|-")]
     file: Option<PathBuf>,
@@ -235,7 +245,27 @@ fn verify(args: VerifyArgs) -> ExitCode {
         .iter()
         .map(|(n, v)| (n.as_str(), v.as_str()))
         .collect();
-    match verifier.verify(&headers, &body, args.now.unwrap_or_else(unix_now)) {
+    let now = args.now.unwrap_or_else(unix_now);
+    let verified = match (&args.cert, verifier.scheme()) {
+        (Some(path), _) => match std::fs::read(path) {
+            Ok(cert) => verifier.verify_with_certificate(&headers, &body, now, &cert),
+            Err(e) => {
+                return fail(&io_error_json(&format!(
+                    "cannot read {}: {e}",
+                    path.display()
+                )));
+            }
+        },
+        (None, Scheme::Sns) => {
+            return config_error(&Error::InvalidConfig {
+                message: String::from(
+                    "scheme sns needs the signing certificate: fetch the message's SigningCertURL and pass the file with --cert",
+                ),
+            });
+        }
+        (None, _) => verifier.verify(&headers, &body, now),
+    };
+    match verified {
         Ok(()) => {
             print_line(r#"{"valid":true}"#);
             ExitCode::SUCCESS

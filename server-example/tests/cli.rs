@@ -132,19 +132,36 @@ fn usage_errors_exit_2() {
 #[test]
 fn sign_then_verify_round_trips_through_the_cli() {
     let body = br#"{"alerts":[]}"#;
-    for scheme in [
-        "github",
-        "slack",
-        "stripe",
-        "standard_webhooks",
-        "pagerduty",
-        "bearer",
+    // (scheme, the signing secret, a rotated-out one, the secret that verifies)
+    let v1a_seed = "whsk_AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+    let v1a_public = "whpk_A6EHv/POEL4dcN0Y50vAmWfk1jCbpQ1fHdyGZBJVMbg=";
+    for (scheme, secret, old, verify_with) in [
+        ("github", "s3cret", "old", "s3cret"),
+        ("slack", "s3cret", "old", "s3cret"),
+        ("stripe", "s3cret", "old", "s3cret"),
+        (
+            "standard_webhooks",
+            "whsec_c2VjcmV0LWtleS0wMTIz",
+            "whsec_b2xkLWtleQ==",
+            "whsec_c2VjcmV0LWtleS0wMTIz",
+        ),
+        (
+            "svix",
+            "whsec_c2VjcmV0LWtleS0wMTIz",
+            "whsec_b2xkLWtleQ==",
+            "whsec_c2VjcmV0LWtleS0wMTIz",
+        ),
+        // v1a: signed with the secret key, verified with the public key alone.
+        (
+            "standard_webhooks",
+            v1a_seed,
+            "whsec_b2xkLWtleQ==",
+            v1a_public,
+        ),
+        ("pagerduty", "s3cret", "old", "s3cret"),
+        ("bearer", "s3cret", "old", "s3cret"),
+        ("basic", "ops:s3cret", "ops:old", "ops:s3cret"),
     ] {
-        let secret = if scheme == "standard_webhooks" {
-            "whsec_c2VjcmV0LWtleS0wMTIz"
-        } else {
-            "s3cret"
-        };
         let signed = alertgate(
             &[
                 "sign",
@@ -160,11 +177,6 @@ fn sign_then_verify_round_trips_through_the_cli() {
         assert_eq!(signed.status.code(), Some(0), "{scheme}");
         let headers = json(&signed);
         // A rotated-out secret first: any one verifying passes.
-        let old = if scheme == "standard_webhooks" {
-            "whsec_b2xkLWtleQ=="
-        } else {
-            "old"
-        };
         let mut args = vec![
             "verify".to_owned(),
             "--scheme".into(),
@@ -174,7 +186,7 @@ fn sign_then_verify_round_trips_through_the_cli() {
         ];
         args.extend([
             "--secret".into(),
-            secret.into(),
+            verify_with.into(),
             "--now".into(),
             "1700000100".into(),
         ]);
@@ -195,10 +207,63 @@ fn sign_then_verify_round_trips_through_the_cli() {
         let out = alertgate(&args, br#"{"alerts":[1]}"#);
         assert_eq!(
             out.status.code(),
-            Some(if scheme == "bearer" { 0 } else { 1 }),
+            Some(if matches!(scheme, "bearer" | "basic") {
+                0
+            } else {
+                1
+            }),
             "{scheme}"
         );
     }
+}
+
+#[test]
+fn verify_checks_sns_messages_with_the_certificate_given() {
+    let lines = std::fs::read_to_string(vectors().join("signatures/sns.jsonl")).unwrap();
+    let dir = std::env::temp_dir().join(format!("alertgate-cli-sns-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut checked = 0;
+    for line in lines.lines() {
+        let case: Value = serde_json::from_str(line).unwrap();
+        let name = case["name"].as_str().unwrap();
+        if !matches!(
+            name,
+            "notification_v2" | "wrong_certificate" | "cert_host_evil"
+        ) {
+            continue;
+        }
+        let cert = dir.join(format!("{name}.pem"));
+        std::fs::write(&cert, case["certificate"].as_str().unwrap()).unwrap();
+        let mut args = vec![
+            "verify".to_owned(),
+            "--scheme".into(),
+            "sns".into(),
+            "--cert".into(),
+            cert.display().to_string(),
+        ];
+        for h in case["headers"].as_array().unwrap() {
+            args.extend([
+                "-H".into(),
+                format!("{}: {}", h[0].as_str().unwrap(), h[1].as_str().unwrap()),
+            ]);
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = alertgate(&args, case["body"].as_str().unwrap().as_bytes());
+        let expect = case["expect"].as_str().unwrap();
+        let got = json(&out);
+        if expect == "valid" {
+            assert_eq!(got, serde_json::json!({"valid": true}), "{name}");
+        } else {
+            assert_eq!(got["code"], expect, "{name}");
+            assert_eq!(out.status.code(), Some(1), "{name}");
+        }
+        checked += 1;
+    }
+    assert_eq!(checked, 3);
+    // Without a certificate, sns is a usage error, not a silent pass.
+    let out = alertgate(&["verify", "--scheme", "sns"], b"{}");
+    assert_eq!(out.status.code(), Some(2));
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
