@@ -812,3 +812,52 @@ fn old_rows_are_pruned_while_requests_keep_committing() {
     assert!(!occ.is_empty() && occ.len() < 90, "{}", occ.len());
     assert!(occ.iter().all(|o| o["alert"]["title"] == "Busy"), "{busy}");
 }
+
+#[test]
+fn basic_auth_guards_an_integration() {
+    let dir = temp_dir("basic");
+    let f = file(
+        &dir,
+        "[integrations.am]\nsource = \"alertmanager\"\nauth = \"basic\"\nsecrets = [\"alertmanager:old-pass\", \"alertmanager:n3w pass\"]\n",
+    );
+    let s = Server::start(&dir, &["--integrations", f.to_str().unwrap()], &[]);
+    let am = br#"{"alerts": [{"status": "firing", "labels": {"alertname": "DiskFull"}}]}"#;
+    use base64::Engine;
+    let basic = |pair: &str| {
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(pair)
+        )
+    };
+    let ok = post(
+        &s,
+        "/api/v1/integrations/am",
+        &[("Authorization", &basic("alertmanager:n3w pass"))],
+        am,
+    );
+    assert_eq!(ok.status, 200, "{}", ok.text);
+    assert_eq!(ok.json["results"][0]["outcome"], "created");
+    for (auth, code) in [
+        (basic("alertmanager:wrong"), "invalid_token"),
+        (basic("grafana:n3w pass"), "invalid_token"),
+        (String::from("Basic !!!"), "malformed_signature"),
+        (
+            String::from("Bearer alertmanager:n3w pass"),
+            "invalid_token",
+        ),
+    ] {
+        let r = post(
+            &s,
+            "/api/v1/integrations/am",
+            &[("Authorization", &auth)],
+            am,
+        );
+        assert_eq!(
+            (r.status, r.json["code"].as_str()),
+            (401, Some(code)),
+            "{auth}"
+        );
+    }
+    let r = post(&s, "/api/v1/integrations/am", &[], am);
+    assert_eq!(r.json["code"], "missing_credentials");
+}

@@ -272,8 +272,8 @@ enum Method {
 enum Signer {
     /// `keys[0]` (an HMAC key or a token's digest; tokens keep their text).
     First,
-    /// A Standard Webhooks `whsk_` secret key.
-    Ed25519(ed25519_dalek::SigningKey),
+    /// A Standard Webhooks `whsk_` secret key (boxed: it is large and rare).
+    Ed25519(alloc::boxed::Box<ed25519_dalek::SigningKey>),
     /// A `whpk_` public key, or SNS: nothing to sign with.
     None,
 }
@@ -362,7 +362,7 @@ impl Verifier {
             let (hmac_key, public, signing) = key(scheme, &method, secret.as_ref())?;
             if i == 0 {
                 signer = match (&signing, &hmac_key) {
-                    (Some(k), _) => Signer::Ed25519(k.clone()),
+                    (Some(k), _) => Signer::Ed25519(alloc::boxed::Box::new(k.clone())),
                     (None, Some(_)) => Signer::First,
                     (None, None) => Signer::None,
                 };
@@ -554,10 +554,11 @@ impl Verifier {
                         header: String::from("x-amz-sns-message-type"),
                     }
                 })?;
-                if let Some(topic) = find_header(headers, "x-amz-sns-topic-arn") {
-                    if !self.topics.is_empty() && !self.topics.iter().any(|t| t == topic) {
-                        return Err(Error::InvalidToken);
-                    }
+                if let Some(topic) = find_header(headers, "x-amz-sns-topic-arn")
+                    && !self.topics.is_empty()
+                    && !self.topics.iter().any(|t| t == topic)
+                {
+                    return Err(Error::InvalidToken);
                 }
                 return Ok(None);
             }
@@ -1045,10 +1046,10 @@ fn parse_timestamp(name: &str, value: &str, unit: TimestampUnit) -> Result<i64, 
 
 /// The decodable signatures in the header; malformed entries are skipped,
 /// and a header with none is `malformed_signature`.
-fn signatures(
-    format: &SigFormat,
-    raw: &str,
-) -> Result<(Vec<[u8; TAG_LEN]>, Vec<[u8; ED_SIG_LEN]>), Error> {
+/// The HMAC tags and the ed25519 signatures a signature header holds.
+type Candidates = (Vec<[u8; TAG_LEN]>, Vec<[u8; ED_SIG_LEN]>);
+
+fn signatures(format: &SigFormat, raw: &str) -> Result<Candidates, Error> {
     let hex_tag = |s: &str| {
         let mut tag = [0u8; TAG_LEN];
         hex::decode_to_slice(s.trim(), &mut tag).ok().map(|()| tag)

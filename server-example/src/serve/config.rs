@@ -207,6 +207,9 @@ struct IntegrationToml {
     max_body: Option<SizeToml>,
     rate_limit: Option<String>,
     replay: Option<String>,
+    topic_arn: Option<String>,
+    #[serde(default)]
+    sns_confirm: bool,
 }
 
 /// A size as a number of bytes or a text like `32MiB`.
@@ -252,6 +255,9 @@ pub struct Integration {
     pub limit: Option<super::access::DirectLimiter>,
     /// How a replay of an accepted request is recognised.
     pub replay: Replay,
+    /// SNS: confirm a subscription by fetching its `SubscribeURL` once the
+    /// confirmation's signature holds.
+    pub sns_confirm: bool,
 }
 
 /// How an integration recognises a replayed delivery.
@@ -445,6 +451,7 @@ pub fn load(path: &Path, args: &ServeArgs) -> Result<Integrations, String> {
             o.timestamp_header = t.timestamp_header;
             o.id_header = t.id_header;
             o.prefix = t.prefix;
+            o.topic_arn = t.topic_arn;
             if let Some(u) = &t.timestamp_unit {
                 o.timestamp_unit = u.parse().map_err(|e: alertgate::Error| at(e.to_string()))?;
             }
@@ -512,6 +519,10 @@ pub fn load(path: &Path, args: &ServeArgs) -> Result<Integrations, String> {
                 "replay = \"signature\" needs a signature scheme",
             )));
         }
+        let is_sns = verifier.as_ref().is_some_and(|v| v.scheme() == Scheme::Sns);
+        if t.sns_confirm && !is_sns {
+            return Err(at(String::from("sns_confirm needs auth = \"sns\"")));
+        }
         out.by_name.insert(
             name.clone(),
             Integration {
@@ -524,6 +535,7 @@ pub fn load(path: &Path, args: &ServeArgs) -> Result<Integrations, String> {
                 max_body,
                 limit,
                 replay,
+                sns_confirm: t.sns_confirm,
             },
         );
     }

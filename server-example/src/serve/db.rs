@@ -125,6 +125,17 @@ CREATE INDEX delivery_attempts_by_delivery ON delivery_attempts (delivery_id);
 -- The delivery worker's and the queue gauge's look-up, without a table scan.
 CREATE INDEX deliveries_pending ON deliveries (next_attempt_unix) WHERE status = 'pending';
 "#,
+    r#"
+-- What happened to an integration that is not an alert: an SNS subscription
+-- confirmed (or not), an unsubscription.
+CREATE TABLE notices (
+    id INTEGER PRIMARY KEY,
+    integration TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    at TEXT NOT NULL
+);
+"#,
 ];
 
 /// What a job hands back once it has run: called with `None` when its writes are
@@ -626,6 +637,37 @@ pub fn pending_deliveries(c: &Connection) -> rusqlite::Result<i64> {
         [],
         |r| r.get(0),
     )
+}
+
+/// Records a notice.
+pub fn add_notice(
+    c: &Connection,
+    integration: &str,
+    kind: &str,
+    detail: &str,
+) -> rusqlite::Result<()> {
+    c.execute(
+        "INSERT INTO notices (integration, kind, detail, at) VALUES (?1, ?2, ?3, ?4)",
+        params![integration, kind, detail, now_text()],
+    )
+    .map(|_| ())
+}
+
+/// Notices, newest first.
+pub fn notices(c: &Connection, limit: i64) -> rusqlite::Result<Vec<Value>> {
+    let mut st = c.prepare_cached(
+        "SELECT id, integration, kind, detail, at FROM notices ORDER BY id DESC LIMIT ?1",
+    )?;
+    st.query_map([limit], |r| {
+        Ok(json!({
+            "id": r.get::<_, i64>(0)?,
+            "integration": r.get::<_, String>(1)?,
+            "kind": r.get::<_, String>(2)?,
+            "detail": r.get::<_, String>(3)?,
+            "at": r.get::<_, String>(4)?,
+        }))
+    })?
+    .collect()
 }
 
 /// Delivery log, newest first.

@@ -4,7 +4,7 @@
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
-use alertgate::{Options, Request};
+use alertgate::{Options, Request, Scheme};
 use axum::Json;
 use axum::body::{Body, Bytes};
 use axum::extract::{FromRequestParts, State};
@@ -313,8 +313,16 @@ pub async fn integration(
     }
     let body = read_body(&headers, body, integration.max_body).await?;
     let pairs = header_pairs(&headers);
-    if let Some(v) = &integration.verifier {
-        v.verify(&pairs, &body, now).map_err(refuse)?;
+    match &integration.verifier {
+        Some(v) if v.scheme() == Scheme::Sns => {
+            let cert = super::sns::certificate(&state, &body)
+                .await
+                .map_err(refuse)?;
+            v.verify_with_certificate(&pairs, &body, now, &cert)
+                .map_err(refuse)?;
+        }
+        Some(v) => v.verify(&pairs, &body, now).map_err(refuse)?,
+        None => {}
     }
     let limits = state.admit(ip, integration.limit.as_ref())?;
     let mut options = options(&state, integration.max_body);
@@ -372,6 +380,8 @@ pub async fn integration(
     if folded.replayed {
         metrics::counter!("alertgate_replays_total").increment(1);
         tracing::info!(integration = %name, "replayed delivery: answered as first, nothing changed");
+    } else if let Some(notice) = ingest.notice {
+        sns_notice(&state, integration, notice, &body).await;
     }
     // The folded outcomes come back in order for the alerts the filters kept.
     let mut outcomes = folded.outcomes.into_iter();
@@ -410,6 +420,54 @@ pub async fn integration(
         }),
     )
         .into_response())
+}
+
+/// SNS subscription events, recorded as notices (`GET /api/v1/notices`); a
+/// confirmation is confirmed first when the integration says `sns_confirm`.
+async fn sns_notice(
+    state: &Arc<AppState>,
+    integration: &super::config::Integration,
+    notice: alertgate::Notice,
+    body: &[u8],
+) {
+    if integration
+        .verifier
+        .as_ref()
+        .is_none_or(|v| v.scheme() != Scheme::Sns)
+    {
+        return;
+    }
+    let topic = super::sns::topic(body);
+    let (kind, detail) = match notice {
+        alertgate::Notice::SubscriptionConfirmation if integration.sns_confirm => {
+            match super::sns::confirm(state, body).await {
+                Ok(()) => ("subscription_confirmed", format!("subscribed to {topic}")),
+                Err(e) => {
+                    tracing::warn!(integration = %integration.name, error = %e, "SNS subscription not confirmed");
+                    (
+                        "subscription_confirmation_failed",
+                        format!("could not confirm the subscription to {topic}: {e}"),
+                    )
+                }
+            }
+        }
+        alertgate::Notice::SubscriptionConfirmation => (
+            "subscription_confirmation",
+            format!("a subscription to {topic} waits for confirmation (sns_confirm is off)"),
+        ),
+        alertgate::Notice::UnsubscribeConfirmation => {
+            ("unsubscribed", format!("unsubscribed from {topic}"))
+        }
+        _ => return,
+    };
+    let name = integration.name.clone();
+    if let Err(e) = state
+        .db
+        .call(move |c| db::add_notice(c, &name, kind, &detail))
+        .await
+    {
+        tracing::error!(error = %e, "could not record a notice");
+    }
 }
 
 /// The identity a replay of this request would repeat, as stored: a digest of
@@ -548,12 +606,17 @@ pub async fn list_incidents(
     Query(q): Query<ListQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
-    let rows = state
+    let (rows, notices) = state
         .db
-        .call(move |c| db::incidents(c, q.status.as_deref(), q.source.as_deref(), limit))
+        .call(move |c| {
+            Ok((
+                db::incidents(c, q.status.as_deref(), q.source.as_deref(), limit)?,
+                db::notices(c, 20)?,
+            ))
+        })
         .await
         .map_err(|e| ApiError::db(&e))?;
-    Ok(Json(json!({"incidents": rows})))
+    Ok(Json(json!({"incidents": rows, "notices": notices})))
 }
 
 pub async fn get_incident(
@@ -574,6 +637,21 @@ pub async fn get_incident(
                 format!("Incident not found: {id}"),
             )
         })
+}
+
+/// `GET /api/v1/notices`: SNS subscriptions confirmed and ended, newest first.
+pub async fn list_notices(
+    State(state): State<Arc<AppState>>,
+    _: Reader,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    let rows = state
+        .db
+        .call(move |c| db::notices(c, limit))
+        .await
+        .map_err(|e| ApiError::db(&e))?;
+    Ok(Json(json!({"notices": rows})))
 }
 
 pub async fn list_deliveries(

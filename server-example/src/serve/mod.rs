@@ -9,6 +9,7 @@ mod fold;
 mod handlers;
 mod listen;
 mod retention;
+mod sns;
 mod workers;
 
 use std::collections::BTreeMap;
@@ -41,8 +42,10 @@ pub struct AppState {
     pub shutting_down: AtomicBool,
     pub metrics: PrometheusHandle,
     limits: access::Limits,
-    /// The outgoing deliveries' HTTP agent (its connections are reused).
+    /// The outgoing deliveries' and SNS fetches' HTTP agent (its connections are reused).
     agent: ureq::Agent,
+    /// SNS signing certificates by URL.
+    certificates: sns::Certificates,
 }
 
 /// An error answered as `{"detail", "code"}` with its status.
@@ -228,6 +231,7 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     let state = Arc::new(AppState {
         limits: access::Limits::new(&args),
         agent: workers::agent(),
+        certificates: sns::Certificates::default(),
         outgoing,
         integrations,
         db,
@@ -251,6 +255,7 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         .route("/api/v1/incidents", get(handlers::list_incidents))
         .route("/api/v1/incidents/{id}", get(handlers::get_incident))
         .route("/api/v1/deliveries", get(handlers::list_deliveries))
+        .route("/api/v1/notices", get(handlers::list_notices))
         .route("/health", get(handlers::health))
         .route("/metrics", get(handlers::metrics))
         .fallback(|| async { ApiError::new(404, "not_found", "Not found") })
