@@ -19,6 +19,8 @@ __all__ = [
     "__version__",
     "ingest",
     "sign",
+    "sns_certificate_url",
+    "sns_subscribe_url",
     "synthesize",
     "template_brief",
     "verify",
@@ -140,10 +142,19 @@ class Verifier:
         prefix: Optional[str] = None,
         signed_content: Optional[str] = None,
         id_header: Optional[str] = None,
+        topic_arn: Optional[str] = None,
     ) -> Verifier: ...
     @property
     def scheme(self) -> str: ...
+    @property
+    def tolerance(self) -> Optional[int]: ...
     def verify(self, headers: _Headers, body: _Body, *, now: Optional[int] = None) -> None: ...
+    def verify_with_certificate(
+        self, headers: _Headers, body: _Body, certificate: _Body, *, now: Optional[int] = None
+    ) -> None: ...
+    def check_headers(self, headers: _Headers, *, now: Optional[int] = None) -> None: ...
+    def delivery_id(self, headers: _Headers) -> Optional[str]: ...
+    def signature(self, headers: _Headers) -> Optional[str]: ...
 
 def verify(
     scheme: str,
@@ -159,7 +170,11 @@ def verify(
     prefix: Optional[str] = None,
     signed_content: Optional[str] = None,
     id_header: Optional[str] = None,
+    topic_arn: Optional[str] = None,
+    certificate: Optional[_Body] = None,
 ) -> None: ...
+def sns_certificate_url(body: _Body) -> str: ...
+def sns_subscribe_url(body: _Body) -> str: ...
 def sign(
     scheme: str,
     secret: str,
