@@ -69,10 +69,13 @@ export declare class SynthConfig {
  */
 export declare class Verifier {
   /**
-   * Builds a verifier for `scheme` (`bearer`, `shared_secret`, `hmac_sha256`,
-   * `github`, `opsknight`, `opshift`, `grafana`, `pagerduty`, `sentry`,
-   * `slack`, `stripe`, `standard_webhooks`/`svix`) with one secret or several
-   * (rotation: any may match). Throws `invalid_config` for an unknown scheme,
+   * Builds a verifier for `scheme` (`bearer`, `basic`, `shared_secret`,
+   * `hmac_sha256`, `github`, `opsknight`, `opshift`, `grafana`, `pagerduty`,
+   * `sentry`, `slack`, `stripe`, `standard_webhooks`, `svix`, `sns`) with one
+   * secret or several (rotation: any may match): `basic` takes `user:password`
+   * pairs; `standard_webhooks`/`svix` take `whsec_` secrets, `whpk_` public
+   * and `whsk_` secret ed25519 keys (`v1a`); `sns` takes none (`[]`), and
+   * `topicArn` pins its topic. Throws `invalid_config` for an unknown scheme,
    * an empty secret or an option the scheme does not use.
    */
   constructor(scheme: string, secrets: string | string[], options?: VerifierOptions | null)
@@ -83,8 +86,31 @@ export declare class Verifier {
    * body bytes, before parsing. `now` (Unix seconds) defaults to the clock.
    */
   verify(headers: HeaderInput, body: Buffer | Uint8Array | string, now?: number | null): void
+  /**
+   * Throws unless the AWS SNS message (`sns`) is authentic: its signature
+   * checked with `certificate` (PEM or DER), which the caller fetched from
+   * {@link snsCertificateUrl}`(body)` with its own HTTP client; the topic
+   * too when `topicArn` is set. Other schemes throw `invalid_config`.
+   */
+  verifyWithCertificate(headers: HeaderInput, body: Buffer | Uint8Array | string, certificate: Buffer | Uint8Array | string, now?: number | null): void
+  /**
+   * Judges what the headers alone tell, before the body is read (a token
+   * scheme fully; a signature's presence, form and timestamp); throws as
+   * {@link Verifier.verify} does. A request that passes still needs `verify`.
+   */
+  checkHeaders(headers: HeaderInput, now?: number | null): void
+  /**
+   * What identifies this delivery, for recognising a replay: the sender's
+   * delivery-id header, else a timestamped signature; `null` when the
+   * scheme gives neither.
+   */
+  deliveryId(headers: HeaderInput): string | null
+  /** The raw value of the signature header (header signature schemes), else `null`. */
+  signature(headers: HeaderInput): string | null
   /** The scheme this verifier checks (its canonical name). */
   get scheme(): string
+  /** The timestamp tolerance in seconds, for schemes that sign a timestamp; else `null`. */
+  get tolerance(): number | null
   /** `Verifier(<scheme>)`; never the secrets. */
   toString(): string
 }
@@ -247,6 +273,26 @@ export interface Link {
  */
 export declare function sign(scheme: string, secret: string, body: Buffer | Uint8Array | string, options?: (VerifierOptions & { timestamp?: number | null; id?: string | null }) | null): Record<string, string>
 
+/**
+ * The SNS message's `SigningCertURL`, once it is known to be SNS's (https, an
+ * SNS host, a `.pem` path): fetch it with your own HTTP client and pass the
+ * certificate to {@link Verifier.verifyWithCertificate}. Anything else throws
+ * `malformed_signature` (401), so a forged message cannot choose what you fetch.
+ *
+ * ```js
+ * const url = snsCertificateUrl(rawBody)
+ * const certificate = Buffer.from(await (await fetch(url)).arrayBuffer())
+ * new Verifier('sns', []).verifyWithCertificate(req.headers, rawBody, certificate)
+ * ```
+ */
+export declare function snsCertificateUrl(body: Buffer | Uint8Array | string): string
+
+/**
+ * A `SubscriptionConfirmation`'s `SubscribeURL`, once it is known to be SNS's:
+ * fetching it confirms the subscription. Verify the message first.
+ */
+export declare function snsSubscribeUrl(body: Buffer | Uint8Array | string): string
+
 /** Options of the {@link SynthConfig} constructor. */
 export interface SynthConfigOptions {
   /** `"anthropic"` (default) or `"openai"` (any OpenAI-compatible server: vLLM, Ollama …). */
@@ -317,10 +363,15 @@ export interface VerifierOptions {
    * `{id}.{ts}.{body}` or `v0:{ts}:{body}`.
    */
   signedContent?: string
+  /** The only SNS topic accepted (`sns`; any topic when unset). */
+  topicArn?: string
 }
 
-/** One-shot verification: `new Verifier(scheme, secrets, options).verify(headers, body, options.now)`. */
-export declare function verify(scheme: string, secrets: string | string[], headers: HeaderInput, body: Buffer | Uint8Array | string, options?: (VerifierOptions & { now?: number | null }) | null): void
+/**
+ * One-shot verification: `new Verifier(scheme, secrets, options).verify(headers, body, options.now)`,
+ * or `.verifyWithCertificate(headers, body, options.certificate, options.now)` when a certificate is given (`sns`).
+ */
+export declare function verify(scheme: string, secrets: string | string[], headers: HeaderInput, body: Buffer | Uint8Array | string, options?: (VerifierOptions & { now?: number | null; certificate?: Buffer | Uint8Array | string | null }) | null): void
 
 /** The version of the alertgate binding (the crate version). */
 export declare const VERSION: string

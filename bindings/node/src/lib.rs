@@ -5,7 +5,9 @@
 //!   returns the same value as plain objects: it calls the internal
 //!   `__ingestWire`, whose compact text (see `wire`) JavaScript turns into
 //!   objects in well under half the time `JSON.parse` of the JSON takes.
-//! - `Verifier`, `verify` and `sign` check and produce webhook signatures.
+//! - `Verifier`, `verify` and `sign` check and produce webhook signatures;
+//!   `snsCertificateUrl` and `snsSubscribeUrl` read the URLs an AWS SNS
+//!   message names, once they are known to be SNS's (the caller fetches them).
 //! - `SynthConfig`, `synthesize` (a Promise, run on the libuv thread pool),
 //!   `synthesizeSync` and `templateBrief` write investigation briefs.
 //!
@@ -29,7 +31,8 @@ use alertgate::{
 };
 use alertgate_synth::{Provider, SynthError};
 use napi::bindgen_prelude::{
-    AsyncTask, Either3, Function, JsObjectValue, JsValue, Object, Uint8ArraySlice, Unknown,
+    AsyncTask, Either3, FromNapiValue, Function, JsObjectValue, JsValue, Object, Uint8ArraySlice,
+    Unknown,
 };
 use napi::{
     Env, JsError, JsString, JsTypeError, KeyCollectionMode, KeyConversion, KeyFilter, Task,
@@ -1168,6 +1171,8 @@ pub struct VerifierOptions {
     /// What is signed (`hmac_sha256`): `{body}`, `{ts}.{body}`, `{ts}:{body}`,
     /// `{id}.{ts}.{body}` or `v0:{ts}:{body}`.
     pub signed_content: Option<String>,
+    /// The only SNS topic accepted (`sns`; any topic when unset).
+    pub topic_arn: Option<String>,
 }
 
 /// The options of `new Verifier`.
@@ -1179,9 +1184,10 @@ const VERIFIER_OPTIONS: &[&str] = &[
     "idHeader",
     "prefix",
     "signedContent",
+    "topicArn",
 ];
 
-/// The options of the one-shot `verify`: a verifier's, and `now`.
+/// The options of the one-shot `verify`: a verifier's, `now` and (`sns`) `certificate`.
 const VERIFY_OPTIONS: &[&str] = &[
     "tolerance",
     "signatureHeader",
@@ -1190,7 +1196,9 @@ const VERIFY_OPTIONS: &[&str] = &[
     "idHeader",
     "prefix",
     "signedContent",
+    "topicArn",
     "now",
+    "certificate",
 ];
 
 /// The options of `sign`: a verifier's (no tolerance: nothing is checked), `timestamp` and `id`.
@@ -1214,6 +1222,7 @@ fn verify_options(o: &Opts<'_>) -> R<VerifyOptions> {
     v.timestamp_header = o.string("timestampHeader")?;
     v.id_header = o.string("idHeader")?;
     v.prefix = o.string("prefix")?;
+    v.topic_arn = o.string("topicArn")?;
     if let Some(u) = o.string("timestampUnit")? {
         v.timestamp_unit = u.parse().map_err(|e| Fault::core(&e))?;
     }
@@ -1265,18 +1274,25 @@ fn now_of(v: Option<(Unknown<'_>, ValueType)>, what: &str) -> R<i64> {
     }
 }
 
+/// `verify`, or `verify_with_certificate` when a certificate is given (`sns`).
 fn run_verify(
     env: &Env,
     verifier: &alertgate::Verifier,
     headers: Option<Unknown<'_>>,
     body: &BodyArg<'_>,
     now: i64,
+    certificate: Option<&BodyArg<'_>>,
 ) -> R<()> {
     let headers = header_pairs(env, headers, "headers")?;
     let body = body_bytes(body, "body")?;
-    verifier
-        .verify(&refs(&headers), body, now)
-        .map_err(|e| Fail::Fault(Fault::core(&e)))
+    let result = match certificate {
+        Some(c) => {
+            let c = body_bytes(c, "certificate")?;
+            verifier.verify_with_certificate(&refs(&headers), body, now, c)
+        }
+        None => verifier.verify(&refs(&headers), body, now),
+    };
+    result.map_err(|e| Fail::Fault(Fault::core(&e)))
 }
 
 /// Verifies one sender's credentials; build it once and reuse it for every request.
@@ -1292,10 +1308,13 @@ pub struct Verifier {
 
 #[napi]
 impl Verifier {
-    /// Builds a verifier for `scheme` (`bearer`, `shared_secret`, `hmac_sha256`,
-    /// `github`, `opsknight`, `opshift`, `grafana`, `pagerduty`, `sentry`,
-    /// `slack`, `stripe`, `standard_webhooks`/`svix`) with one secret or several
-    /// (rotation: any may match). Throws `invalid_config` for an unknown scheme,
+    /// Builds a verifier for `scheme` (`bearer`, `basic`, `shared_secret`,
+    /// `hmac_sha256`, `github`, `opsknight`, `opshift`, `grafana`, `pagerduty`,
+    /// `sentry`, `slack`, `stripe`, `standard_webhooks`, `svix`, `sns`) with one
+    /// secret or several (rotation: any may match): `basic` takes `user:password`
+    /// pairs; `standard_webhooks`/`svix` take `whsec_` secrets, `whpk_` public
+    /// and `whsk_` secret ed25519 keys (`v1a`); `sns` takes none (`[]`), and
+    /// `topicArn` pins its topic. Throws `invalid_config` for an unknown scheme,
     /// an empty secret or an option the scheme does not use.
     #[napi(
         constructor,
@@ -1336,7 +1355,74 @@ impl Verifier {
     ) -> napi::Result<()> {
         given(now)
             .and_then(|n| now_of(n, "now"))
-            .and_then(|now| run_verify(&env, &self.inner, headers, &body, now))
+            .and_then(|now| run_verify(&env, &self.inner, headers, &body, now, None))
+            .map_err(|f| f.into_napi(&env))
+    }
+
+    /// Throws unless the AWS SNS message (`sns`) is authentic: its signature
+    /// checked with `certificate` (PEM or DER), which the caller fetched from
+    /// {@link snsCertificateUrl}`(body)` with its own HTTP client; the topic
+    /// too when `topicArn` is set. Other schemes throw `invalid_config`.
+    #[napi(
+        ts_args_type = "headers: HeaderInput, body: Buffer | Uint8Array | string, certificate: Buffer | Uint8Array | string, now?: number | null"
+    )]
+    pub fn verify_with_certificate(
+        &self,
+        env: Env,
+        headers: Option<Unknown<'_>>,
+        body: BodyArg<'_>,
+        certificate: BodyArg<'_>,
+        now: Option<Unknown<'_>>,
+    ) -> napi::Result<()> {
+        given(now)
+            .and_then(|n| now_of(n, "now"))
+            .and_then(|now| run_verify(&env, &self.inner, headers, &body, now, Some(&certificate)))
+            .map_err(|f| f.into_napi(&env))
+    }
+
+    /// Judges what the headers alone tell, before the body is read (a token
+    /// scheme fully; a signature's presence, form and timestamp); throws as
+    /// {@link Verifier.verify} does. A request that passes still needs `verify`.
+    #[napi(ts_args_type = "headers: HeaderInput, now?: number | null")]
+    pub fn check_headers(
+        &self,
+        env: Env,
+        headers: Option<Unknown<'_>>,
+        now: Option<Unknown<'_>>,
+    ) -> napi::Result<()> {
+        let run = || -> R<()> {
+            let now = now_of(given(now)?, "now")?;
+            let headers = header_pairs(&env, headers, "headers")?;
+            self.inner
+                .check_headers(&refs(&headers), now)
+                .map_err(|e| Fail::Fault(Fault::core(&e)))
+        };
+        run().map_err(|f| f.into_napi(&env))
+    }
+
+    /// What identifies this delivery, for recognising a replay: the sender's
+    /// delivery-id header, else a timestamped signature; `null` when the
+    /// scheme gives neither.
+    #[napi(ts_args_type = "headers: HeaderInput")]
+    pub fn delivery_id(
+        &self,
+        env: Env,
+        headers: Option<Unknown<'_>>,
+    ) -> napi::Result<Option<String>> {
+        header_pairs(&env, headers, "headers")
+            .map(|h| self.inner.delivery_id(&refs(&h)).map(str::to_owned))
+            .map_err(|f| f.into_napi(&env))
+    }
+
+    /// The raw value of the signature header (header signature schemes), else `null`.
+    #[napi(ts_args_type = "headers: HeaderInput")]
+    pub fn signature(
+        &self,
+        env: Env,
+        headers: Option<Unknown<'_>>,
+    ) -> napi::Result<Option<String>> {
+        header_pairs(&env, headers, "headers")
+            .map(|h| self.inner.signature(&refs(&h)).map(str::to_owned))
             .map_err(|f| f.into_napi(&env))
     }
 
@@ -1346,6 +1432,13 @@ impl Verifier {
         self.inner.scheme().as_str()
     }
 
+    /// The timestamp tolerance in seconds, for schemes that sign a timestamp; else `null`.
+    #[napi(getter)]
+    pub fn tolerance(&self) -> Option<f64> {
+        // Set from a JavaScript number, so it fits one exactly.
+        self.inner.tolerance().map(|t| t as f64)
+    }
+
     /// `Verifier(<scheme>)`; never the secrets.
     #[napi(js_name = "toString")]
     pub fn to_js_string(&self) -> String {
@@ -1353,9 +1446,10 @@ impl Verifier {
     }
 }
 
-/// One-shot verification: `new Verifier(scheme, secrets, options).verify(headers, body, options.now)`.
+/// One-shot verification: `new Verifier(scheme, secrets, options).verify(headers, body, options.now)`,
+/// or `.verifyWithCertificate(headers, body, options.certificate, options.now)` when a certificate is given (`sns`).
 #[napi(
-    ts_args_type = "scheme: string, secrets: string | string[], headers: HeaderInput, body: Buffer | Uint8Array | string, options?: (VerifierOptions & { now?: number | null }) | null"
+    ts_args_type = "scheme: string, secrets: string | string[], headers: HeaderInput, body: Buffer | Uint8Array | string, options?: (VerifierOptions & { now?: number | null; certificate?: Buffer | Uint8Array | string | null }) | null"
 )]
 pub fn verify(
     env: Env,
@@ -1370,9 +1464,39 @@ pub fn verify(
         let o = Opts::new(options, "options", VERIFY_OPTIONS)?;
         let verifier = build_verifier(scheme, &secrets, &o)?;
         let now = now_of(o.get("now")?, "options.now")?;
-        run_verify(&env, &verifier, headers, &body, now)
+        let certificate = match o.get("certificate")? {
+            Some((v, _)) => Some(BodyArg::from_unknown(v)?),
+            None => None,
+        };
+        run_verify(&env, &verifier, headers, &body, now, certificate.as_ref())
     };
     run().map_err(|f| f.into_napi(&env))
+}
+
+/// The SNS message's `SigningCertURL`, once it is known to be SNS's (https, an
+/// SNS host, a `.pem` path): fetch it with your own HTTP client and pass the
+/// certificate to {@link Verifier.verifyWithCertificate}. Anything else throws
+/// `malformed_signature` (401), so a forged message cannot choose what you fetch.
+///
+/// ```js
+/// const url = snsCertificateUrl(rawBody)
+/// const certificate = Buffer.from(await (await fetch(url)).arrayBuffer())
+/// new Verifier('sns', []).verifyWithCertificate(req.headers, rawBody, certificate)
+/// ```
+#[napi(ts_args_type = "body: Buffer | Uint8Array | string")]
+pub fn sns_certificate_url(env: Env, body: BodyArg<'_>) -> napi::Result<String> {
+    body_bytes(&body, "body")
+        .and_then(|b| alertgate::sns_certificate_url(b).map_err(|e| Fail::Fault(Fault::core(&e))))
+        .map_err(|f| f.into_napi(&env))
+}
+
+/// A `SubscriptionConfirmation`'s `SubscribeURL`, once it is known to be SNS's:
+/// fetching it confirms the subscription. Verify the message first.
+#[napi(ts_args_type = "body: Buffer | Uint8Array | string")]
+pub fn sns_subscribe_url(env: Env, body: BodyArg<'_>) -> napi::Result<String> {
+    body_bytes(&body, "body")
+        .and_then(|b| alertgate::sns_subscribe_url(b).map_err(|e| Fail::Fault(Fault::core(&e))))
+        .map_err(|f| f.into_napi(&env))
 }
 
 /// The headers a sender of `scheme` would send for `body`, signed with

@@ -5,6 +5,8 @@ import {
   ingest,
   ingestJson,
   sign,
+  snsCertificateUrl,
+  snsSubscribeUrl,
   synthesize,
   synthesizeSync,
   templateBrief,
@@ -69,6 +71,20 @@ const headers: Record<string, string> = sign('slack', 's', 'body', { timestamp: 
 verify('slack', 's', headers, 'body', { now: 1_700_000_000 })
 verify('hmac_sha256', ['a', 'b'], new Headers(headers), 'body', { signatureHeader: 'X-Sig', prefix: 'sha256=', timestampUnit: 'ms' })
 const scheme: string = verifier.scheme
+const tolerance: number | null = verifier.tolerance
+const deliveryId: string | null = verifier.deliveryId(headers)
+const signature: string | null = verifier.signature(new Map([['x-hub-signature-256', 'sha256=00']]))
+verifier.checkHeaders(headers, 1_700_000_000)
+verify('basic', 'user:password', { authorization: 'Basic dXNlcjpwYXNzd29yZA==' }, 'body')
+
+// SNS: the URL checked, the certificate fetched by the caller, then verified.
+async function sns(req: IncomingMessage, body: Buffer): Promise<void> {
+  const certificate = Buffer.from(await (await fetch(snsCertificateUrl(body))).arrayBuffer())
+  new Verifier('sns', [], { topicArn: 'arn:aws:sns:eu-west-1:123456789012:alerts' }).verifyWithCertificate(req.headers, body, certificate)
+  verify('sns', [], req.headers, body, { certificate: certificate.toString('utf8'), now: 1_700_000_000 })
+  const subscribe: string = snsSubscribeUrl(body.toString('utf8'))
+  await fetch(subscribe)
+}
 const config = new SynthConfig({ provider: 'openai', baseUrl: 'http://127.0.0.1:11434', apiKey: 'k', timeout: 5 })
 const fromEnv: SynthConfig = SynthConfig.fromEnv({ ALERTGATE_LLM_API_KEY: undefined })
 const provider: 'anthropic' | 'openai' = config.provider
@@ -76,7 +92,7 @@ const hasKey: boolean = fromEnv.hasApiKey
 const sync: Brief = synthesizeSync(text, 'x', config)
 const briefText: string = templateBrief(JSON.parse(text) as Ingest)
 const version: string = VERSION
-export { scheme, provider, hasKey, sync, briefText, version }
+export { scheme, tolerance, deliveryId, signature, sns, provider, hasKey, sync, briefText, version }
 
 // Misuse the declarations reject.
 // @ts-expect-error a number is not a body
@@ -91,4 +107,8 @@ ingest('x').alerts[0]?.dedupKey
 const notAPromise: Brief = synthesize(ingest('x'), 'x')
 // @ts-expect-error the API key cannot be read back
 config.apiKey
+// @ts-expect-error the certificate is not optional
+verifier.verifyWithCertificate(pairs, 'x')
+// @ts-expect-error options are camelCase
+new Verifier('sns', [], { topic_arn: 'arn' })
 export { bad, notAPromise }
