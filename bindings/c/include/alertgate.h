@@ -143,6 +143,10 @@ struct ag_verify_options {
    * "{body}", "{ts}.{body}", "{ts}:{body}" or "{id}.{ts}.{body}" (hmac_sha256).
    */
   const char *signed_content;
+  /**
+   * The only SNS topic accepted (sns; any topic when NULL).
+   */
+  const char *topic_arn;
 };
 
 #ifdef __cplusplus
@@ -373,9 +377,12 @@ struct ag_verify_options ag_verify_options_default(void);
 
 /**
  * A verifier for `scheme` (e.g. "github") with `n_secrets` secrets (rotation:
- * any one verifying passes). NULL on failure, with `*err` saying why
- * (`invalid_config` for an unknown scheme, an empty secret, an option the
- * scheme does not use). Free with `ag_verifier_free`.
+ * any one verifying passes). "basic" takes "user:password" pairs;
+ * "standard_webhooks" and "svix" take whsec_ secrets and whpk_/whsk_ ed25519
+ * keys; "sns" takes none (`secrets` may be NULL with `n_secrets` 0) and is
+ * checked with `ag_verifier_verify_with_certificate`. NULL on failure, with
+ * `*err` saying why (`invalid_config` for an unknown scheme, an empty secret,
+ * an option the scheme does not use). Free with `ag_verifier_free`.
  *
  * # Safety
  * `scheme` is NUL-terminated; `secrets` is valid for `n_secrets` NUL-terminated
@@ -399,7 +406,8 @@ void ag_verifier_free(struct ag_verifier *v);
  * Checks a request's credentials against its raw body; `now` is Unix seconds.
  * `AG_STATUS_OK`, or `AG_STATUS_AUTH_ERROR` with `*err` giving the code
  * (missing_credentials, invalid_token, signature_mismatch, malformed_signature,
- * timestamp_out_of_tolerance).
+ * timestamp_out_of_tolerance). "sns" needs its certificate:
+ * `ag_verifier_verify_with_certificate` (here it is `AG_STATUS_CONFIG_ERROR`).
  *
  * # Safety
  * `v` is a live verifier; `headers` is valid for `n` headers; `body` is valid for
@@ -412,6 +420,99 @@ ag_status ag_verify(const struct ag_verifier *v,
                     size_t len,
                     int64_t now,
                     struct ag_error **err);
+
+/**
+ * Checks an AWS SNS message ("sns") against the signing certificate (PEM or
+ * DER, `cert_len` bytes) the caller fetched from `ag_sns_certificate_url`:
+ * the signature, the certificate's URL and, when `topic_arn` was set, the
+ * topic. Statuses as `ag_verify`; other schemes give `AG_STATUS_CONFIG_ERROR`.
+ *
+ * # Safety
+ * As `ag_verify`, and `cert` is valid for `cert_len` bytes (NULL only when 0).
+ */
+ag_status ag_verifier_verify_with_certificate(const struct ag_verifier *v,
+                                              const struct ag_header *headers_ptr,
+                                              size_t n,
+                                              const uint8_t *body,
+                                              size_t len,
+                                              int64_t now,
+                                              const uint8_t *cert,
+                                              size_t cert_len,
+                                              struct ag_error **err);
+
+/**
+ * Judges what the headers alone tell, before the body is read (a token scheme
+ * fully; a signature's presence, form and timestamp; SNS's message type and
+ * pinned topic). Statuses as `ag_verify`; a request that passes still needs it.
+ *
+ * # Safety
+ * `v` is a live verifier; `headers` is valid for `n` headers; `err` is NULL or writable.
+ */
+ag_status ag_verifier_check_headers(const struct ag_verifier *v,
+                                    const struct ag_header *headers_ptr,
+                                    size_t n,
+                                    int64_t now,
+                                    struct ag_error **err);
+
+/**
+ * What identifies this delivery, for recognising a replay: the sender's
+ * delivery-id header, else a timestamped signature. `*id` is a caller-owned
+ * copy (`ag_string_free`), or NULL when the scheme gives neither.
+ *
+ * # Safety
+ * `v` is NULL or a live verifier; `headers` is valid for `n` headers; `id` is NULL or writable.
+ */
+ag_status ag_verifier_delivery_id(const struct ag_verifier *v,
+                                  const struct ag_header *headers_ptr,
+                                  size_t n,
+                                  char **id);
+
+/**
+ * The raw value of the signature header (header signature schemes) as a
+ * caller-owned copy in `*signature` (`ag_string_free`), or NULL when absent.
+ *
+ * # Safety
+ * `v` is NULL or a live verifier; `headers` is valid for `n` headers; `signature` is NULL or writable.
+ */
+ag_status ag_verifier_signature(const struct ag_verifier *v,
+                                const struct ag_header *headers_ptr,
+                                size_t n,
+                                char **signature);
+
+/**
+ * The timestamp tolerance in seconds, for schemes that sign a timestamp:
+ * true with `*tolerance` set; false (and `*tolerance` untouched) for other
+ * schemes or NULL arguments.
+ *
+ * # Safety
+ * `v` is NULL or a live verifier; `tolerance` is NULL or writable.
+ */
+bool ag_verifier_tolerance(const struct ag_verifier *v, uint64_t *tolerance);
+
+/**
+ * The SNS message's SigningCertURL, once it is known to be SNS's (https, an
+ * SNS host, a .pem path): fetch it with your own HTTP client and pass the
+ * certificate to `ag_verifier_verify_with_certificate`. Anything else is
+ * `AG_STATUS_AUTH_ERROR` (malformed_signature), so a forged message cannot
+ * choose what is fetched. `*url` is caller-owned (`ag_string_free`).
+ *
+ * # Safety
+ * `body` is valid for `len` bytes (NULL only when 0); `url` is writable; `err` is NULL or writable.
+ */
+ag_status ag_sns_certificate_url(const uint8_t *body,
+                                 size_t len,
+                                 char **url,
+                                 struct ag_error **err);
+
+/**
+ * A SubscriptionConfirmation's SubscribeURL, once it is known to be SNS's:
+ * fetching it confirms the subscription (verify the message first). As
+ * `ag_sns_certificate_url` otherwise.
+ *
+ * # Safety
+ * As `ag_sns_certificate_url`.
+ */
+ag_status ag_sns_subscribe_url(const uint8_t *body, size_t len, char **url, struct ag_error **err);
 
 /**
  * The headers a sender of `scheme` sends for `body`, as a JSON object

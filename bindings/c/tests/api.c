@@ -1,5 +1,6 @@
 /* The C API's contract beyond the vectors: NULL arguments, every status,
- * accessors, options, sign/verify, the template brief and the panic boundary.
+ * accessors, options, sign/verify, basic auth, the SNS helpers, the header-only
+ * verifier calls, the template brief and the panic boundary.
  * Prints "ok N - …" / "not ok N - …" lines; exits 1 on any failure. */
 #include "alertgate.h"
 #include "util.h"
@@ -187,6 +188,142 @@ static void test_sign_verify(void) {
     ag_error_free(err);
 }
 
+static void test_basic(void) {
+    ag_status st;
+    const char *pairs[] = {"grafana:new", "alertmanager:c0rrect horse"};
+    const char *no_colon[] = {"no-colon"};
+    ag_error *err = NULL;
+    char *json = NULL;
+    ag_verifier *v = ag_verifier_new("basic", pairs, 2, NULL, &err);
+    ag_header good = {"authorization", 13, "Basic YWxlcnRtYW5hZ2VyOmMwcnJlY3QgaG9yc2U=", 42};
+    ag_header wrong = {"Authorization", 13, "Basic Z3JhZmFuYTpvbGQ=", 22}; /* grafana:old */
+    uint64_t tolerance = 7;
+    check(v != NULL && err == NULL, "basic verifier with user:password pairs");
+    check(ag_verify(v, &good, 1, (const uint8_t *)"x", 1, 0, &err) == AG_STATUS_OK, "basic: the rotated pair");
+    check(ag_verifier_check_headers(v, &good, 1, 0, &err) == AG_STATUS_OK, "basic: check_headers judges it whole");
+    st = ag_verify(v, &wrong, 1, (const uint8_t *)"x", 1, 0, &err);
+    expect_error(st, err, AG_STATUS_AUTH_ERROR, "invalid_token", 401, "basic: wrong password");
+    err = NULL;
+    check(!ag_verifier_tolerance(v, &tolerance) && tolerance == 7, "basic signs no timestamp");
+    ag_verifier_free(v);
+    check(ag_sign("basic", "alertmanager:c0rrect horse", NULL, 0, NULL, NULL, NULL, &json, &err) == AG_STATUS_OK &&
+              streq(json, "{\"Authorization\":\"Basic YWxlcnRtYW5hZ2VyOmMwcnJlY3QgaG9yc2U=\"}"),
+          "basic: ag_sign");
+    ag_string_free(json);
+    check(ag_verifier_new("basic", no_colon, 1, NULL, &err) == NULL, "basic: a secret without ':' is refused");
+    expect_error(AG_STATUS_CONFIG_ERROR, err, AG_STATUS_CONFIG_ERROR, "invalid_config", 500, "basic: no colon");
+}
+
+static void test_sns(void) {
+    ag_status st;
+    static const char note[] =
+        "{\"Type\":\"Notification\",\"SigningCertURL\":"
+        "\"https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-abc.pem\"}";
+    static const char forged[] =
+        "{\"Type\":\"Notification\",\"SigningCertURL\":\"https://sns.us-east-1.amazonaws.com.evil.com/x.pem\"}";
+/* A whole SubscriptionConfirmation (its signature is not checked here), with a SubscribeURL host in between. */
+#define CONFIRM(host)                                                                                            \
+    "{\"Type\":\"SubscriptionConfirmation\",\"MessageId\":\"m\",\"TopicArn\":\"arn:aws:sns:eu-west-1:1:a\","   \
+    "\"Message\":\"m\",\"Timestamp\":\"2023-11-14T22:13:20.000Z\",\"SignatureVersion\":\"1\","                 \
+    "\"SigningCertURL\":\"https://sns.eu-west-1.amazonaws.com/x.pem\",\"Token\":\"t\",\"SubscribeURL\":\"https://" \
+    host "/?Action=ConfirmSubscription&Token=t\",\"Signature\":\"x\"}"
+    static const char confirm[] = CONFIRM("sns.eu-west-1.amazonaws.com");
+    static const char confirm_forged[] = CONFIRM("sns.eu-west-1.amazonaws.com.evil.com");
+    ag_verify_options opts = ag_verify_options_default();
+    ag_header type = {"x-amz-sns-message-type", 22, "Notification", 12};
+    ag_header topics[2] = {{"x-amz-sns-message-type", 22, "Notification", 12},
+                           {"x-amz-sns-topic-arn", 19, "arn:aws:sns:eu-west-1:123456789012:alerts", 41}};
+    const char *secrets[] = {"k"};
+    ag_error *err = NULL;
+    char *url = NULL;
+    ag_verifier *v, *gh;
+    check(ag_sns_certificate_url((const uint8_t *)note, strlen(note), &url, &err) == AG_STATUS_OK &&
+              streq(url, "https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-abc.pem"),
+          "sns: the certificate URL");
+    ag_string_free(url);
+    url = (char *)1;
+    st = ag_sns_certificate_url((const uint8_t *)forged, strlen(forged), &url, &err);
+    expect_error(st, err, AG_STATUS_AUTH_ERROR, "malformed_signature", 401,
+                 "sns: a forged certificate host is refused");
+    check(url == NULL, "sns: *url is NULL after a refusal");
+    err = NULL;
+    check(ag_sns_subscribe_url((const uint8_t *)confirm, strlen(confirm), &url, &err) == AG_STATUS_OK &&
+              strncmp(url, "https://sns.eu-west-1.amazonaws.com/?Action=", 44) == 0,
+          "sns: the subscribe URL");
+    ag_string_free(url);
+    st = ag_sns_subscribe_url((const uint8_t *)confirm_forged, strlen(confirm_forged), &url, &err);
+    expect_error(st, err, AG_STATUS_AUTH_ERROR, "malformed_signature", 401, "sns: a forged subscribe host is refused");
+    err = NULL;
+
+    v = ag_verifier_new("sns", NULL, 0, NULL, &err);
+    check(v != NULL, "sns takes no secrets");
+    st = ag_verify(v, &type, 1, (const uint8_t *)note, strlen(note), 0, &err);
+    expect_error(st, err, AG_STATUS_CONFIG_ERROR, "invalid_config", 500, "sns: ag_verify needs the certificate");
+    err = NULL;
+    st = ag_verifier_verify_with_certificate(v, &type, 1, (const uint8_t *)note, strlen(note), 0,
+                                             (const uint8_t *)"junk", 4, &err);
+    expect_error(st, err, AG_STATUS_AUTH_ERROR, "malformed_signature", 401, "sns: a garbage certificate");
+    err = NULL;
+    st = ag_verifier_check_headers(v, NULL, 0, 0, &err);
+    expect_error(st, err, AG_STATUS_AUTH_ERROR, "missing_credentials", 401, "sns: no message type header");
+    ag_verifier_free(v);
+    err = NULL;
+    opts.topic_arn = "arn:aws:sns:eu-west-1:123456789012:other";
+    v = ag_verifier_new("sns", NULL, 0, &opts, &err);
+    st = ag_verifier_check_headers(v, topics, 2, 0, &err);
+    expect_error(st, err, AG_STATUS_AUTH_ERROR, "invalid_token", 401, "sns: another topic than the pinned one");
+    ag_verifier_free(v);
+    err = NULL;
+    check(ag_verifier_new("sns", secrets, 1, NULL, &err) == NULL, "sns refuses secrets");
+    expect_error(AG_STATUS_CONFIG_ERROR, err, AG_STATUS_CONFIG_ERROR, "invalid_config", 500, "sns: secrets");
+    err = NULL;
+    gh = ag_verifier_new("github", secrets, 1, NULL, NULL);
+    st = ag_verifier_verify_with_certificate(gh, NULL, 0, NULL, 0, 0, NULL, 0, &err);
+    expect_error(st, err, AG_STATUS_CONFIG_ERROR, "invalid_config", 500, "github takes no certificate");
+    ag_verifier_free(gh);
+}
+
+static void test_header_only(void) {
+    ag_status st;
+    const char *secrets[] = {"whsec_c2VjcmV0"};
+    ag_error *err = NULL;
+    ag_verifier *v = ag_verifier_new("svix", secrets, 1, NULL, &err);
+    ag_header h[3] = {{"svix-id", 7, "msg_1", 5},
+                      {"svix-timestamp", 14, "1700000000", 10},
+                      {"svix-signature", 14, "v1,AAAA", 7}};
+    ag_header delivery = {"X-GitHub-Delivery", 17, "d-1", 3};
+    char *s = NULL;
+    uint64_t tolerance = 0;
+    check(ag_verifier_tolerance(v, &tolerance) && tolerance == 300, "svix: tolerance");
+    check(ag_verifier_delivery_id(v, h, 3, &s) == AG_STATUS_OK && streq(s, "msg_1"), "svix: delivery id");
+    ag_string_free(s);
+    check(ag_verifier_signature(v, h, 3, &s) == AG_STATUS_OK && streq(s, "v1,AAAA"), "svix: signature");
+    ag_string_free(s);
+    st = ag_verifier_check_headers(v, h, 3, 1700009999, &err);
+    expect_error(st, err, AG_STATUS_AUTH_ERROR,
+                 "timestamp_out_of_tolerance", 401, "svix: check_headers judges the timestamp");
+    err = NULL;
+    check(ag_verifier_signature(v, NULL, 0, &s) == AG_STATUS_OK && s == NULL, "no signature header gives NULL");
+    ag_verifier_free(v);
+    secrets[0] = "k";
+    v = ag_verifier_new("github", secrets, 1, NULL, NULL);
+    check(ag_verifier_delivery_id(v, &delivery, 1, &s) == AG_STATUS_OK && streq(s, "d-1"), "github: delivery id");
+    ag_string_free(s);
+    ag_verifier_free(v);
+    /* NULL arguments. */
+    check(ag_verifier_delivery_id(NULL, NULL, 0, &s) == AG_STATUS_INVALID_ARGUMENT && s == NULL,
+          "delivery id of a NULL verifier");
+    check(ag_verifier_signature(NULL, NULL, 0, NULL) == AG_STATUS_INVALID_ARGUMENT, "signature to NULL");
+    check(!ag_verifier_tolerance(NULL, &tolerance), "tolerance of NULL");
+    check(ag_verifier_check_headers(NULL, NULL, 0, 0, NULL) == AG_STATUS_INVALID_ARGUMENT,
+          "check_headers with a NULL verifier");
+    check(ag_verifier_verify_with_certificate(NULL, NULL, 0, NULL, 0, 0, NULL, 0, NULL) == AG_STATUS_INVALID_ARGUMENT,
+          "verify_with_certificate with a NULL verifier");
+    check(ag_sns_certificate_url(NULL, 0, NULL, NULL) == AG_STATUS_INVALID_ARGUMENT, "certificate URL to NULL");
+    check(ag_sns_subscribe_url(NULL, 3, &s, NULL) == AG_STATUS_INVALID_ARGUMENT && s == NULL,
+          "subscribe URL of a NULL body with a length");
+}
+
 static void test_panic(void) {
     ag_error *err = NULL;
     check(ag_test_panic(&err) == AG_STATUS_PANIC, "a panic becomes AG_STATUS_PANIC");
@@ -201,6 +338,9 @@ int main(void) {
     test_errors();
     test_nulls();
     test_sign_verify();
+    test_basic();
+    test_sns();
+    test_header_only();
     test_panic();
     printf("%d passed, %d failed\n", count - failures, failures);
     return failures ? 1 : 0;

@@ -22,6 +22,9 @@ CFLAGS = ["-std=c11", "-Wall", "-Wextra", "-Werror", "-pedantic", "-D_GNU_SOURCE
 VALGRIND = ["valgrind", "--leak-check=full", "--show-leak-kinds=definite,indirect,possible",
             "--errors-for-leak-kinds=definite,indirect,possible", "--error-exitcode=1", "-q"]
 PROGRAMS = ["vectors", "signatures", "api", "threads"]
+# Every scheme the core knows (Scheme::ALL): each must have signature vectors.
+SCHEMES = {"bearer", "shared_secret", "hmac_sha256", "github", "opsknight", "opshift", "grafana", "pagerduty",
+           "sentry", "slack", "stripe", "standard_webhooks", "svix", "basic", "sns"}
 
 
 def hexf(s):
@@ -82,11 +85,11 @@ def signature_manifest(path):
                 fields += [hexf(s) for s in c["secrets"]]
                 fields += [str(o.get("tolerance", 300))]
                 fields += [hexf(o.get(k)) for k in ("signature_header", "timestamp_header", "timestamp_unit",
-                                                     "id_header", "prefix", "signed_content")]
+                                                     "id_header", "prefix", "signed_content", "topic_arn")]
                 fields += [str(len(c["headers"]))]
                 for n, v in c["headers"]:
                     fields += [hexf(n), hexf(v)]
-                fields += [hexf(c["body"]), str(c["now"])]
+                fields += [hexf(c["body"]), str(c["now"]), hexf(c.get("certificate"))]
                 sign = c.get("sign")
                 fields += ["1" if sign is not None else "0",
                            str(sign["timestamp"]) if sign and "timestamp" in sign else "-",
@@ -189,6 +192,9 @@ def check_signatures(stdout, expected):
             if {n.lower(): v for n, v in signed.items()} != want:
                 bad.append(f"{name}: ag_sign gave {signed}, expected {want}")
     bad += [f"{n}: no output" for n in expected if n not in seen]
+    schemes = {c["scheme"] for c in expected.values()}
+    if schemes != SCHEMES:
+        bad.append(f"schemes without vectors: {sorted(SCHEMES - schemes)}; unknown: {sorted(schemes - SCHEMES)}")
     return bad
 
 

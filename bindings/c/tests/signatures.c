@@ -1,5 +1,6 @@
 /* Runs every signature vector (manifest from check.py) through
- * ag_verifier_new + ag_verify, and ag_sign where the case asks, printing
+ * ag_verifier_new + ag_verify (ag_verifier_verify_with_certificate with the
+ * case's certificate, for SNS), and ag_sign where the case asks, printing
  * name TAB ("valid" | error code) [TAB hex(signed headers JSON)]. */
 #include "alertgate.h"
 #include "util.h"
@@ -14,8 +15,8 @@ int main(int argc, char **argv) {
     manifest = (char *)read_file(argv[1], &mlen);
     f = fmemopen(manifest, mlen, "r");
     while (getline(&line, &cap, f) > 0) {
-        char *fields[MAX_FIELDS], *scheme, *strings[6], **secrets, **hstore, *body, *sign_id;
-        size_t n, i, ns, nh, at, body_len;
+        char *fields[MAX_FIELDS], *scheme, *strings[7], **secrets, **hstore, *body, *sign_id, *cert;
+        size_t n, i, ns, nh, at, body_len, cert_len;
         ag_verify_options opts = ag_verify_options_default();
         ag_header *headers;
         ag_verifier *v;
@@ -30,13 +31,14 @@ int main(int argc, char **argv) {
         for (i = 0; i < ns; i++) secrets[i] = unhex(fields[3 + i], NULL);
         at = 3 + ns;
         opts.tolerance = (uint64_t)strtoull(fields[at++], NULL, 10);
-        for (i = 0; i < 6; i++) strings[i] = unhex(fields[at++], NULL);
+        for (i = 0; i < 7; i++) strings[i] = unhex(fields[at++], NULL);
         opts.signature_header = strings[0];
         opts.timestamp_header = strings[1];
         opts.timestamp_unit = strings[2];
         opts.id_header = strings[3];
         opts.prefix = strings[4];
         opts.signed_content = strings[5];
+        opts.topic_arn = strings[6];
         nh = (size_t)atoi(fields[at++]);
         headers = calloc(nh ? nh : 1, sizeof *headers);
         hstore = calloc(2 * nh + 1, sizeof *hstore);
@@ -48,6 +50,7 @@ int main(int argc, char **argv) {
         }
         body = unhex(fields[at++], &body_len);
         now = strtoll(fields[at++], NULL, 10);
+        cert = unhex(fields[at++], &cert_len);
         do_sign = strcmp(fields[at++], "1") == 0;
         has_ts = strcmp(fields[at], "-") != 0;
         sign_ts = has_ts ? strtoll(fields[at], NULL, 10) : 0;
@@ -58,7 +61,9 @@ int main(int argc, char **argv) {
         v = ag_verifier_new(scheme, (const char *const *)secrets, ns, &opts, &err);
         if (!v) {
             printf("%s\t%s", fields[0], err ? ag_error_code(err) : "?");
-        } else if (ag_verify(v, headers, nh, (const uint8_t *)body, body_len, now, &err) == AG_STATUS_OK) {
+        } else if ((cert ? ag_verifier_verify_with_certificate(v, headers, nh, (const uint8_t *)body, body_len, now,
+                                                               (const uint8_t *)cert, cert_len, &err)
+                         : ag_verify(v, headers, nh, (const uint8_t *)body, body_len, now, &err)) == AG_STATUS_OK) {
             printf("%s\tvalid", fields[0]);
         } else {
             printf("%s\t%s", fields[0], ag_error_code(err));
@@ -80,13 +85,14 @@ int main(int argc, char **argv) {
         printf("\n");
         ag_verifier_free(v);
         for (i = 0; i < ns; i++) free(secrets[i]);
-        for (i = 0; i < 6; i++) free(strings[i]);
+        for (i = 0; i < 7; i++) free(strings[i]);
         for (i = 0; i < 2 * nh; i++) free(hstore[i]);
         free(secrets);
         free(hstore);
         free(headers);
         free(scheme);
         free(body);
+        free(cert);
         free(sign_id);
     }
     free(line);
