@@ -18,15 +18,27 @@ struct Input<'a> {
 
 fuzz_target!(|input: Input<'_>| {
     let scheme = Scheme::ALL[usize::from(input.scheme) % Scheme::ALL.len()];
-    let secret = if scheme == Scheme::StandardWebhooks {
-        "whsec_c2VjcmV0LWtleQ=="
-    } else {
-        input.secret
+    if scheme == Scheme::Sns {
+        // Arbitrary messages and certificate bytes: any answer but a panic.
+        let v = Verifier::new(scheme, &[] as &[&str], &VerifyOptions::default()).unwrap();
+        let _ = v.check_headers(&input.headers, input.now);
+        let _ = v.delivery_id(&input.headers);
+        let _ = v.verify_with_certificate(&input.headers, input.body, input.now, input.secret.as_bytes());
+        let _ = alertgate::sns_certificate_url(input.body);
+        let _ = alertgate::sns_subscribe_url(input.body);
+        return;
+    }
+    let secret = match scheme {
+        Scheme::StandardWebhooks | Scheme::Svix => "whsec_c2VjcmV0LWtleQ==",
+        Scheme::Basic if !input.secret.contains(':') => "user:pass",
+        _ => input.secret,
     };
     let Ok(v) = Verifier::new(scheme, &[secret], &VerifyOptions::default()) else {
         return;
     };
     // Arbitrary headers: any answer but a panic.
+    let _ = v.check_headers(&input.headers, input.now);
+    let _ = v.delivery_id(&input.headers);
     let _ = v.verify(&input.headers, input.body, input.now);
     // What the scheme signs verifies at its own time.
     let ts = i64::from(input.ts);
