@@ -117,11 +117,11 @@ pub struct TimelineRow {
     pub at: String,
 }
 
+/// An incident, its dedup key, its occurrences and its timeline.
+pub type IncidentDetail = (IncidentRow, String, Vec<OccurrenceRow>, Vec<TimelineRow>);
+
 /// An incident, its occurrences (newest first, at most 200) and its timeline.
-pub fn incident(
-    c: &Connection,
-    id: i64,
-) -> rusqlite::Result<Option<(IncidentRow, String, Vec<OccurrenceRow>, Vec<TimelineRow>)>> {
+pub fn incident(c: &Connection, id: i64) -> rusqlite::Result<Option<IncidentDetail>> {
     let Some((row, dedup)) = c
         .query_row("SELECT * FROM incidents WHERE id = ?1", [id], |r| {
             Ok((incident_row(r)?, r.get::<_, String>("dedup_key")?))
