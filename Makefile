@@ -3,9 +3,9 @@ CARGO ?= cargo
 NOSTD_TARGET := thumbv7em-none-eabihf
 EXAMPLE := tests/vectors/alertmanager/firing_single.json
 
-.PHONY: bench bench-python bench-node bench-server fuzz-smoke miri test-node test setup fmt-check lint nostd test-rust doc run bless vectors-check test-c c-header c-install c-example-check test-python
+.PHONY: bench bench-python bench-node bench-server fuzz-smoke miri test-node test setup fmt-check lint nostd test-rust doc run bless vectors-check test-c c-header c-install c-example-check test-python test-browser screenshots
 
-test: setup fmt-check lint nostd doc vectors-check test-rust test-python test-node test-c
+test: setup fmt-check lint nostd doc vectors-check test-rust test-python test-node test-c test-browser
 
 setup:
 	rustup component add rustfmt clippy
@@ -164,3 +164,18 @@ miri:
 test-node:
 	command -v node >/dev/null || (apt-get update && apt-get install -y nodejs npm)
 	cd bindings/node && bash test.sh
+
+# --- Dashboard in a real browser -------------------------------------------
+# Debian's Chromium driven by playwright-core (no browser download) against
+# `alertgate serve`, which the test starts on 127.0.0.1 with a temporary database.
+BROWSER_DIR := server-example/browser
+test-browser:
+	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+	command -v node >/dev/null || (apt-get update && apt-get install -y nodejs npm)
+	$(CARGO) build -p alertgate-server
+	cd $(BROWSER_DIR) && npm ci --no-audit --no-fund && \
+	  ALERTGATE_BIN=$(CURDIR)/target/debug/alertgate CHROMIUM=$$(command -v chromium) npm test
+
+# Retakes the README's screenshots (docs/dashboard-*.png) with the same tests.
+screenshots:
+	SCREENSHOT_DIR=$(CURDIR)/docs $(MAKE) --no-print-directory test-browser

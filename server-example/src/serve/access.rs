@@ -167,6 +167,50 @@ fn read_keys() -> Vec<String> {
         .collect()
 }
 
+/// What a key presented at the dashboard's login may do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// The API key: read and write.
+    Write,
+    /// A read-only key.
+    Read,
+}
+
+/// The role of `token` (the API key or a read-only key), compared in constant
+/// time as a bearer credential; `Err` (503) when no API key is configured.
+pub fn key_role(token: &str) -> Result<Option<Role>, ApiError> {
+    let key = api_key()?;
+    let token = token.trim();
+    if token.is_empty() || token.contains(['\r', '\n']) {
+        return Ok(None);
+    }
+    let mut headers = HeaderMap::new();
+    let Ok(value) = HeaderValue::from_str(&format!("Bearer {token}")) else {
+        return Ok(None);
+    };
+    headers.insert("authorization", value);
+    if bearer_matches(&headers, &[key.as_str()]) {
+        return Ok(Some(Role::Write));
+    }
+    let keys = read_keys();
+    let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+    Ok((!keys.is_empty() && bearer_matches(&headers, &keys)).then_some(Role::Read))
+}
+
+/// Digests of the keys that grant `role` now: a dashboard session remembers
+/// the digest of the key it logged in with and ends once that key is rotated
+/// away (the environment is read on every request).
+pub fn key_digests(role: Role) -> Vec<[u8; 32]> {
+    use sha2::{Digest, Sha256};
+    let keys = match role {
+        Role::Write => api_key().map(|k| vec![k]).unwrap_or_default(),
+        Role::Read => read_keys(),
+    };
+    keys.iter()
+        .map(|k| Sha256::digest(k.as_bytes()).into())
+        .collect()
+}
+
 /// A request from a caller that failed authentication: a 401 while its IP's
 /// bucket lasts, then a 429. The body is never read, so the connection is closed.
 pub fn refused(state: &AppState, ip: IpAddr, e: ApiError) -> ApiError {

@@ -592,6 +592,74 @@ thread_local! {
     static LAST_INGEST: std::cell::RefCell<Vec<LastIngest>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
+/// What [`set_status`] did to an incident.
+pub struct StatusChange {
+    /// Whether the status changed (acknowledging a resolved or acknowledged
+    /// incident, or resolving a resolved one, changes nothing).
+    pub changed: bool,
+    /// Deliveries enqueued.
+    pub enqueued: usize,
+}
+
+/// Acknowledges or resolves an incident by hand (the dashboard's buttons and
+/// the API): the status and its timeline entry, and the same
+/// `incident.acknowledged` / `incident.resolved` event that folding an
+/// acknowledging or resolving alert raises, in one transaction. `None` when
+/// there is no such incident.
+pub fn set_status(
+    c: &Connection,
+    outgoing: &[Outgoing],
+    id: i64,
+    to: Status,
+) -> rusqlite::Result<Option<StatusChange>> {
+    let tx = CachedSavepoint::new(c)?;
+    let found: Option<(String, String, String, Option<String>)> = tx
+        .query_row(
+            "SELECT i.status, i.integration, i.source, o.alert_json
+               FROM incidents i LEFT JOIN occurrences o ON o.id = i.alert_occurrence
+              WHERE i.id = ?1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .optional()?;
+    let Some((was, integration, source, alert)) = found else {
+        return Ok(None);
+    };
+    let (event, changes) = match to {
+        Status::Acknowledged => ("incident.acknowledged", was == "triggered"),
+        Status::Resolved => ("incident.resolved", was != "resolved"),
+        Status::Triggered => ("", false),
+    };
+    if !changes {
+        tx.commit()?;
+        return Ok(Some(StatusChange {
+            changed: false,
+            enqueued: 0,
+        }));
+    }
+    let now = now_text();
+    // last_content keeps the last alert's: a repeat of that alert is still a
+    // duplicate within the window, as for any status change.
+    tx.execute(
+        "UPDATE incidents SET status = ?2 WHERE id = ?1",
+        params![id, to.as_str()],
+    )?;
+    tx.execute(
+        "INSERT INTO timeline (incident_id, status, at) VALUES (?1, ?2, ?3)",
+        params![id, to.as_str(), now],
+    )?;
+    let alert: Value = alert
+        .and_then(|a| serde_json::from_str(&a).ok())
+        .unwrap_or(Value::Null);
+    let data = json!({"incident_id": id, "integration": integration, "source": source, "outcome": to.as_str(), "alert": alert});
+    let enqueued = enqueue(&tx, outgoing, event, data)?;
+    tx.commit()?;
+    Ok(Some(StatusChange {
+        changed: true,
+        enqueued,
+    }))
+}
+
 /// Enqueues a signed delivery of `event` to every subscribed target (the worker
 /// sends it); how many were enqueued.
 pub fn enqueue(

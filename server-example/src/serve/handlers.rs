@@ -573,6 +573,25 @@ pub async fn create_session(
     if req.prompt.trim().is_empty() {
         return Err(ApiError::new(400, "empty_prompt", "the prompt is empty"));
     }
+    let id = start_session(&state, trigger, req.prompt)
+        .await?
+        .ok_or_else(|| ApiError::new(409, "session_running", "a session is already in progress"))?;
+    Ok((
+        StatusCode::ACCEPTED,
+        limits,
+        Json(json!({"session_id": id, "status": "triggered", "tier": 1})),
+    )
+        .into_response())
+}
+
+/// Stores a manual or API session (tier 1) and queues it for the runner: its
+/// id, or `None` while another session runs. The API and the dashboard's form
+/// both start sessions here.
+pub async fn start_session(
+    state: &AppState,
+    trigger: String,
+    prompt: String,
+) -> Result<Option<i64>, ApiError> {
     let id = state
         .db
         .call(move |c| {
@@ -582,22 +601,85 @@ pub async fn create_session(
             }
             tx.execute(
                 "INSERT INTO sessions (trigger, status, tier, prompt_text, created_at) VALUES (?1, 'running', 1, ?2, ?3)",
-                params![trigger, req.prompt, now_text()],
+                params![trigger, prompt, now_text()],
             )?;
             let id = tx.last_insert_rowid();
             tx.commit()?;
             Ok(Some(id))
         })
         .await
+        .map_err(|e| ApiError::db(&e))?;
+    if let Some(id) = id {
+        // The row is committed; one session at a time, so the queue has room.
+        let _ = state.sessions.try_send(id);
+    }
+    Ok(id)
+}
+
+/// Acknowledges or resolves incident `id` by hand, enqueuing the same outgoing
+/// event as folding does; `None` when there is no such incident. Shared by the
+/// API and the dashboard's buttons.
+pub async fn set_incident_status(
+    state: &AppState,
+    id: i64,
+    to: alertgate::Status,
+) -> Result<Option<fold::StatusChange>, ApiError> {
+    let outgoing = state.outgoing.clone();
+    let change = state
+        .db
+        .call(move |c| fold::set_status(c, &outgoing, id, to))
+        .await
+        .map_err(|e| ApiError::db(&e))?;
+    if change.as_ref().is_some_and(|c| c.enqueued > 0) {
+        state.deliveries.notify_one();
+    }
+    Ok(change)
+}
+
+/// `POST /api/v1/incidents/{id}/acknowledge` and `/resolve` (API key): the
+/// incident after the change.
+async fn incident_action(
+    state: Arc<AppState>,
+    id: i64,
+    to: alertgate::Status,
+) -> Result<Json<Value>, ApiError> {
+    let not_found = || {
+        ApiError::new(
+            404,
+            "incident_not_found",
+            format!("Incident not found: {id}"),
+        )
+    };
+    let change = set_incident_status(&state, id, to)
+        .await?
+        .ok_or_else(not_found)?;
+    let mut incident = state
+        .db
+        .call(move |c| db::incident_json(c, id))
+        .await
         .map_err(|e| ApiError::db(&e))?
-        .ok_or_else(|| ApiError::new(409, "session_running", "a session is already in progress"))?;
-    let _ = state.sessions.try_send(id);
-    Ok((
-        StatusCode::ACCEPTED,
-        limits,
-        Json(json!({"session_id": id, "status": "triggered", "tier": 1})),
-    )
-        .into_response())
+        .ok_or_else(not_found)?;
+    // Whether this request changed the status (a repeat changes nothing).
+    incident["changed"] = Value::Bool(change.changed);
+    Ok(Json(incident))
+}
+
+/// `POST /api/v1/incidents/{id}/acknowledge` (API key).
+pub async fn acknowledge_incident(
+    State(state): State<Arc<AppState>>,
+    _: Writer,
+    Path(id): Path<i64>,
+) -> Result<Json<Value>, ApiError> {
+    incident_action(state, id, alertgate::Status::Acknowledged).await
+}
+
+/// `POST /api/v1/incidents/{id}/resolve` (API key).
+pub async fn resolve_incident(
+    State(state): State<Arc<AppState>>,
+    _: Writer,
+    Path(id): Path<i64>,
+) -> Result<Json<Value>, ApiError> {
+    incident_action(state, id, alertgate::Status::Resolved).await
 }
 
 pub async fn list_incidents(

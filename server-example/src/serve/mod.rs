@@ -10,6 +10,7 @@ mod handlers;
 mod listen;
 mod retention;
 mod sns;
+mod web;
 mod workers;
 
 use std::collections::BTreeMap;
@@ -46,6 +47,8 @@ pub struct AppState {
     agent: ureq::Agent,
     /// SNS signing certificates by URL.
     certificates: sns::Certificates,
+    /// The dashboard's logged-in sessions.
+    web: web::Sessions,
 }
 
 /// An error answered as `{"detail", "code"}` with its status.
@@ -115,7 +118,8 @@ async fn json_errors(req: Request, next: Next) -> Response {
         .headers()
         .get("content-type")
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
+        // The dashboard's own error pages are HTML.
+        .is_some_and(|v| v.starts_with("application/json") || v.starts_with("text/html"));
     if status.as_u16() < 400 || json {
         return res;
     }
@@ -232,6 +236,7 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         limits: access::Limits::new(&args),
         agent: workers::agent(),
         certificates: sns::Certificates::default(),
+        web: web::Sessions::default(),
         outgoing,
         integrations,
         db,
@@ -254,8 +259,17 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         .route("/api/v1/sessions/{id}", get(handlers::get_session))
         .route("/api/v1/incidents", get(handlers::list_incidents))
         .route("/api/v1/incidents/{id}", get(handlers::get_incident))
+        .route(
+            "/api/v1/incidents/{id}/acknowledge",
+            post(handlers::acknowledge_incident),
+        )
+        .route(
+            "/api/v1/incidents/{id}/resolve",
+            post(handlers::resolve_incident),
+        )
         .route("/api/v1/deliveries", get(handlers::list_deliveries))
         .route("/api/v1/notices", get(handlers::list_notices))
+        .merge(web::router())
         .route("/health", get(handlers::health))
         .route("/metrics", get(handlers::metrics))
         .fallback(|| async { ApiError::new(404, "not_found", "Not found") })
