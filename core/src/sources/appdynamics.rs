@@ -21,7 +21,7 @@ pub(crate) const SENDER: Sender = Sender {
     source: Source::Appdynamics,
     header_rule: "",
     by_header: no_header,
-    shape_rule: "top-level 'appdynamics' object",
+    shape_rule: "top-level 'appdynamics' object; or an event type with a health rule or tier, in snake_case, camelCase or dotted keys",
     by_shape,
     parse,
 };
@@ -30,42 +30,117 @@ fn by_shape(p: &Payload<'_>) -> Option<&'static str> {
     let Payload::Json { probe, .. } = p else {
         return None;
     };
-    probe
-        .is("appdynamics", Kind::Object)
-        .then_some("top-level 'appdynamics' object")
+    if probe.is("appdynamics", Kind::Object) {
+        return Some("top-level 'appdynamics' object");
+    }
+    // Without the envelope: the event type with a health rule or tier, in
+    // whichever spelling the template used.
+    let event_type = probe
+        .keys
+        .iter()
+        .find_map(|(k, _)| EVENT_TYPE_KEYS.iter().find(|n| **n == k.as_ref()).copied())?;
+    let other = probe
+        .keys
+        .iter()
+        .find_map(|(k, _)| CONTEXT_KEYS.iter().find(|n| **n == k.as_ref()).copied())?;
+    SHAPE_REASONS
+        .iter()
+        .find(|(e, o, _)| *e == event_type && *o == other)
+        .map(|(_, _, reason)| *reason)
 }
 
-/// The recommended template's body. Unknown fields are ignored.
+/// `event_type` as templates spell it.
+const EVENT_TYPE_KEYS: &[&str] = &["event_type", "eventType", "event.type"];
+/// Keys that, with an event type, are AppDynamics' alone.
+const CONTEXT_KEYS: &[&str] = &[
+    "health_rule",
+    "health_rule_name",
+    "healthRuleName",
+    "health_rule.name",
+    "tier_name",
+    "tierName",
+    "tier.name",
+];
+
+/// The shape reason for each spelling pair, so that `--explain` names the keys sent.
+const SHAPE_REASONS: &[(&str, &str, &str)] = &{
+    macro_rules! pairs {
+        ($($e:literal),* ; $($o:literal),*) => { pairs!(@outer [$($e),*] [$($o),*]) };
+        (@outer [$($e:literal),*] $os:tt) => { [$(pairs!(@inner $e $os)),*] };
+        (@inner $e:literal [$($o:literal),*]) => { [$(($e, $o, concat!("'", $e, "' with '", $o, "' (AppDynamics template without the 'appdynamics' object)"))),*] };
+    }
+    let nested = pairs!("event_type", "eventType", "event.type"; "health_rule", "health_rule_name", "healthRuleName", "health_rule.name", "tier_name", "tierName", "tier.name");
+    flatten(nested)
+};
+
+const fn flatten(
+    n: [[(&'static str, &'static str, &'static str); 7]; 3],
+) -> [(&'static str, &'static str, &'static str); 21] {
+    let mut out = [("", "", ""); 21];
+    let mut i = 0;
+    while i < 21 {
+        out[i] = n[i / 7][i % 7];
+        i += 1;
+    }
+    out
+}
+
+/// The recommended template's body. Unknown fields are ignored. Templates
+/// written for other tools spell the same variables in camelCase or dotted
+/// (`eventType`, `event.type`, `tierName`, `health_rule_name` …): aliases.
 #[derive(Deserialize)]
 struct Body<'a> {
     #[serde(borrow, default)]
     appdynamics: Option<Controller<'a>>,
-    #[serde(borrow)]
+    #[serde(alias = "eventType", alias = "event.type", borrow)]
     event_type: Option<Text<'a>>,
-    #[serde(borrow)]
+    #[serde(alias = "eventId", alias = "event.id", borrow)]
     event_id: Option<Text<'a>>,
-    #[serde(borrow)]
+    #[serde(alias = "eventGuid", alias = "event.guid", borrow)]
     event_guid: Option<Text<'a>>,
-    #[serde(borrow)]
+    #[serde(alias = "eventTime", alias = "event.time", borrow)]
     event_time: Option<Text<'a>>,
     #[serde(borrow)]
     severity: Option<Text<'a>>,
-    #[serde(borrow)]
+    #[serde(alias = "displayName", alias = "display.name", borrow)]
     display_name: Option<Text<'a>>,
-    #[serde(borrow)]
+    #[serde(
+        alias = "eventMessage",
+        alias = "event_message",
+        alias = "event.message",
+        borrow
+    )]
     summary: Option<Text<'a>>,
-    #[serde(borrow)]
+    #[serde(
+        alias = "application_name",
+        alias = "applicationName",
+        alias = "application.name",
+        borrow
+    )]
     application: Option<Text<'a>>,
     /// Not `tier`: a top-level `tier` is alertgate's escalation tier.
-    #[serde(borrow)]
+    #[serde(alias = "tierName", alias = "tier.name", borrow)]
     tier_name: Option<Text<'a>>,
-    #[serde(borrow)]
+    #[serde(alias = "nodeName", alias = "node.name", borrow)]
     node_name: Option<Text<'a>>,
-    #[serde(borrow)]
+    #[serde(
+        alias = "health_rule_name",
+        alias = "healthRuleName",
+        alias = "healthRule",
+        alias = "health_rule.name",
+        alias = "health.rule.name",
+        borrow
+    )]
     health_rule: Option<Text<'a>>,
-    #[serde(borrow)]
+    #[serde(alias = "incidentId", alias = "incident.id", borrow)]
     incident_id: Option<Text<'a>>,
-    #[serde(borrow)]
+    #[serde(
+        alias = "deepLink",
+        alias = "deep.link",
+        alias = "deep_link_url",
+        alias = "deepLinkUrl",
+        borrow
+    )]
     deep_link: Option<Text<'a>>,
 }
 
@@ -86,7 +161,11 @@ struct Controller<'a> {
 
 fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
     let (text, probe) = p.json(b)?;
-    if !probe.has("appdynamics") && !probe.has("event_type") && !probe.has("event_id") {
+    let any = |keys: &[&str]| keys.iter().any(|k| probe.has(k));
+    if !probe.has("appdynamics")
+        && !any(EVENT_TYPE_KEYS)
+        && !any(&["event_id", "eventId", "event.id"])
+    {
         return Err(b.mismatch("missing required field 'event_type' (or 'appdynamics')"));
     }
     let body: Body<'_> = b.typed(text)?;
@@ -151,9 +230,24 @@ fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
     d.vendor_key = key;
     d.origin("source_ref", "the dedup key's field");
 
-    d.service = d.pick("service", [("/application", get(body.application))]);
+    // The tier is the service the violation is about; the application holds many.
+    let tier = get(body.tier_name);
+    let application = get(body.application);
+    d.service = d.pick(
+        "service",
+        [
+            ("/tier_name (or tierName, tier.name)", tier.clone()),
+            (
+                "/application (or application_name, applicationName)",
+                application.clone(),
+            ),
+        ],
+    );
+    if let Some(app) = application {
+        d.labels.push((Cow::Borrowed("application"), app));
+    }
     for (k, v) in [
-        ("tier", get(body.tier_name)),
+        ("tier", tier),
         ("node", get(body.node_name)),
         ("health_rule", health_rule),
     ] {
@@ -161,7 +255,10 @@ fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
             d.labels.push((Cow::Borrowed(k), v));
         }
     }
-    d.origin("labels", "/tier_name, /node_name, /health_rule");
+    d.origin(
+        "labels",
+        "/application, /tier_name, /node_name, /health_rule (each in any spelling)",
+    );
 
     let time = get(body.event_time).and_then(|t| event_time(&t));
     match d.status {

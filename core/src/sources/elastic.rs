@@ -22,7 +22,7 @@ pub(crate) const SENDER: Sender = Sender {
     source: Source::Elastic,
     header_rule: "",
     by_header: no_header,
-    shape_rule: "'kibanaBaseUrl' with a 'rule' object",
+    shape_rule: "'kibanaBaseUrl' with a 'rule' object; or a flat template: 'rule_name', 'ruleName' or 'rule.name' with an alert id, uuid or action group in any of those spellings",
     by_shape,
     parse,
 };
@@ -31,9 +31,49 @@ fn by_shape(p: &Payload<'_>) -> Option<&'static str> {
     let Payload::Json { probe, .. } = p else {
         return None;
     };
-    (probe.kind("kibanaBaseUrl").is_some() && probe.is("rule", Kind::Object))
-        .then_some("'kibanaBaseUrl' with a 'rule' object")
+    if probe.kind("kibanaBaseUrl").is_some() && probe.is("rule", Kind::Object) {
+        return Some("'kibanaBaseUrl' with a 'rule' object");
+    }
+    // A flat template: the rule name and something only an alert action has.
+    let alert_key = |k: &str| ALERT_KEYS.contains(&k);
+    if !probe.keys.iter().any(|(k, _)| alert_key(k)) {
+        return None;
+    }
+    RULE_NAME_KEYS
+        .iter()
+        .find(|(k, _)| probe.has(k))
+        .map(|(_, reason)| *reason)
 }
+
+/// `{{rule.name}}` as flat templates name it, with the reason that names the spelling.
+const RULE_NAME_KEYS: &[(&str, &str)] = &[
+    (
+        "rule_name",
+        "'rule_name' with an alert id, uuid or action group (flat Kibana template)",
+    ),
+    (
+        "ruleName",
+        "'ruleName' with an alert id, uuid or action group (flat Kibana template)",
+    ),
+    (
+        "rule.name",
+        "'rule.name' with an alert id, uuid or action group (flat Kibana template)",
+    ),
+];
+
+/// Alert variables a flat template carries, in the spellings templates use.
+const ALERT_KEYS: &[&str] = &[
+    "alert_id",
+    "alertId",
+    "alert.id",
+    "alert_uuid",
+    "alertUuid",
+    "alert.uuid",
+    "action_group",
+    "actionGroup",
+    "alert.actionGroup",
+    "alert_action_group",
+];
 
 /// The recommended body. Unknown fields are ignored.
 #[derive(Deserialize)]
@@ -55,9 +95,44 @@ struct Body<'a> {
     service: Option<Text<'a>>,
     #[serde(borrow)]
     host: Option<Text<'a>>,
+    /// A flat template's variables (when there is no `rule` object).
+    #[serde(flatten, borrow)]
+    flat: Flat<'a>,
 }
 
-#[derive(Deserialize)]
+/// The action variables of a flat template, in snake_case, camelCase or dotted keys.
+#[derive(Deserialize, Default)]
+struct Flat<'a> {
+    #[serde(alias = "ruleName", alias = "rule.name", borrow)]
+    rule_name: Option<Text<'a>>,
+    #[serde(alias = "ruleId", alias = "rule.id", borrow)]
+    rule_id: Option<Text<'a>>,
+    #[serde(alias = "ruleUrl", alias = "rule.url", borrow)]
+    rule_url: Option<Text<'a>>,
+    #[serde(alias = "ruleTags", alias = "rule.tags", borrow)]
+    rule_tags: Option<Text<'a>>,
+    #[serde(alias = "alertId", alias = "alert.id", borrow)]
+    alert_id: Option<Text<'a>>,
+    #[serde(alias = "alertUuid", alias = "alert.uuid", borrow)]
+    alert_uuid: Option<Text<'a>>,
+    #[serde(
+        alias = "actionGroup",
+        alias = "alert.actionGroup",
+        alias = "alert_action_group",
+        borrow
+    )]
+    action_group: Option<Text<'a>>,
+    #[serde(alias = "actionGroupName", alias = "alert.actionGroupName", borrow)]
+    action_group_name: Option<Text<'a>>,
+    #[serde(alias = "context.reason", alias = "context_reason", borrow)]
+    reason: Option<Text<'a>>,
+    #[serde(alias = "context.message", alias = "context_message", borrow)]
+    message: Option<Text<'a>>,
+    #[serde(alias = "kibana_base_url", borrow)]
+    kibana_url: Option<Text<'a>>,
+}
+
+#[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 struct Rule<'a> {
     #[serde(borrow)]
@@ -106,14 +181,31 @@ struct Context<'a> {
 }
 
 fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
-    p.require(b, &["rule"])?;
-    let (text, _) = p.json(b)?;
-    let body: Body<'_> = b.typed(text)?;
-    let rule = body
-        .rule
-        .ok_or_else(|| b.mismatch("missing required field 'rule'"))?;
-    let alert = body.alert.unwrap_or_default();
-    let ctx = body.context.unwrap_or_default();
+    let (text, probe) = p.json(b)?;
+    let flat_name = RULE_NAME_KEYS.iter().any(|(k, _)| probe.has(k));
+    if !flat_name {
+        p.require(b, &["rule"])?;
+    }
+    let mut body: Body<'_> = b.typed(text)?;
+    if body.rule.is_none() && !flat_name {
+        return Err(b.mismatch("missing required field 'rule'"));
+    }
+    // A flat template fills what the nested objects would hold.
+    let f = core::mem::take(&mut body.flat);
+    let mut rule = body.rule.unwrap_or_default();
+    let mut alert = body.alert.unwrap_or_default();
+    let mut ctx = body.context.unwrap_or_default();
+    fill(&mut rule.name, f.rule_name);
+    fill(&mut rule.id, f.rule_id);
+    fill(&mut rule.url, f.rule_url);
+    fill(&mut rule.tags, f.rule_tags);
+    fill(&mut alert.id, f.alert_id);
+    fill(&mut alert.uuid, f.alert_uuid);
+    fill(&mut alert.action_group, f.action_group);
+    fill(&mut alert.action_group_name, f.action_group_name);
+    fill(&mut ctx.reason, f.reason);
+    fill(&mut ctx.message, f.message);
+    fill(&mut body.kibana_base_url, f.kibana_url);
 
     let mut d = b.draft();
     let group = get(alert.action_group);
@@ -123,7 +215,10 @@ fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
         _ => Status::Triggered,
     };
     if group.is_some() {
-        d.origin("status", "/alert/actionGroup");
+        d.origin(
+            "status",
+            "/alert/actionGroup (or action_group, actionGroup, alert.actionGroup): recovered resolves",
+        );
     }
 
     let rule_id = get(rule.id);
@@ -250,4 +345,11 @@ fn tag_list(tags: &str) -> Vec<(String, String)> {
 /// A field's text; Mustache renders a missing variable as "", which counts as absent.
 fn get(t: Option<Text<'_>>) -> Option<Cow<'_, str>> {
     cow(t).filter(|v| !v.trim().is_empty())
+}
+
+/// Sets `slot` from a flat template's value when the nested one is absent.
+fn fill<'a>(slot: &mut Option<Text<'a>>, flat: Option<Text<'a>>) {
+    if slot.as_ref().is_none_or(|t| t.as_str().trim().is_empty()) && flat.is_some() {
+        *slot = flat;
+    }
 }

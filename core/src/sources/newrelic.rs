@@ -1,5 +1,7 @@
 //! New Relic: workflow webhooks (the default workflow payload template: `id`,
-//! `issueUrl`, `title`, `priority`, `state`, `impactedEntities`, …) and the
+//! `issueUrl`, `title`, `priority`, `state`, `impactedEntities`, …, or a
+//! user template over the workflow variables themselves: `issueTitle`,
+//! `issuePageUrl`, `conditionName`, `policyName`, `entitiesData`, …) and the
 //! legacy alert notification channel (`incident_id`, `current_state`,
 //! `severity`, `condition_name`, `targets`, …).
 //!
@@ -24,7 +26,7 @@ pub(crate) const SENDER: Sender = Sender {
     source: Source::Newrelic,
     header_rule: "",
     by_header: no_header,
-    shape_rule: "workflow payload (two of 'issueUrl', 'issueId', 'totalIncidents', 'impactedEntities', 'alertPolicyNames', 'alertConditionNames', 'workflowName', 'isCorrelated'), or legacy channel ('incident_id' with 'current_state', 'condition_name' or 'policy_name')",
+    shape_rule: "workflow payload (two of 'issueUrl', 'issueId', 'totalIncidents', 'impactedEntities', 'alertPolicyNames', 'alertConditionNames', 'workflowName', 'isCorrelated', 'issueTitle', 'issuePageUrl', 'conditionName', 'policyName', 'entitiesData', 'triggerEvent'), or legacy channel ('incident_id' with 'current_state', 'condition_name' or 'policy_name')",
     by_shape,
     parse,
 };
@@ -38,6 +40,13 @@ const WORKFLOW_KEYS: &[&str] = &[
     "alertConditionNames",
     "workflowName",
     "isCorrelated",
+    // The workflow variables under their own names, as user templates send them.
+    "issueTitle",
+    "issuePageUrl",
+    "conditionName",
+    "policyName",
+    "entitiesData",
+    "triggerEvent",
 ];
 const WORKFLOW: &str =
     "two of the workflow keys ('issueUrl', 'totalIncidents', 'impactedEntities', …)";
@@ -128,6 +137,30 @@ struct Workflow<'a> {
     workflow_name: Option<Text<'a>>,
     #[serde(borrow)]
     accumulations: Option<Accumulations<'a>>,
+    // The workflow variables under their own names (user templates).
+    #[serde(borrow)]
+    issue_title: Option<Text<'a>>,
+    #[serde(borrow)]
+    issue_page_url: Option<Text<'a>>,
+    #[serde(borrow)]
+    condition_name: Option<List<'a>>,
+    #[serde(borrow)]
+    policy_name: Option<List<'a>>,
+    #[serde(borrow)]
+    entities_data: Option<EntitiesData<'a>>,
+    #[serde(borrow)]
+    trigger_event: Option<Text<'a>>,
+    #[serde(borrow)]
+    description: Option<List<'a>>,
+}
+
+/// `{{json entitiesData}}`: the impacted entities' names, ids and types.
+#[derive(Deserialize)]
+struct EntitiesData<'a> {
+    #[serde(borrow)]
+    names: Option<List<'a>>,
+    #[serde(borrow)]
+    types: Option<List<'a>>,
 }
 
 /// The parts of `{{json accumulations}}` that are read.
@@ -226,18 +259,22 @@ fn push_workflow<'a>(w: Workflow<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Err
     if let Some(s) = &state {
         d.origin("status", "/state");
         d.status = match s.trim().to_ascii_uppercase().as_str() {
-            "CREATED" | "ACTIVATED" => Status::Triggered,
+            "CREATED" | "ACTIVATED" | "ACTIVE" => Status::Triggered,
             "ACKNOWLEDGED" => Status::Acknowledged,
             "CLOSED" => Status::Resolved,
             _ => b.status(Some(s)),
         };
     }
-    let conditions = joined(w.alert_condition_names);
+    let conditions = joined(w.alert_condition_names).or_else(|| joined(w.condition_name));
     d.title = d.pick(
         "title",
         [
             ("/title", cow(w.title)),
-            ("/alertConditionNames", conditions.clone()),
+            ("/issueTitle", cow(w.issue_title)),
+            (
+                "/alertConditionNames, else /conditionName",
+                conditions.clone(),
+            ),
         ],
     );
     let accumulations = w.accumulations;
@@ -252,7 +289,10 @@ fn push_workflow<'a>(w: Workflow<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Err
     };
     d.description = d.pick(
         "description",
-        [("/accumulations/conditionDescription", described)],
+        [
+            ("/accumulations/conditionDescription", described),
+            ("/description", joined(w.description)),
+        ],
     );
 
     let priority = w.priority.map(|t| t.0);
@@ -287,19 +327,30 @@ fn push_workflow<'a>(w: Workflow<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Err
             .map(unix_time);
     }
 
+    let (entity_names, entity_types) = match w.entities_data {
+        Some(e) => (joined(e.names), joined(e.types)),
+        None => (None, None),
+    };
     let labels = [
         ("priority", priority),
-        ("alert_policy", joined(w.alert_policy_names)),
+        (
+            "alert_policy",
+            joined(w.alert_policy_names).or_else(|| joined(w.policy_name)),
+        ),
         ("alert_condition", conditions),
-        ("impacted_entities", joined(w.impacted_entities)),
+        (
+            "impacted_entities",
+            joined(w.impacted_entities).or(entity_names),
+        ),
+        ("entity_types", entity_types),
     ];
     push_pairs(&mut d.labels, labels);
     if !d.labels.is_empty() {
-        d.origin("labels", "/priority, /alertPolicyNames, /alertConditionNames, /impactedEntities (lists comma-joined)");
+        d.origin("labels", "/priority, /alertPolicyNames (else /policyName), /alertConditionNames (else /conditionName), /impactedEntities (else /entitiesData/names), /entitiesData/types (lists comma-joined)");
     }
     let annotations = [
         ("state", state),
-        ("trigger", cow(w.trigger)),
+        ("trigger", cow(w.trigger).or(cow(w.trigger_event))),
         ("total_incidents", cow(w.total_incidents)),
         ("is_correlated", cow(w.is_correlated)),
         ("sources", joined(w.sources)),
@@ -309,11 +360,11 @@ fn push_workflow<'a>(w: Workflow<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Err
     ];
     push_pairs(&mut d.annotations, annotations);
     if !d.annotations.is_empty() {
-        d.origin("annotations", "/state, /trigger, /totalIncidents, /isCorrelated, /sources, /workflowName, /accumulations (nrqlQuery, conditionProduct)");
+        d.origin("annotations", "/state, /trigger (else /triggerEvent), /totalIncidents, /isCorrelated, /sources, /workflowName, /accumulations (nrqlQuery, conditionProduct)");
     }
 
-    if let Some(url) = w.issue_url {
-        d.links.push(("issue", url.0));
+    if let Some(url) = cow(w.issue_url).or(cow(w.issue_page_url)) {
+        d.links.push(("issue", url));
     }
     for url in runbooks {
         d.links.push(("runbook", url));
@@ -321,7 +372,7 @@ fn push_workflow<'a>(w: Workflow<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Err
     if !d.links.is_empty() {
         d.origin(
             "links",
-            "/issueUrl (issue), /accumulations/runbookUrl (runbook)",
+            "/issueUrl, else /issuePageUrl (issue), /accumulations/runbookUrl (runbook)",
         );
     }
     b.push(d)

@@ -4,6 +4,10 @@
 //! `.resolved`, `.reassigned`, `.priority_updated`, …) give one alert keyed by
 //! the incident id. Notes, responders, status updates, `service.*` events and
 //! the `pagey.ping` test give no alert, only a notice.
+//!
+//! The retired v2 webhooks (`{"messages": [{"event": "incident.trigger",
+//! "incident": {…}}, …]}`) are still posted by old extensions and replayed
+//! from archives: one alert per message, keyed by the incident id.
 
 use alloc::borrow::Cow;
 use alloc::string::String;
@@ -23,7 +27,7 @@ pub(crate) const SENDER: Sender = Sender {
     source: Source::Pagerduty,
     header_rule: "User-Agent starts with PagerDuty-Webhook/, or an X-PagerDuty-Signature header",
     by_header,
-    shape_rule: "'event' object with 'event_type' and 'resource_type'",
+    shape_rule: "'event' object with 'event_type' and 'resource_type'; or a v2 'messages' array whose first message object has an 'event' incident.* and an 'incident' object",
     by_shape,
     parse,
 };
@@ -42,6 +46,9 @@ fn by_shape(p: &Payload<'_>) -> Option<&'static str> {
     let Payload::Json { text, probe } = p else {
         return None;
     };
+    if probe.is("messages", Kind::Array) && !probe.has("event") {
+        return v2::by_shape(text);
+    }
     if !probe.is("event", Kind::Object) {
         return None;
     }
@@ -153,6 +160,10 @@ struct ResolveReason<'a> {
 }
 
 fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
+    let (_, probe) = p.json(b)?;
+    if probe.is("messages", Kind::Array) && !probe.has("event") {
+        return v2::parse(p, b);
+    }
     p.require(b, &["event"])?;
     let (text, _) = p.json(b)?;
     let envelope: Envelope<'_> = b.typed(text)?;
@@ -340,4 +351,306 @@ fn present<'a, const N: usize>(
         let v = v.filter(|v| !v.trim().is_empty())?;
         Some((Cow::Borrowed(k), v))
     })
+}
+
+/// The retired v2 webhooks: `{"messages": [{"id", "event", "created_on",
+/// "incident": {…}}]}`, one message per incident change.
+mod v2 {
+    use alloc::borrow::Cow;
+    use alloc::string::String;
+    use alloc::vec::Vec;
+
+    use serde::Deserialize;
+    use serde::de::IgnoredAny;
+
+    use super::present;
+    use crate::builder::Builder;
+    use crate::ingest::Payload;
+    use crate::json::{self, Text, cow};
+    use crate::{Error, Notice, Status, vocab};
+
+    const RULE: &str = "v2 'messages' array whose first message object has an 'event' incident.* and an 'incident' object";
+
+    pub(super) fn by_shape(text: &str) -> Option<&'static str> {
+        #[derive(Deserialize)]
+        struct Peek<'a> {
+            #[serde(borrow)]
+            messages: Vec<Element<'a>>,
+        }
+        /// A stray element of another type does not hide the messages.
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Element<'a> {
+            Message(#[serde(borrow)] PeekMessage<'a>),
+            Other(IgnoredAny),
+        }
+        #[derive(Deserialize)]
+        struct PeekMessage<'a> {
+            #[serde(borrow)]
+            event: Option<Text<'a>>,
+            incident: Option<IgnoredAny>,
+        }
+        let peek: Peek<'_> = json::typed(text).ok()?;
+        let first = peek.messages.iter().find_map(|e| match e {
+            Element::Message(m) => Some(m),
+            Element::Other(_) => None,
+        })?;
+        (first
+            .event
+            .as_ref()
+            .is_some_and(|e| e.as_str().trim().starts_with("incident."))
+            && first.incident.is_some())
+        .then_some(RULE)
+    }
+
+    #[derive(Deserialize)]
+    struct Body<'a> {
+        /// A message of another type is read as null and skipped.
+        #[serde(borrow)]
+        messages: Vec<Option<Message<'a>>>,
+    }
+
+    #[derive(Deserialize)]
+    struct Message<'a> {
+        #[serde(borrow)]
+        id: Option<Text<'a>>,
+        #[serde(borrow)]
+        event: Option<Text<'a>>,
+        #[serde(borrow)]
+        created_on: Option<Text<'a>>,
+        #[serde(borrow)]
+        incident: Option<Incident<'a>>,
+    }
+
+    /// v2 sent the REST API's incident; older accounts the v1 fields
+    /// (`trigger_summary_data`, `assigned_to_user`, `created_on`).
+    #[derive(Deserialize)]
+    struct Incident<'a> {
+        #[serde(borrow)]
+        id: Option<Text<'a>>,
+        #[serde(borrow)]
+        incident_number: Option<Text<'a>>,
+        #[serde(borrow)]
+        title: Option<Text<'a>>,
+        #[serde(borrow)]
+        summary: Option<Text<'a>>,
+        #[serde(borrow)]
+        description: Option<Text<'a>>,
+        #[serde(borrow)]
+        status: Option<Text<'a>>,
+        #[serde(borrow)]
+        urgency: Option<Text<'a>>,
+        #[serde(borrow)]
+        priority: Option<Named<'a>>,
+        #[serde(borrow)]
+        html_url: Option<Text<'a>>,
+        #[serde(borrow)]
+        incident_key: Option<Text<'a>>,
+        #[serde(borrow)]
+        created_at: Option<Text<'a>>,
+        #[serde(borrow)]
+        created_on: Option<Text<'a>>,
+        #[serde(borrow)]
+        last_status_change_on: Option<Text<'a>>,
+        #[serde(borrow)]
+        service: Option<Named<'a>>,
+        #[serde(borrow)]
+        escalation_policy: Option<Named<'a>>,
+        #[serde(borrow)]
+        assigned_to_user: Option<Named<'a>>,
+        #[serde(borrow)]
+        trigger_summary_data: Option<TriggerSummary<'a>>,
+    }
+
+    /// A service, escalation policy, user or priority: `name` in v1, `summary` in v2.
+    #[derive(Deserialize)]
+    struct Named<'a> {
+        #[serde(borrow)]
+        id: Option<Text<'a>>,
+        #[serde(borrow)]
+        name: Option<Text<'a>>,
+        #[serde(borrow)]
+        summary: Option<Text<'a>>,
+        #[serde(borrow)]
+        html_url: Option<Text<'a>>,
+    }
+
+    impl<'a> Named<'a> {
+        fn name(self) -> Option<Cow<'a, str>> {
+            cow(self.name)
+                .filter(|n| !n.trim().is_empty())
+                .or(cow(self.summary))
+        }
+    }
+
+    #[derive(Deserialize)]
+    struct TriggerSummary<'a> {
+        #[serde(borrow)]
+        subject: Option<Text<'a>>,
+        #[serde(borrow)]
+        description: Option<Text<'a>>,
+    }
+
+    pub(super) fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
+        p.require(b, &["messages"])?;
+        let (text, _) = p.json(b)?;
+        let body: Body<'a> = b.typed(text)?;
+        let mut events = Vec::new();
+        for (i, m) in body.messages.into_iter().enumerate() {
+            let Some(m) = m else { continue };
+            let event = cow(m.event);
+            let Some(incident) = m.incident else {
+                if let Some(e) = &event {
+                    events.push(String::from(e.trim()));
+                }
+                continue;
+            };
+            alert(i, event, m.id, m.created_on, incident, b)?;
+        }
+        if b.alerts.is_empty() {
+            // Only messages about something other than an incident.
+            b.notice = Some(Notice::NotAnAlert);
+            if !events.is_empty() {
+                b.annotate("events", &events.join(", "));
+            }
+        }
+        Ok(())
+    }
+
+    /// The status an event implies, for an incident without a `status`.
+    fn of_event(event: &str) -> Status {
+        match event.trim().strip_prefix("incident.") {
+            Some("resolve") => Status::Resolved,
+            Some("acknowledge") => Status::Acknowledged,
+            // trigger, unacknowledge, escalate, assign, delegate, and anything new.
+            _ => Status::Triggered,
+        }
+    }
+
+    fn alert<'a>(
+        i: usize,
+        event: Option<Cow<'a, str>>,
+        message_id: Option<Text<'a>>,
+        created_on: Option<Text<'a>>,
+        inc: Incident<'a>,
+        b: &mut Builder<'_, 'a>,
+    ) -> Result<(), Error> {
+        let mut d = b.draft_in("/messages", i);
+        let status = inc.status.as_ref().map(Text::as_str);
+        d.status = match status.filter(|s| !s.trim().is_empty()) {
+            Some(s) => {
+                d.origin("status", "/incident/status");
+                b.status(Some(s))
+            }
+            None => {
+                d.origin(
+                    "status",
+                    "/event (incident.resolve, incident.acknowledge; else triggered)",
+                );
+                event.as_deref().map_or(Status::Triggered, of_event)
+            }
+        };
+        let (subject, summary_description) = match inc.trigger_summary_data {
+            Some(t) => (cow(t.subject), cow(t.description)),
+            None => (None, None),
+        };
+        d.title = d.pick(
+            "title",
+            [
+                ("/incident/title", cow(inc.title)),
+                ("/incident/trigger_summary_data/subject", subject),
+                ("/incident/summary", cow(inc.summary)),
+                (
+                    "/incident/trigger_summary_data/description",
+                    summary_description.clone(),
+                ),
+            ],
+        );
+        d.description = d.pick(
+            "description",
+            [
+                ("/incident/description", cow(inc.description)),
+                (
+                    "/incident/trigger_summary_data/description",
+                    summary_description,
+                ),
+            ],
+        );
+        let urgency = cow(inc.urgency);
+        let priority = inc.priority.and_then(Named::name);
+        let has_priority = priority.as_deref().is_some_and(|p| !p.trim().is_empty());
+        d.severity_raw = d.pick(
+            "severity_raw",
+            [
+                ("/incident/priority/summary", priority),
+                ("/incident/urgency", urgency.clone()),
+            ],
+        );
+        if has_priority {
+            d.implied_severity = urgency.as_deref().and_then(vocab::severity);
+        }
+        let id = cow(inc.id);
+        d.vendor_key = d.pick("dedup_key", [("/incident/id", id.clone())]);
+        d.source_ref = d.pick("source_ref", [("/incident/id", id)]);
+        let (service_id, service_url) = match inc.service {
+            Some(s) => {
+                let (id, url) = (cow(s.id.clone()), cow(s.html_url.clone()));
+                d.service = d.pick("service", [("/incident/service/name or summary", s.name())]);
+                (id, url)
+            }
+            None => (None, None),
+        };
+        d.started_at = d.pick(
+            "started_at",
+            [
+                ("/incident/created_at", cow(inc.created_at)),
+                ("/incident/created_on", cow(inc.created_on)),
+            ],
+        );
+        if d.status == Status::Resolved {
+            d.ended_at = d.pick(
+                "ended_at",
+                [
+                    (
+                        "/incident/last_status_change_on",
+                        cow(inc.last_status_change_on),
+                    ),
+                    ("/created_on", cow(created_on)),
+                ],
+            );
+        }
+        for (rel, url) in [("incident", cow(inc.html_url)), ("service", service_url)] {
+            if let Some(url) = url {
+                d.links.push((rel, url));
+            }
+        }
+        d.origin(
+            "links",
+            "/incident/html_url (incident), /incident/service/html_url (service)",
+        );
+        d.labels.extend(present([
+            ("incident_number", cow(inc.incident_number)),
+            ("incident_key", cow(inc.incident_key)),
+            ("service_id", service_id),
+        ]));
+        d.origin(
+            "labels",
+            "/incident/incident_number, /incident/incident_key, /incident/service/id",
+        );
+        d.annotations.extend(present([
+            ("event", event),
+            ("message_id", cow(message_id)),
+            ("urgency", urgency),
+            (
+                "escalation_policy",
+                inc.escalation_policy.and_then(Named::name),
+            ),
+            ("assigned_to", inc.assigned_to_user.and_then(Named::name)),
+        ]));
+        d.origin(
+            "annotations",
+            "/event, /id, /incident/urgency, the escalation policy's and assigned user's name",
+        );
+        b.push(d)
+    }
 }
