@@ -148,6 +148,37 @@ impl<'a> Draft<'a> {
         }
     }
 
+    /// Rewrites the recorded origins so that each pointer `/NAME` names the key
+    /// the body actually sent for that variable: `sent` pairs a variable's
+    /// canonical name with the key found (`monitorFriendlyName` →
+    /// `monitor_friendly_name`). For senders that read one variable under
+    /// several spellings. Only whole pointer segments are rewritten
+    /// (`/alertType` leaves `/alertTypeFriendlyName` alone).
+    pub fn name_sent_keys(&mut self, sent: &[(&str, &str)]) {
+        if !self.explain || sent.iter().all(|(name, key)| name == key) {
+            return;
+        }
+        for (_, origin) in &mut self.origins {
+            let mut out = String::with_capacity(origin.len());
+            let mut rest: &str = origin;
+            while let Some(i) = rest.find('/') {
+                out.push_str(&rest[..=i]);
+                rest = &rest[i + 1..];
+                let end = rest
+                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                    .unwrap_or(rest.len());
+                let (name, tail) = rest.split_at(end);
+                match sent.iter().find(|(n, _)| *n == name) {
+                    Some((_, key)) => out.push_str(&key.replace('~', "~0").replace('/', "~1")),
+                    None => out.push_str(name),
+                }
+                rest = tail;
+            }
+            out.push_str(rest);
+            *origin = Cow::Owned(out);
+        }
+    }
+
     /// The same draft owning its text, for a sender that read it from a value
     /// of its own making (a JSON document inside a string, say).
     pub fn into_owned(self) -> Draft<'static> {

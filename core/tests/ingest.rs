@@ -471,6 +471,27 @@ fn explain_mode_says_where_fields_came_from() {
 }
 
 #[test]
+fn explain_names_the_spelling_sent() {
+    let mut opts = Options::default();
+    opts.explain = true;
+    let body = br#"{"monitor_id":"7","monitor_friendly_name":"Shop","alert.type":"1","alertTypeFriendlyName":"Down"}"#;
+    let out = ingest(&Request::new(body), &opts).unwrap();
+    let f = &out.explanation.as_ref().unwrap().fields[0];
+    assert_eq!(f["title"], "/monitor_friendly_name");
+    assert_eq!(f["source_ref"], "/monitor_id");
+    assert_eq!(f["status"], "/alert.type (1 = down)");
+
+    let body =
+        br#"{"alertId":"9","alert.transition":"Recovered","eventTitle":"Disk","host":"db-1"}"#;
+    let out = ingest(&Request::new(body), &opts).unwrap();
+    let f = &out.explanation.as_ref().unwrap().fields[0];
+    assert_eq!(f["source_ref"], "/alertId");
+    assert_eq!(f["status"], "/alert.transition");
+    assert_eq!(f["title"], "/eventTitle");
+    assert_eq!(f["host"], "/host");
+}
+
+#[test]
 fn explain_mode_shows_header_fallthrough() {
     let mut opts = Options::default();
     opts.explain = true;

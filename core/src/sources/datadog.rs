@@ -14,7 +14,7 @@ use alloc::vec::Vec;
 
 use serde::Deserialize;
 
-use super::{Sender, no_header, tag_labels};
+use super::{Sender, no_header, sent, tag_labels};
 use crate::Notice;
 use crate::builder::{Builder, Draft};
 use crate::ingest::Payload;
@@ -26,7 +26,7 @@ pub(crate) const SENDER: Sender = Sender {
     source: Source::Datadog,
     header_rule: "",
     by_header: no_header,
-    shape_rule: "recommended body ('alert_transition' with 'alert_id', 'alert_title' or 'event_title'), or the default payload ('last_updated' and 'event_type' with an 'org' object)",
+    shape_rule: "recommended body ('alert_transition' with 'alert_id', 'alert_title' or 'event_title'; in JSON or form fields, snake_case, camelCase or dotted), or the default payload ('last_updated' and 'event_type' with an 'org' object)",
     by_shape,
     parse,
 };
@@ -34,76 +34,190 @@ pub(crate) const SENDER: Sender = Sender {
 const RECOMMENDED: &str = "'alert_transition' with 'alert_id', 'alert_title' or 'event_title'";
 const DEFAULT: &str = "'last_updated' and 'event_type' with an 'org' object";
 
-fn by_shape(p: &Payload<'_>) -> Option<&'static str> {
-    let Payload::Json { probe, .. } = p else {
+// Each variable's spellings, as the pointers `--explain` names: the snake_case
+// key of Datadog's guide first, then the camelCase and dotted keys of templates
+// copied from other tools' guides. Kept in step with the aliases on `Body`
+// (the `spellings_are_aliases` test checks it).
+const ALERT_ID: &[&str] = &["/alert_id", "/alertId", "/alert.id"];
+const ALERT_TRANSITION: &[&str] = &["/alert_transition", "/alertTransition", "/alert.transition"];
+const ALERT_TITLE: &[&str] = &["/alert_title", "/alertTitle", "/alert.title"];
+const ALERT_STATUS: &[&str] = &["/alert_status", "/alertStatus", "/alert.status"];
+const ALERT_TYPE: &[&str] = &["/alert_type", "/alertType", "/alert.type"];
+const ALERT_PRIORITY: &[&str] = &["/alert_priority", "/alertPriority", "/alert.priority"];
+const ALERT_SCOPE: &[&str] = &["/alert_scope", "/alertScope", "/alert.scope"];
+const ALERT_METRIC: &[&str] = &["/alert_metric", "/alertMetric", "/alert.metric"];
+const ALERT_QUERY: &[&str] = &["/alert_query", "/alertQuery", "/alert.query"];
+const ALERT_CYCLE_KEY: &[&str] = &["/alert_cycle_key", "/alertCycleKey", "/alert.cycle_key"];
+// `group_key` records no field origin; listed for the alias test.
+#[cfg(test)]
+const AGGREG_KEY: &[&str] = &[
+    "/aggreg_key",
+    "/aggregKey",
+    "/aggregation_key",
+    "/aggregationKey",
+];
+const EVENT_TITLE: &[&str] = &["/event_title", "/eventTitle", "/event.title"];
+const EVENT_MSG: &[&str] = &[
+    "/event_msg",
+    "/eventMsg",
+    "/event.msg",
+    "/event_message",
+    "/eventMessage",
+];
+const TEXT_ONLY_MSG: &[&str] = &["/text_only_msg", "/textOnlyMsg"];
+const EVENT_TYPE: &[&str] = &["/event_type", "/eventType", "/event.type"];
+const EVENT_ID: &[&str] = &["/id", "/event_id", "/eventId", "/event.id"];
+const HOSTNAME: &[&str] = &[
+    "/hostname",
+    "/host",
+    "/host_name",
+    "/hostName",
+    "/host.name",
+];
+const LINK: &[&str] = &["/link", "/event_url", "/eventUrl", "/event.url"];
+const DATE_POSIX: &[&str] = &["/date_posix", "/datePosix"];
+const LAST_UPDATED: &[&str] = &["/last_updated", "/lastUpdated"];
+const ORG_ID: &[&str] = &["/org_id", "/orgId", "/org.id"];
+const ORG_NAME: &[&str] = &["/org_name", "/orgName", "/org.name"];
+
+/// Keys that, with a transition, make a template Datadog's.
+const ID_OR_TITLE: [&[&str]; 3] = [ALERT_ID, ALERT_TITLE, EVENT_TITLE];
+
+/// The shape reason for each transition spelling, so that `--explain` names the
+/// key sent; the recommended body's own reason when every key is snake_case.
+const TEMPLATE_REASONS: [&str; 3] = [
+    "'alert_transition' with an alert id or title (camelCase or dotted keys)",
+    "'alertTransition' with an alert id or title (camelCase or dotted keys)",
+    "'alert.transition' with an alert id or title (camelCase or dotted keys)",
+];
+const FORM_REASONS: [&str; 3] = [
+    "form fields 'alert_transition' with an alert id or title",
+    "form fields 'alertTransition' with an alert id or title",
+    "form fields 'alert.transition' with an alert id or title",
+];
+
+/// Whether a spelling of `var` is among the keys `has` says were sent.
+fn has_var(has: &impl Fn(&str) -> bool, var: &[&str]) -> bool {
+    var.iter().any(|p| has(p.get(1..).unwrap_or("")))
+}
+
+/// The index of the transition spelling sent with an id or title, if any.
+fn template(has: impl Fn(&str) -> bool) -> Option<usize> {
+    if !ID_OR_TITLE.iter().any(|v| has_var(&has, v)) {
         return None;
-    };
-    if probe.has("alert_transition")
-        && (probe.has("alert_id") || probe.has("alert_title") || probe.has("event_title"))
-    {
-        Some(RECOMMENDED)
-    } else if probe.has("last_updated") && probe.has("event_type") && probe.is("org", Kind::Object)
-    {
-        Some(DEFAULT)
-    } else {
-        None
+    }
+    ALERT_TRANSITION
+        .iter()
+        .position(|p| has(p.get(1..).unwrap_or("")))
+}
+
+fn by_shape(p: &Payload<'_>) -> Option<&'static str> {
+    match p {
+        Payload::Json { probe, .. } => {
+            if let Some(i) = template(|k| probe.has(k)) {
+                let snake = ["alert_id", "alert_title", "event_title"];
+                if i == 0 && snake.iter().any(|k| probe.has(k)) {
+                    Some(RECOMMENDED)
+                } else {
+                    TEMPLATE_REASONS.get(i).copied()
+                }
+            } else if probe.has("last_updated")
+                && probe.has("event_type")
+                && probe.is("org", Kind::Object)
+            {
+                Some(DEFAULT)
+            } else {
+                None
+            }
+        }
+        Payload::Form(fields) => {
+            let i = template(|k| form_has(fields, k))?;
+            FORM_REASONS.get(i).copied()
+        }
+        Payload::Text(_) => None,
     }
 }
 
-/// Every key the recommended body and the default payload use. Unknown keys are ignored.
+/// Whether a form field `key` was sent with a value.
+fn form_has(fields: &[(Cow<'_, str>, Cow<'_, str>)], key: &str) -> bool {
+    fields.iter().any(|(k, v)| k == key && !v.trim().is_empty())
+}
+
+/// Every key the recommended body and the default payload use. Unknown keys
+/// are ignored. Users write these bodies themselves, often from another tool's
+/// guide, so each variable is also read in camelCase and dotted spellings (the
+/// consts above list them); two spellings of one variable in one body are a
+/// type error, and the body falls back to `generic`.
 #[derive(Deserialize, Default)]
 struct Body<'a> {
-    #[serde(borrow)]
+    #[serde(alias = "alertId", alias = "alert.id", borrow)]
     alert_id: Option<Text<'a>>,
-    #[serde(borrow)]
+    #[serde(alias = "alertTransition", alias = "alert.transition", borrow)]
     alert_transition: Option<Text<'a>>,
-    #[serde(borrow)]
+    #[serde(alias = "alertTitle", alias = "alert.title", borrow)]
     alert_title: Option<Text<'a>>,
-    #[serde(borrow)]
+    #[serde(alias = "alertStatus", alias = "alert.status", borrow)]
     alert_status: Option<Text<'a>>,
-    #[serde(borrow)]
+    #[serde(alias = "alertType", alias = "alert.type", borrow)]
     alert_type: Option<Text<'a>>,
-    #[serde(borrow)]
+    #[serde(alias = "alertPriority", alias = "alert.priority", borrow)]
     alert_priority: Option<Text<'a>>,
-    #[serde(borrow)]
+    #[serde(alias = "alertScope", alias = "alert.scope", borrow)]
     alert_scope: Option<Text<'a>>,
-    #[serde(borrow)]
+    #[serde(alias = "alertMetric", alias = "alert.metric", borrow)]
     alert_metric: Option<Text<'a>>,
-    #[serde(borrow)]
+    #[serde(alias = "alertQuery", alias = "alert.query", borrow)]
     alert_query: Option<Text<'a>>,
-    #[serde(borrow)]
+    #[serde(alias = "alertCycleKey", alias = "alert.cycle_key", borrow)]
     alert_cycle_key: Option<Text<'a>>,
-    #[serde(borrow)]
+    #[serde(
+        alias = "aggregKey",
+        alias = "aggregation_key",
+        alias = "aggregationKey",
+        borrow
+    )]
     aggreg_key: Option<Text<'a>>,
-    #[serde(borrow)]
+    #[serde(alias = "eventTitle", alias = "event.title", borrow)]
     event_title: Option<Text<'a>>,
-    #[serde(borrow)]
+    #[serde(
+        alias = "eventMsg",
+        alias = "event.msg",
+        alias = "event_message",
+        alias = "eventMessage",
+        borrow
+    )]
     event_msg: Option<Text<'a>>,
-    #[serde(borrow)]
+    #[serde(alias = "textOnlyMsg", borrow)]
     text_only_msg: Option<Text<'a>>,
-    #[serde(borrow)]
+    #[serde(alias = "eventType", alias = "event.type", borrow)]
     event_type: Option<Text<'a>>,
-    #[serde(borrow)]
+    #[serde(alias = "event_id", alias = "eventId", alias = "event.id", borrow)]
     id: Option<Text<'a>>,
     #[serde(borrow)]
     priority: Option<Text<'a>>,
     #[serde(borrow)]
     tags: Option<Text<'a>>,
-    #[serde(borrow)]
+    #[serde(
+        alias = "host",
+        alias = "host_name",
+        alias = "hostName",
+        alias = "host.name",
+        borrow
+    )]
     hostname: Option<Text<'a>>,
-    #[serde(borrow)]
+    #[serde(alias = "event_url", alias = "eventUrl", alias = "event.url", borrow)]
     link: Option<Text<'a>>,
     #[serde(borrow)]
     snapshot: Option<Text<'a>>,
     #[serde(borrow)]
     date: Option<Text<'a>>,
-    #[serde(borrow)]
+    #[serde(alias = "datePosix", borrow)]
     date_posix: Option<Text<'a>>,
-    #[serde(borrow)]
+    #[serde(alias = "lastUpdated", borrow)]
     last_updated: Option<Text<'a>>,
-    #[serde(borrow)]
+    #[serde(alias = "orgId", alias = "org.id", borrow)]
     org_id: Option<Text<'a>>,
-    #[serde(borrow)]
+    #[serde(alias = "orgName", alias = "org.name", borrow)]
     org_name: Option<Text<'a>>,
     // The default payload.
     #[serde(borrow)]
@@ -122,27 +236,28 @@ struct Org<'a> {
     name: Option<Text<'a>>,
 }
 
-/// Keys of which at least one must be present.
-const ANY_OF: &[&str] = &[
-    "alert_transition",
-    "alert_id",
-    "alert_title",
-    "event_title",
-    "event_msg",
-    "title",
-    "body",
+/// Variables of which at least one must be present.
+const ANY_OF: [&[&str]; 7] = [
+    ALERT_TRANSITION,
+    ALERT_ID,
+    ALERT_TITLE,
+    EVENT_TITLE,
+    EVENT_MSG,
+    &["/title"],
+    &["/body"],
 ];
 
 fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
     match p {
         Payload::Json { text, probe } => {
-            if !ANY_OF.iter().any(|k| probe.has(k)) {
+            let has = |k: &str| probe.has(k);
+            if !ANY_OF.iter().any(|v| has_var(&has, v)) {
                 return Err(b.mismatch(
                     "missing required field 'alert_transition' (or the default payload's 'title')",
                 ));
             }
             let body: Body<'_> = b.typed(text)?;
-            push(body, b)
+            push(body, &has, b)
         }
         // "Encode as form": the recommended body's keys as form fields, read
         // through a JSON object of strings (the last of repeated fields wins).
@@ -152,12 +267,13 @@ fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
                 .filter(|(_, v)| !v.trim().is_empty())
                 .map(|(k, v)| (k.to_string(), serde_json::Value::String(v.to_string())))
                 .collect();
-            if !ANY_OF.iter().any(|k| map.contains_key(*k)) {
+            let has = |k: &str| map.contains_key(k);
+            if !ANY_OF.iter().any(|v| has_var(&has, v)) {
                 return Err(b.mismatch("missing required field 'alert_transition'"));
             }
-            let text = serde_json::Value::Object(map).to_string();
+            let text = serde_json::to_string(&map).map_err(|e| b.mismatch(e.to_string()))?;
             let body: Body<'_> = json::typed(&text).map_err(|m| b.mismatch(m))?;
-            push(body, b)
+            push(body, &has, b)
         }
         Payload::Text(_) => {
             Err(b.mismatch("expected a JSON object or form fields, got plain text"))
@@ -165,15 +281,17 @@ fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
     }
 }
 
-fn push(f: Body<'_>, b: &mut Builder<'_, '_>) -> Result<(), Error> {
+/// Maps the body; `has` says which keys were sent, so that origins name them.
+fn push(f: Body<'_>, has: &impl Fn(&str) -> bool, b: &mut Builder<'_, '_>) -> Result<(), Error> {
+    let at = |spellings: &[&'static str]| sent(has, spellings);
     let mut d = b.draft();
     let org = f.org.unwrap_or_default();
     let messages = [cow(f.event_msg), cow(f.text_only_msg), cow(f.body)];
 
     // The title and what its "[P1] [Triggered on {…}]" prefix says.
     let raw_title = first([
-        ("/event_title", cow(f.event_title)),
-        ("/alert_title", cow(f.alert_title)),
+        (at(EVENT_TITLE), cow(f.event_title)),
+        (at(ALERT_TITLE), cow(f.alert_title)),
         ("/title", cow(f.title)),
     ]);
     let (title_from, raw_title) = match raw_title {
@@ -215,7 +333,7 @@ fn push(f: Body<'_>, b: &mut Builder<'_, '_>) -> Result<(), Error> {
         &mut d,
         "status",
         [
-            ("/alert_transition", cow(f.alert_transition)),
+            (at(ALERT_TRANSITION), cow(f.alert_transition)),
             (
                 "the title's [transition] prefix",
                 pre.transition.map(|t| Cow::Owned(String::from(t))),
@@ -276,13 +394,13 @@ fn push(f: Body<'_>, b: &mut Builder<'_, '_>) -> Result<(), Error> {
         d.severity_raw = d.pick(
             "severity_raw",
             [
-                ("/alert_priority", alert_priority),
+                (at(ALERT_PRIORITY), alert_priority),
                 ("/priority", event_priority),
                 (
                     "the title's [P…] prefix",
                     pre.priority.map(|p| Cow::Owned(String::from(p))),
                 ),
-                ("/alert_type", type_word),
+                (at(ALERT_TYPE), type_word),
             ],
         );
     }
@@ -296,7 +414,7 @@ fn push(f: Body<'_>, b: &mut Builder<'_, '_>) -> Result<(), Error> {
     let alert_id = d.pick(
         "source_ref",
         [
-            ("/alert_id", cow(f.alert_id)),
+            (at(ALERT_ID), cow(f.alert_id)),
             (
                 "the monitor link in the message",
                 monitor_in_message.map(Cow::Owned),
@@ -304,7 +422,7 @@ fn push(f: Body<'_>, b: &mut Builder<'_, '_>) -> Result<(), Error> {
         ],
     );
     let scope_text = first([
-        ("/alert_scope", cow(f.alert_scope)),
+        (at(ALERT_SCOPE), cow(f.alert_scope)),
         (
             "the title's 'on {…}' scope",
             pre.scope.map(|s| Cow::Owned(String::from(s))),
@@ -340,10 +458,12 @@ fn push(f: Body<'_>, b: &mut Builder<'_, '_>) -> Result<(), Error> {
         }
     }
     if !d.labels.is_empty() {
-        d.origin(
-            "labels",
-            "/tags (key:value, comma separated), then the scope's tags (/alert_scope, else the title's 'on {…}')",
-        );
+        d.origin_with("labels", || {
+            format!(
+                "/tags (key:value, comma separated), then the scope's tags ({}, else the title's 'on {{…}}')",
+                at(ALERT_SCOPE)
+            )
+        });
     }
     let service = label(&d.labels, "service");
     let host_tag = label(&d.labels, "host");
@@ -351,7 +471,7 @@ fn push(f: Body<'_>, b: &mut Builder<'_, '_>) -> Result<(), Error> {
     d.host = d.pick(
         "host",
         [
-            ("/hostname", cow(f.hostname)),
+            (at(HOSTNAME), cow(f.hostname)),
             ("the 'host:' tag", host_tag),
         ],
     );
@@ -361,8 +481,8 @@ fn push(f: Body<'_>, b: &mut Builder<'_, '_>) -> Result<(), Error> {
     let description = d.pick(
         "description",
         [
-            ("/event_msg", event_msg),
-            ("/text_only_msg", text_only),
+            (at(EVENT_MSG), event_msg),
+            (at(TEXT_ONLY_MSG), text_only),
             ("/body", body),
         ],
     );
@@ -374,7 +494,7 @@ fn push(f: Body<'_>, b: &mut Builder<'_, '_>) -> Result<(), Error> {
             }
             Some(unfence(text))
         }
-        None => d.pick("description", [("/alert_status", alert_status)]),
+        None => d.pick("description", [(at(ALERT_STATUS), alert_status)]),
     };
 
     // Times are Unix milliseconds ($DATE, $LAST_UPDATED) or seconds ($DATE_POSIX).
@@ -388,8 +508,8 @@ fn push(f: Body<'_>, b: &mut Builder<'_, '_>) -> Result<(), Error> {
         time_field,
         [
             ("/date", cow(f.date)),
-            ("/date_posix", cow(f.date_posix)),
-            ("/last_updated", cow(f.last_updated)),
+            (at(DATE_POSIX), cow(f.date_posix)),
+            (at(LAST_UPDATED), cow(f.last_updated)),
         ],
     )
     .map(unix_time);
@@ -410,10 +530,12 @@ fn push(f: Body<'_>, b: &mut Builder<'_, '_>) -> Result<(), Error> {
         d.links.push(("image", snapshot.0));
     }
     if !d.links.is_empty() {
-        d.origin(
-            "links",
-            "/link (alert; else the monitor link in the message), /snapshot (image)",
-        );
+        d.origin_with("links", || {
+            format!(
+                "{} (alert; else the monitor link in the message), /snapshot (image)",
+                at(LINK)
+            )
+        });
     }
 
     let annotations = [
@@ -433,7 +555,25 @@ fn push(f: Body<'_>, b: &mut Builder<'_, '_>) -> Result<(), Error> {
             .filter(|(_, v)| !v.trim().is_empty()),
     );
     if !d.annotations.is_empty() {
-        d.origin("annotations", "transition (/alert_transition or the title's prefix), /alert_status, /alert_type, /alert_metric, /alert_query, /alert_cycle_key, /event_type, /id, /org_id (or /org/id), /org_name (or /org/name), and priorities that are not P1–P5");
+        d.origin_with("annotations", || {
+            let [transition, status, kind, metric, query, cycle, event, id, org_id, org_name] =
+                [
+                    ALERT_TRANSITION,
+                    ALERT_STATUS,
+                    ALERT_TYPE,
+                    ALERT_METRIC,
+                    ALERT_QUERY,
+                    ALERT_CYCLE_KEY,
+                    EVENT_TYPE,
+                    EVENT_ID,
+                    ORG_ID,
+                    ORG_NAME,
+                ]
+                .map(at);
+            format!(
+                "transition ({transition} or the title's prefix), {status}, {kind}, {metric}, {query}, {cycle}, {event}, {id}, {org_id} (or /org/id), {org_name} (or /org/name), and priorities that are not P1–P5"
+            )
+        });
     }
     b.group_key = f
         .aggreg_key
@@ -661,6 +801,42 @@ fn unix_time(t: Cow<'_, str>) -> Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn spellings_are_aliases() {
+        type Get = fn(&Body<'_>) -> bool;
+        let vars: [(&[&str], Get); 22] = [
+            (ALERT_ID, |b| b.alert_id.is_some()),
+            (ALERT_TRANSITION, |b| b.alert_transition.is_some()),
+            (ALERT_TITLE, |b| b.alert_title.is_some()),
+            (ALERT_STATUS, |b| b.alert_status.is_some()),
+            (ALERT_TYPE, |b| b.alert_type.is_some()),
+            (ALERT_PRIORITY, |b| b.alert_priority.is_some()),
+            (ALERT_SCOPE, |b| b.alert_scope.is_some()),
+            (ALERT_METRIC, |b| b.alert_metric.is_some()),
+            (ALERT_QUERY, |b| b.alert_query.is_some()),
+            (ALERT_CYCLE_KEY, |b| b.alert_cycle_key.is_some()),
+            (AGGREG_KEY, |b| b.aggreg_key.is_some()),
+            (EVENT_TITLE, |b| b.event_title.is_some()),
+            (EVENT_MSG, |b| b.event_msg.is_some()),
+            (TEXT_ONLY_MSG, |b| b.text_only_msg.is_some()),
+            (EVENT_TYPE, |b| b.event_type.is_some()),
+            (EVENT_ID, |b| b.id.is_some()),
+            (HOSTNAME, |b| b.hostname.is_some()),
+            (LINK, |b| b.link.is_some()),
+            (DATE_POSIX, |b| b.date_posix.is_some()),
+            (LAST_UPDATED, |b| b.last_updated.is_some()),
+            (ORG_ID, |b| b.org_id.is_some()),
+            (ORG_NAME, |b| b.org_name.is_some()),
+        ];
+        for (spellings, get) in vars {
+            for p in spellings {
+                let text = format!("{{\"{}\": \"x\"}}", &p[1..]);
+                let body: Body<'_> = serde_json::from_str(&text).expect("one key parses");
+                assert!(get(&body), "{p} is not read");
+            }
+        }
+    }
 
     #[test]
     fn title_prefix_is_read_and_taken_off() {

@@ -150,6 +150,8 @@ fn push_legacy<'a>(l: Legacy<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> 
         "severity_raw",
         [("/tags/severity", tags.get("severity").cloned())],
     );
+    // A `service` tag names the service outright; other tags stay labels only.
+    d.service = d.pick("service", [("/tags/service", tags.get("service").cloned())]);
     let rule_id = l.rule_id.map(|t| t.0);
     d.vendor_key = d.pick("dedup_key", [("/ruleId", rule_id.clone())]);
     d.source_ref = d.pick("source_ref", [("/ruleId", rule_id)]);

@@ -129,3 +129,15 @@ pub(crate) fn tag_labels<'a>(
         })
         .collect()
 }
+
+/// The pointer, among `spellings` (`/alert_id`, `/alertId`, `/alert.id` …), of
+/// the key the body actually sent, so that `--explain` names it rather than a
+/// list of accepted names; the first spelling when none was sent.
+pub(crate) fn sent(has: impl Fn(&str) -> bool, spellings: &[&'static str]) -> &'static str {
+    spellings
+        .iter()
+        .find(|p| has(p.get(1..).unwrap_or("")))
+        .or_else(|| spellings.first())
+        .copied()
+        .unwrap_or("")
+}

@@ -70,6 +70,9 @@ struct Alert<'a> {
     priority: Option<Text<'a>>,
     #[serde(borrow)]
     entity: Option<Text<'a>>,
+    /// Not an Opsgenie field, but integrations and API callers add it.
+    #[serde(borrow)]
+    service: Option<Text<'a>>,
     #[serde(borrow)]
     source: Option<Text<'a>>,
     #[serde(borrow)]
@@ -168,6 +171,25 @@ fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
             .map(|(k, v)| (Cow::Owned(k.into_owned()), Cow::Owned(v.into_owned())))
             .collect();
     }
+    // The service only when the alert names it: its own `service` field, a
+    // `service` detail or tag, or an entity written `service:NAME`. A bare
+    // entity is usually a host or component, so it is not taken as one.
+    let detail = a.details.as_ref().and_then(|p| p.get("service").cloned());
+    let tag = d
+        .labels
+        .iter()
+        .find(|(k, v)| k == "service" && !v.trim().is_empty())
+        .map(|(_, v)| v.clone());
+    let entity = a.entity.as_ref().and_then(|e| service_entity(e.as_str()));
+    d.service = d.pick(
+        "service",
+        [
+            ("/alert/service", cow(a.service)),
+            ("/alert/details/service", detail),
+            ("the 'service:' tag in /alert/tags", tag),
+            ("/alert/entity (written 'service:NAME')", entity),
+        ],
+    );
     let labels = [
         ("entity", cow(a.entity)),
         ("tiny_id", cow(a.tiny_id)),
@@ -230,6 +252,13 @@ fn present<'a, const N: usize>(
         let v = v.filter(|v| !v.trim().is_empty())?;
         Some((Cow::Borrowed(k), v))
     })
+}
+
+/// The name in an entity written `service:NAME` or `service=NAME`.
+fn service_entity(entity: &str) -> Option<Cow<'static, str>> {
+    let (key, name) = entity.trim().split_once([':', '='])?;
+    (key.trim().eq_ignore_ascii_case("service") && !name.trim().is_empty())
+        .then(|| Cow::Owned(String::from(name.trim())))
 }
 
 #[cfg(test)]

@@ -124,16 +124,24 @@ struct Vars<'a> {
     ssl_expiry_date: Option<Text<'a>>,
     #[serde(rename = "sslExpiryDaysLeft", borrow)]
     ssl_expiry_days_left: Option<Text<'a>>,
+    /// Each variable read and the key it was sent under, so that `--explain`
+    /// names `monitor_friendly_name` when that is what the template said.
+    #[serde(skip)]
+    sent: Vec<(&'static str, Cow<'a, str>)>,
 }
 
 impl<'a> Vars<'a> {
     /// The variables of a form or query string (first non-empty value wins).
     fn from_pairs(fields: &[(Cow<'a, str>, Cow<'a, str>)]) -> Self {
-        let get = |name: &str| {
+        let mut sent = Vec::new();
+        let mut get = |name: &'static str| {
             fields
                 .iter()
                 .find(|(k, v)| same_var(k, name) && !v.trim().is_empty())
-                .map(|(_, v)| Text(v.clone()))
+                .map(|(k, v)| {
+                    sent.push((name, k.clone()));
+                    Text(v.clone())
+                })
         };
         Vars {
             monitor_id: get("monitorID"),
@@ -148,6 +156,7 @@ impl<'a> Vars<'a> {
             alert_contacts: get("monitorAlertContacts"),
             ssl_expiry_date: get("sslExpiryDate"),
             ssl_expiry_days_left: get("sslExpiryDaysLeft"),
+            sent,
         }
     }
 
@@ -180,8 +189,9 @@ enum Kind {
 }
 
 /// Maps the variables; for form and text bodies the pointers name the fields.
-fn push<'a>(v: Vars<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
+fn push<'a>(mut v: Vars<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
     let at_secs = v.alert_date_time_secs();
+    let sent = core::mem::take(&mut v.sent);
     let mut d = b.draft();
     let kind = match v.alert_type.as_ref().map(|t| t.as_str().trim()) {
         Some("1") => Some(Kind::Down),
@@ -333,6 +343,8 @@ fn push<'a>(v: Vars<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
         "annotations",
         "/alertTypeFriendlyName, /alertDuration, /alertFriendlyDuration, /monitorAlertContacts, /sslExpiryDate, /sslExpiryDaysLeft",
     );
+    let sent: Vec<(&str, &str)> = sent.iter().map(|(n, k)| (*n, k.as_ref())).collect();
+    d.name_sent_keys(&sent);
     b.push(d)
 }
 
