@@ -415,6 +415,17 @@ struct ResourceId {
     kind: Option<String>,
 }
 
+/// A part of a parsed resource id, for a label the body did not state itself.
+fn from_id<'a>(
+    parsed: &Option<ResourceId>,
+    part: impl Fn(&ResourceId) -> &Option<String>,
+) -> Option<Cow<'a, str>> {
+    parsed
+        .as_ref()
+        .and_then(|r| part(r).clone())
+        .map(Cow::Owned)
+}
+
 impl ResourceId {
     fn parse(id: &str) -> ResourceId {
         let parts: Vec<&str> = id.trim().split('/').filter(|p| !p.is_empty()).collect();
@@ -497,7 +508,7 @@ mod legacy {
     use serde::Deserialize;
     use serde::de::IgnoredAny;
 
-    use super::{Criterion, ResourceId, Text, portal_resource_url};
+    use super::{Criterion, ResourceId, Text, from_id, portal_resource_url};
     use crate::builder::Builder;
     use crate::ingest::Payload;
     use crate::json::{self, Kind as JsonKind, Pairs, Probe, cow};
@@ -957,21 +968,11 @@ mod legacy {
             [
                 (
                     "subscription_id",
-                    cow(ctx.subscription_id).or_else(|| {
-                        parsed
-                            .as_ref()
-                            .and_then(|r| r.subscription.clone())
-                            .map(Cow::Owned)
-                    }),
+                    cow(ctx.subscription_id).or_else(|| from_id(&parsed, |r| &r.subscription)),
                 ),
                 (
                     "resource_group",
-                    cow(ctx.resource_group_name).or_else(|| {
-                        parsed
-                            .as_ref()
-                            .and_then(|r| r.group.clone())
-                            .map(Cow::Owned)
-                    }),
+                    cow(ctx.resource_group_name).or_else(|| from_id(&parsed, |r| &r.group)),
                 ),
                 ("resource_type", resource_type),
                 ("resource_id", resource_id.clone()),
@@ -1164,21 +1165,11 @@ mod legacy {
             [
                 (
                     "subscription_id",
-                    cow(log.subscription_id).or_else(|| {
-                        parsed
-                            .as_ref()
-                            .and_then(|r| r.subscription.clone())
-                            .map(Cow::Owned)
-                    }),
+                    cow(log.subscription_id).or_else(|| from_id(&parsed, |r| &r.subscription)),
                 ),
                 (
                     "resource_group",
-                    cow(log.resource_group_name).or_else(|| {
-                        parsed
-                            .as_ref()
-                            .and_then(|r| r.group.clone())
-                            .map(Cow::Owned)
-                    }),
+                    cow(log.resource_group_name).or_else(|| from_id(&parsed, |r| &r.group)),
                 ),
                 ("resource_type", resource_type),
                 ("resource_id", resource_id.clone()),

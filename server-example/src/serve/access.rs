@@ -189,12 +189,17 @@ pub fn key_role(token: &str) -> Result<Option<Role>, ApiError> {
         return Ok(None);
     };
     headers.insert("authorization", value);
-    if bearer_matches(&headers, &[key.as_str()]) {
-        return Ok(Some(Role::Write));
+    Ok(role_of(&headers, &key))
+}
+
+/// What the request's bearer grants: the API key `key` writes, a read-only key reads.
+fn role_of(headers: &HeaderMap, key: &str) -> Option<Role> {
+    if bearer_matches(headers, &[key]) {
+        return Some(Role::Write);
     }
     let keys = read_keys();
     let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
-    Ok((!keys.is_empty() && bearer_matches(&headers, &keys)).then_some(Role::Read))
+    (!keys.is_empty() && bearer_matches(headers, &keys)).then_some(Role::Read)
 }
 
 /// Digests of the keys that grant `role` now: a dashboard session remembers
@@ -226,6 +231,23 @@ pub fn refused(state: &AppState, ip: IpAddr, e: ApiError) -> ApiError {
     }
 }
 
+/// Checks the bearer against the API key (and, when `read`, the read-only
+/// keys): the client's IP, or the refusal (503 without an API key, 401/429).
+fn authenticate(parts: &Parts, state: &AppState, read: bool) -> Result<IpAddr, ApiError> {
+    let key = api_key()?;
+    let ip = ClientIp::of(parts, &state.args.trusted_proxies).0;
+    let ok = match role_of(&parts.headers, &key) {
+        Some(Role::Write) => true,
+        Some(Role::Read) => read,
+        None => false,
+    };
+    if ok {
+        Ok(ip)
+    } else {
+        Err(refused(state, ip, unauthorized()))
+    }
+}
+
 /// A caller holding the API key: may read and write.
 pub struct Writer;
 
@@ -236,13 +258,7 @@ impl FromRequestParts<Arc<AppState>> for Writer {
         parts: &mut Parts,
         state: &Arc<AppState>,
     ) -> Result<Self, ApiError> {
-        let key = api_key()?;
-        if bearer_matches(&parts.headers, &[key.as_str()]) {
-            Ok(Writer)
-        } else {
-            let ip = ClientIp::of(parts, &state.args.trusted_proxies).0;
-            Err(refused(state, ip, unauthorized()))
-        }
+        authenticate(parts, state, false).map(|_| Writer)
     }
 }
 
@@ -257,17 +273,7 @@ impl FromRequestParts<Arc<AppState>> for Reader {
         parts: &mut Parts,
         state: &Arc<AppState>,
     ) -> Result<Self, ApiError> {
-        let key = api_key()?;
-        let ip = ClientIp::of(parts, &state.args.trusted_proxies).0;
-        let write = bearer_matches(&parts.headers, &[key.as_str()]);
-        let read = write || {
-            let keys = read_keys();
-            let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
-            !keys.is_empty() && bearer_matches(&parts.headers, &keys)
-        };
-        if !read {
-            return Err(refused(state, ip, unauthorized()));
-        }
+        let ip = authenticate(parts, state, true)?;
         let now = state.limits.read.clock().now();
         state
             .limits

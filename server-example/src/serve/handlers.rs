@@ -307,12 +307,11 @@ pub async fn integration(
         super::access::refused(&state, ip, ApiError::core(&e))
     };
     let now = db::now_unix();
+    let pairs = header_pairs(&headers);
     if let Some(v) = &integration.verifier {
-        v.check_headers(&header_pairs(&headers), now)
-            .map_err(refuse)?;
+        v.check_headers(&pairs, now).map_err(refuse)?;
     }
     let body = read_body(&headers, body, integration.max_body).await?;
-    let pairs = header_pairs(&headers);
     match &integration.verifier {
         Some(v) if v.scheme() == Scheme::Sns => {
             let cert = super::sns::certificate(&state, &body)
