@@ -114,6 +114,7 @@ start_server() {
     # Rate limits raised out of the way: this measures the server, not the limiter.
     "$BIN" serve --listen 127.0.0.1:0 --db "$tmp/alertgate.db" --integrations "$tmp/integrations.toml" \
         --durability "$1" --rate-limit-ip 4000000000 --rate-limit-global 4000000000 \
+        --max-connections-per-ip 4096 \
         >"$tmp/server.out" 2>"$tmp/server.log" &
     server_pid=$!
     base=""

@@ -357,7 +357,14 @@ fn stalled_clients_are_cut_off_and_health_still_answers() {
     let dir = temp_dir("slow");
     let s = Server::start(
         &dir,
-        &["--header-timeout", "2s", "--body-timeout", "2s"],
+        &[
+            "--header-timeout",
+            "2s",
+            "--body-timeout",
+            "2s",
+            "--max-connections-per-ip",
+            "1000",
+        ],
         &[],
     );
     // Hundreds of stalled connections: /health still answers at once.
@@ -389,6 +396,26 @@ fn stalled_clients_are_cut_off_and_health_still_answers() {
     c.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
         .unwrap();
     assert!(closed_within(&mut c, Duration::from_secs(8)));
+}
+
+#[test]
+fn one_peer_cannot_take_every_connection() {
+    let dir = temp_dir("per-ip");
+    let s = Server::start(&dir, &["--max-connections-per-ip", "5"], &[]);
+    let held = stalled(&s, 5);
+    // A sixth connection from the same address is closed as it arrives, long
+    // before the header timeout (10 s) would end it.
+    let mut sixth = TcpStream::connect(host(&s)).unwrap();
+    let _ = sixth.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert!(closed_within(&mut sixth, Duration::from_secs(3)));
+    // Its slots come back as its connections end.
+    drop(held);
+    wait_for(|| {
+        agent()
+            .get(&format!("{}/health", s.base))
+            .call()
+            .is_ok_and(|r| r.status() == 200)
+    });
 }
 
 #[test]

@@ -77,6 +77,10 @@ pub struct ServeArgs {
     /// Most connections open at once; more are closed as they arrive.
     #[arg(long, env = "ALERTGATE_MAX_CONNECTIONS", default_value_t = 1024)]
     pub max_connections: usize,
+    /// Most connections open at once from one peer address (trusted proxies
+    /// excepted), so one client cannot take every connection.
+    #[arg(long, env = "ALERTGATE_MAX_CONNECTIONS_PER_IP", default_value_t = 64)]
+    pub max_connections_per_ip: usize,
     /// On SIGTERM, how long open requests may take before their connections are dropped.
     #[arg(long, env = "ALERTGATE_SHUTDOWN_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
     pub shutdown_timeout: Duration,

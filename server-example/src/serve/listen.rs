@@ -2,8 +2,11 @@
 //! timer (which also bounds an idle keep-alive connection), and drained on
 //! shutdown within a deadline, after which what is left is dropped.
 
+use std::collections::HashMap;
 use std::future::Future;
+use std::net::IpAddr;
 use std::sync::Arc;
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use axum::Router;
@@ -33,6 +36,7 @@ pub async fn serve(
     let open = metrics::gauge!("alertgate_connections_open");
     let refused = metrics::counter!("alertgate_connections_refused_total");
     let graceful = GracefulShutdown::new();
+    let per_peer: Arc<Mutex<HashMap<IpAddr, usize>>> = Arc::default();
     tokio::pin!(shutdown);
     loop {
         let (stream, peer) = tokio::select! {
@@ -53,6 +57,11 @@ pub async fn serve(
             drop(stream);
             continue;
         };
+        let Some(peer_slot) = PeerSlot::take(&per_peer, peer.ip(), args) else {
+            refused.increment(1);
+            drop(stream);
+            continue;
+        };
         let _ = stream.set_nodelay(true);
         let app = app.clone();
         let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
@@ -67,6 +76,7 @@ pub async fn serve(
                 tracing::debug!(error = %e, "connection ended with an error");
             }
             open.decrement(1.0);
+            drop(peer_slot);
             drop(slot);
         });
     }
@@ -75,6 +85,48 @@ pub async fn serve(
         () = graceful.shutdown() => {}
         () = tokio::time::sleep(args.shutdown_timeout) => {
             tracing::warn!("connections still open at the shutdown deadline are dropped");
+        }
+    }
+}
+
+/// One connection counted against its peer address; released on drop.
+struct PeerSlot {
+    counts: Arc<Mutex<HashMap<IpAddr, usize>>>,
+    ip: IpAddr,
+}
+
+impl PeerSlot {
+    /// `None` when `ip` already holds `--max-connections-per-ip`; `Some(None)`
+    /// for a trusted proxy, which carries many clients and is not counted.
+    fn take(
+        counts: &Arc<Mutex<HashMap<IpAddr, usize>>>,
+        ip: IpAddr,
+        args: &ServeArgs,
+    ) -> Option<Option<PeerSlot>> {
+        if args.trusted_proxies.iter().any(|net| net.contains(&ip)) {
+            return Some(None);
+        }
+        let mut map = counts.lock().unwrap_or_else(PoisonError::into_inner);
+        let n = map.entry(ip).or_insert(0);
+        if *n >= args.max_connections_per_ip.max(1) {
+            return None;
+        }
+        *n += 1;
+        Some(Some(PeerSlot {
+            counts: counts.clone(),
+            ip,
+        }))
+    }
+}
+
+impl Drop for PeerSlot {
+    fn drop(&mut self) {
+        let mut map = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(n) = map.get_mut(&self.ip) {
+            *n -= 1;
+            if *n == 0 {
+                map.remove(&self.ip);
+            }
         }
     }
 }
