@@ -16,7 +16,7 @@ int main(int argc, char **argv) {
     size_t n_headers = argc > 2 ? (size_t)(argc - 2) : 0, cap = 1 << 16, len = 0, got, i;
     unsigned char *body = malloc(cap);
     ag_header *headers = calloc(n_headers ? n_headers : 1, sizeof *headers);
-    struct ag_ingest *result = NULL;
+    ag_result *result = NULL;
     ag_error *err = NULL;
     int status = 0;
 

@@ -73,7 +73,9 @@ typedef uint32_t ag_status;
 struct ag_error;
 
 /**
- * The result of `ag_ingest` (opaque); owns every string it hands out.
+ * The result of `ag_ingest` (opaque); owns every string it hands out. C code
+ * names it `ag_result`; its struct tag keeps the former name `struct ag_ingest`
+ * for one release so that code written against it still compiles (deprecated).
  */
 struct ag_ingest;
 
@@ -109,6 +111,12 @@ struct ag_header {
    */
   size_t value_len;
 };
+
+/**
+ * The result of `ag_ingest`: read it with the `ag_ingest_*` accessors, release it
+ * with `ag_ingest_free`.
+ */
+typedef struct ag_ingest ag_result;
 
 /**
  * Settings for the configurable parts of a scheme; start from
@@ -276,7 +284,7 @@ ag_status ag_ingest(const uint8_t *body,
                     const struct ag_header *headers_ptr,
                     size_t n_headers,
                     const struct ag_options *opts,
-                    struct ag_ingest **out,
+                    ag_result **out,
                     struct ag_error **err);
 
 /**
@@ -285,7 +293,7 @@ ag_status ag_ingest(const uint8_t *body,
  * # Safety
  * `r` is NULL or from `ag_ingest`, freed at most once.
  */
-void ag_ingest_free(struct ag_ingest *r);
+void ag_ingest_free(ag_result *r);
 
 /**
  * The canonical JSON, byte-identical to the Rust `Ingest::to_json`; owned by `r`.
@@ -293,7 +301,7 @@ void ag_ingest_free(struct ag_ingest *r);
  * # Safety
  * `r` is NULL or a live result; `json` and `len` are NULL or writable.
  */
-ag_status ag_ingest_json(const struct ag_ingest *r, const char **json, size_t *len);
+ag_status ag_ingest_json(const ag_result *r, const char **json, size_t *len);
 
 /**
  * The number of alerts (0 if `r` is NULL).
@@ -301,7 +309,7 @@ ag_status ag_ingest_json(const struct ag_ingest *r, const char **json, size_t *l
  * # Safety
  * `r` is NULL or a live result.
  */
-size_t ag_ingest_alert_count(const struct ag_ingest *r);
+size_t ag_ingest_alert_count(const ag_result *r);
 
 /**
  * The source id, e.g. "grafana"; owned by `r`; NULL if `r` is NULL.
@@ -309,7 +317,7 @@ size_t ag_ingest_alert_count(const struct ag_ingest *r);
  * # Safety
  * `r` is NULL or a live result.
  */
-const char *ag_ingest_source(const struct ag_ingest *r);
+const char *ag_ingest_source(const ag_result *r);
 
 /**
  * The requested tier, or 0 when none (or `r` is NULL).
@@ -317,7 +325,7 @@ const char *ag_ingest_source(const struct ag_ingest *r);
  * # Safety
  * `r` is NULL or a live result.
  */
-int32_t ag_ingest_tier(const struct ag_ingest *r);
+int32_t ag_ingest_tier(const ag_result *r);
 
 /**
  * Alert `i`'s title; owned by `r`; NULL when out of range.
@@ -325,7 +333,7 @@ int32_t ag_ingest_tier(const struct ag_ingest *r);
  * # Safety
  * `r` is NULL or a live result.
  */
-const char *ag_ingest_alert_title(const struct ag_ingest *r, size_t i);
+const char *ag_ingest_alert_title(const ag_result *r, size_t i);
 
 /**
  * Alert `i`'s severity ("critical", "error", "warning", "info"); owned by `r`; NULL when out of range.
@@ -333,7 +341,7 @@ const char *ag_ingest_alert_title(const struct ag_ingest *r, size_t i);
  * # Safety
  * `r` is NULL or a live result.
  */
-const char *ag_ingest_alert_severity(const struct ag_ingest *r,
+const char *ag_ingest_alert_severity(const ag_result *r,
                                      size_t i);
 
 /**
@@ -342,7 +350,7 @@ const char *ag_ingest_alert_severity(const struct ag_ingest *r,
  * # Safety
  * `r` is NULL or a live result.
  */
-const char *ag_ingest_alert_status(const struct ag_ingest *r,
+const char *ag_ingest_alert_status(const ag_result *r,
                                    size_t i);
 
 /**
@@ -351,7 +359,7 @@ const char *ag_ingest_alert_status(const struct ag_ingest *r,
  * # Safety
  * `r` is NULL or a live result.
  */
-const char *ag_ingest_alert_dedup_key(const struct ag_ingest *r, size_t i);
+const char *ag_ingest_alert_dedup_key(const ag_result *r, size_t i);
 
 /**
  * Alert `i`'s service; owned by `r`; NULL when absent or out of range.
@@ -359,7 +367,7 @@ const char *ag_ingest_alert_dedup_key(const struct ag_ingest *r, size_t i);
  * # Safety
  * `r` is NULL or a live result.
  */
-const char *ag_ingest_alert_service(const struct ag_ingest *r, size_t i);
+const char *ag_ingest_alert_service(const ag_result *r, size_t i);
 
 /**
  * A deterministic 2–4 sentence investigation brief from the result's fields
@@ -368,7 +376,7 @@ const char *ag_ingest_alert_service(const struct ag_ingest *r, size_t i);
  * # Safety
  * `r` is NULL or a live result; `brief` is NULL or writable.
  */
-ag_status ag_template_brief(const struct ag_ingest *r, char **brief);
+ag_status ag_template_brief(const ag_result *r, char **brief);
 
 /**
  * Default verify options: tolerance 300 s, every header and template the scheme's default.

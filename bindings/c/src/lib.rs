@@ -83,7 +83,9 @@ pub struct ag_options {
     inner: Options,
 }
 
-/// The result of `ag_ingest` (opaque); owns every string it hands out.
+/// The result of `ag_ingest` (opaque); owns every string it hands out. C code
+/// names it `ag_result`; its struct tag keeps the former name `struct ag_ingest`
+/// for one release so that code written against it still compiles (deprecated).
 pub struct ag_ingest {
     ingest: Ingest<'static>,
     json: CString,
@@ -91,6 +93,10 @@ pub struct ag_ingest {
     /// Per alert: title, severity, status, dedup_key, service.
     fields: Vec<[Option<CString>; 5]>,
 }
+
+/// The result of `ag_ingest`: read it with the `ag_ingest_*` accessors, release it
+/// with `ag_ingest_free`.
+pub type ag_result = ag_ingest;
 
 /// A reusable verifier (opaque).
 pub struct ag_verifier {
@@ -469,7 +475,7 @@ pub unsafe extern "C" fn ag_ingest(
     headers_ptr: *const ag_header,
     n_headers: usize,
     opts: *const ag_options,
-    out: *mut *mut ag_ingest,
+    out: *mut *mut ag_result,
     err: *mut *mut ag_error,
 ) -> ag_status {
     // SAFETY: every pointer is used within its documented contract.
@@ -511,7 +517,7 @@ pub unsafe extern "C" fn ag_ingest(
     }
 }
 
-fn wrap(ingest: Ingest<'_>) -> ag_ingest {
+fn wrap(ingest: Ingest<'_>) -> ag_result {
     let fields = ingest
         .alerts
         .iter()
@@ -539,7 +545,7 @@ fn wrap(ingest: Ingest<'_>) -> ag_ingest {
 /// # Safety
 /// `r` is NULL or from `ag_ingest`, freed at most once.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn ag_ingest_free(r: *mut ag_ingest) {
+pub unsafe extern "C" fn ag_ingest_free(r: *mut ag_result) {
     if !r.is_null() {
         // SAFETY: created by Box::into_raw in ag_ingest, freed once.
         guard((), || drop(unsafe { Box::from_raw(r) }));
@@ -552,7 +558,7 @@ pub unsafe extern "C" fn ag_ingest_free(r: *mut ag_ingest) {
 /// `r` is NULL or a live result; `json` and `len` are NULL or writable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ag_ingest_json(
-    r: *const ag_ingest,
+    r: *const ag_result,
     json: *mut *const c_char,
     len: *mut usize,
 ) -> ag_status {
@@ -577,7 +583,7 @@ pub unsafe extern "C" fn ag_ingest_json(
 /// # Safety
 /// `r` is NULL or a live result.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn ag_ingest_alert_count(r: *const ag_ingest) -> usize {
+pub unsafe extern "C" fn ag_ingest_alert_count(r: *const ag_result) -> usize {
     // SAFETY: NULL or valid per the contract.
     guard(0, || {
         unsafe { r.as_ref() }.map_or(0, |r| r.ingest.alerts.len())
@@ -589,7 +595,7 @@ pub unsafe extern "C" fn ag_ingest_alert_count(r: *const ag_ingest) -> usize {
 /// # Safety
 /// `r` is NULL or a live result.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn ag_ingest_source(r: *const ag_ingest) -> *const c_char {
+pub unsafe extern "C" fn ag_ingest_source(r: *const ag_result) -> *const c_char {
     // SAFETY: NULL or valid per the contract.
     guard(ptr::null(), || {
         unsafe { r.as_ref() }.map_or(ptr::null(), |r| r.source.as_ptr())
@@ -601,7 +607,7 @@ pub unsafe extern "C" fn ag_ingest_source(r: *const ag_ingest) -> *const c_char 
 /// # Safety
 /// `r` is NULL or a live result.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn ag_ingest_tier(r: *const ag_ingest) -> i32 {
+pub unsafe extern "C" fn ag_ingest_tier(r: *const ag_result) -> i32 {
     guard(0, || {
         // SAFETY: NULL or valid per the contract.
         unsafe { r.as_ref() }
@@ -611,7 +617,7 @@ pub unsafe extern "C" fn ag_ingest_tier(r: *const ag_ingest) -> i32 {
     })
 }
 
-fn field(r: *const ag_ingest, i: usize, which: usize) -> *const c_char {
+fn field(r: *const ag_result, i: usize, which: usize) -> *const c_char {
     guard(ptr::null(), || {
         // SAFETY: callers pass NULL or a live result (documented on each accessor).
         let Some(r) = (unsafe { r.as_ref() }) else {
@@ -629,7 +635,7 @@ fn field(r: *const ag_ingest, i: usize, which: usize) -> *const c_char {
 /// # Safety
 /// `r` is NULL or a live result.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn ag_ingest_alert_title(r: *const ag_ingest, i: usize) -> *const c_char {
+pub unsafe extern "C" fn ag_ingest_alert_title(r: *const ag_result, i: usize) -> *const c_char {
     field(r, i, 0)
 }
 
@@ -638,7 +644,7 @@ pub unsafe extern "C" fn ag_ingest_alert_title(r: *const ag_ingest, i: usize) ->
 /// # Safety
 /// `r` is NULL or a live result.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn ag_ingest_alert_severity(r: *const ag_ingest, i: usize) -> *const c_char {
+pub unsafe extern "C" fn ag_ingest_alert_severity(r: *const ag_result, i: usize) -> *const c_char {
     field(r, i, 1)
 }
 
@@ -647,7 +653,7 @@ pub unsafe extern "C" fn ag_ingest_alert_severity(r: *const ag_ingest, i: usize)
 /// # Safety
 /// `r` is NULL or a live result.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn ag_ingest_alert_status(r: *const ag_ingest, i: usize) -> *const c_char {
+pub unsafe extern "C" fn ag_ingest_alert_status(r: *const ag_result, i: usize) -> *const c_char {
     field(r, i, 2)
 }
 
@@ -656,7 +662,7 @@ pub unsafe extern "C" fn ag_ingest_alert_status(r: *const ag_ingest, i: usize) -
 /// # Safety
 /// `r` is NULL or a live result.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn ag_ingest_alert_dedup_key(r: *const ag_ingest, i: usize) -> *const c_char {
+pub unsafe extern "C" fn ag_ingest_alert_dedup_key(r: *const ag_result, i: usize) -> *const c_char {
     field(r, i, 3)
 }
 
@@ -665,7 +671,7 @@ pub unsafe extern "C" fn ag_ingest_alert_dedup_key(r: *const ag_ingest, i: usize
 /// # Safety
 /// `r` is NULL or a live result.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn ag_ingest_alert_service(r: *const ag_ingest, i: usize) -> *const c_char {
+pub unsafe extern "C" fn ag_ingest_alert_service(r: *const ag_result, i: usize) -> *const c_char {
     field(r, i, 4)
 }
 
@@ -676,7 +682,7 @@ pub unsafe extern "C" fn ag_ingest_alert_service(r: *const ag_ingest, i: usize) 
 /// `r` is NULL or a live result; `brief` is NULL or writable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ag_template_brief(
-    r: *const ag_ingest,
+    r: *const ag_result,
     brief: *mut *mut c_char,
 ) -> ag_status {
     guard(AG_STATUS_PANIC, || {

@@ -26,7 +26,7 @@ static const char AM[] =
     "\"endsAt\":\"2024-01-15T10:30:00Z\"}]}";
 
 static void test_ingest(void) {
-    struct ag_ingest *r = NULL;
+    ag_result *r = NULL;
     ag_error *err = NULL;
     ag_options *opts = ag_options_new();
     ag_header ua = {"User-Agent", 10, "Alertmanager/0.27.0", 19};
@@ -68,7 +68,7 @@ static void expect_error(ag_status st, ag_error *err, ag_status want, const char
 }
 
 static void test_errors(void) {
-    struct ag_ingest *r = (struct ag_ingest *)1;
+    ag_result *r = (ag_result *)1;
     ag_error *err = NULL;
     ag_status st;
     ag_options *opts = ag_options_new();
@@ -112,7 +112,7 @@ static void test_errors(void) {
 }
 
 static void test_nulls(void) {
-    struct ag_ingest *r = NULL;
+    ag_result *r = NULL;
     ag_error *err = NULL;
     const char *json;
     char *s = NULL;
@@ -332,6 +332,18 @@ static void test_panic(void) {
     check(ag_test_panic(NULL) == AG_STATUS_PANIC, "panic with NULL err");
 }
 
+/* Code written against the former spelling `struct ag_ingest *` still compiles
+ * (the deprecated tag of `ag_result`) and uses the same functions. */
+static void test_deprecated_tag(void) {
+    struct ag_ingest *old = NULL;
+    ag_result **same = &old;
+    ag_header ua = {"User-Agent", 10, "Alertmanager/0.27.0", 19};
+    check(ag_ingest((const uint8_t *)AM, strlen(AM), "application/json", &ua, 1, NULL, same, NULL) == AG_STATUS_OK &&
+              ag_ingest_alert_count(old) == 2,
+          "struct ag_ingest is ag_result");
+    ag_ingest_free(old);
+}
+
 int main(void) {
     check(ag_version() != NULL && strlen(ag_version()) > 0, "version");
     test_ingest();
@@ -342,6 +354,7 @@ int main(void) {
     test_sns();
     test_header_only();
     test_panic();
+    test_deprecated_tag();
     printf("%d passed, %d failed\n", count - failures, failures);
     return failures ? 1 : 0;
 }

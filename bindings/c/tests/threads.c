@@ -24,7 +24,7 @@ static void *work(void *arg) {
     h.value_len = 64;
     ag_string_free(signed_json);
     for (i = 0; i < ROUNDS; i++) {
-        struct ag_ingest *r = NULL;
+        ag_result *r = NULL;
         const char *json;
         if (ag_verify(v, &h, 1, (const uint8_t *)BODY, strlen(BODY), 0, NULL) != AG_STATUS_OK) (*bad)++;
         if (ag_ingest((const uint8_t *)BODY, strlen(BODY), "application/json", NULL, 0, NULL, &r, NULL) != AG_STATUS_OK ||
@@ -39,7 +39,7 @@ static void *work(void *arg) {
 int main(void) {
     pthread_t t[4];
     long bad[4] = {0, 0, 0, 0};
-    struct ag_ingest *r = NULL;
+    ag_result *r = NULL;
     const char *json;
     int i;
     if (ag_ingest((const uint8_t *)BODY, strlen(BODY), "application/json", NULL, 0, NULL, &r, NULL) != AG_STATUS_OK) return 1;

@@ -20,7 +20,7 @@ int main(int argc, char **argv) {
         char *ct, *source, *mapping, **hstore;
         ag_header *headers;
         ag_options *opts;
-        struct ag_ingest *out = NULL;
+        ag_result *out = NULL;
         ag_error *err = NULL;
         ag_status st;
         line[strcspn(line, "\n")] = 0;
