@@ -207,66 +207,6 @@ void ag_error_free(struct ag_error *e);
 void ag_string_free(char *s);
 
 /**
- * New default options (max tier 3, detection on). Free with `ag_options_free`.
- */
-struct ag_options *ag_options_new(void);
-
-/**
- * Frees options. NULL is a no-op.
- *
- * # Safety
- * `opts` is NULL or from `ag_options_new`, freed at most once.
- */
-void ag_options_free(struct ag_options *opts);
-
-/**
- * Reads payloads as this source id (e.g. "alertmanager"); NULL restores detection.
- * An unknown id is `AG_STATUS_CONFIG_ERROR` and leaves `opts` unchanged.
- *
- * # Safety
- * `opts` is valid; `id` is NULL or NUL-terminated.
- */
-ag_status ag_options_set_source(struct ag_options *opts, const char *id);
-
-/**
- * The highest tier a payload's `tier` may ask for (at least 1; 0 makes `ag_ingest` fail with invalid_config).
- *
- * # Safety
- * `opts` is NULL or valid.
- */
-ag_status ag_options_set_max_tier(struct ag_options *opts,
-                                  uint32_t max_tier);
-
-/**
- * Rejects over-long fields (`field_too_long`) instead of cutting them.
- *
- * # Safety
- * `opts` is NULL or valid.
- */
-ag_status ag_options_set_strict(struct ag_options *opts, bool strict);
-
-/**
- * Adds an `explanation` (detection rules tried, field origins) to the JSON.
- *
- * # Safety
- * `opts` is NULL or valid.
- */
-ag_status ag_options_set_explain(struct ag_options *opts, bool explain);
-
-/**
- * Reads payloads with a custom mapping given as JSON (`len` bytes, UTF-8);
- * `json` NULL removes it. An invalid mapping is `AG_STATUS_CONFIG_ERROR` with
- * code `invalid_mapping` naming the field and pointer.
- *
- * # Safety
- * `opts` is valid; `json` is NULL or valid for `len` bytes; `err` is NULL or writable.
- */
-ag_status ag_options_set_mapping_json(struct ag_options *opts,
-                                      const char *json,
-                                      size_t len,
-                                      struct ag_error **err);
-
-/**
  * Reads one webhook request. On success `*out` owns the result (`ag_ingest_free`).
  * `content_type` may be NULL (the Content-Type header is used, else the body is
  * sniffed); `headers` may be NULL when `n_headers` is 0; `opts` may be NULL for
@@ -377,6 +317,66 @@ const char *ag_ingest_alert_service(const ag_result *r, size_t i);
  * `r` is NULL or a live result; `brief` is NULL or writable.
  */
 ag_status ag_template_brief(const ag_result *r, char **brief);
+
+/**
+ * New default options (max tier 3, detection on). Free with `ag_options_free`.
+ */
+struct ag_options *ag_options_new(void);
+
+/**
+ * Frees options. NULL is a no-op.
+ *
+ * # Safety
+ * `opts` is NULL or from `ag_options_new`, freed at most once.
+ */
+void ag_options_free(struct ag_options *opts);
+
+/**
+ * Reads payloads as this source id (e.g. "alertmanager"); NULL restores detection.
+ * An unknown id is `AG_STATUS_CONFIG_ERROR` and leaves `opts` unchanged.
+ *
+ * # Safety
+ * `opts` is valid; `id` is NULL or NUL-terminated.
+ */
+ag_status ag_options_set_source(struct ag_options *opts, const char *id);
+
+/**
+ * The highest tier a payload's `tier` may ask for (at least 1; 0 makes `ag_ingest` fail with invalid_config).
+ *
+ * # Safety
+ * `opts` is NULL or valid.
+ */
+ag_status ag_options_set_max_tier(struct ag_options *opts,
+                                  uint32_t max_tier);
+
+/**
+ * Rejects over-long fields (`field_too_long`) instead of cutting them.
+ *
+ * # Safety
+ * `opts` is NULL or valid.
+ */
+ag_status ag_options_set_strict(struct ag_options *opts, bool strict);
+
+/**
+ * Adds an `explanation` (detection rules tried, field origins) to the JSON.
+ *
+ * # Safety
+ * `opts` is NULL or valid.
+ */
+ag_status ag_options_set_explain(struct ag_options *opts, bool explain);
+
+/**
+ * Reads payloads with a custom mapping given as JSON (`len` bytes, UTF-8);
+ * `json` NULL removes it. An invalid mapping is `AG_STATUS_CONFIG_ERROR` with
+ * code `invalid_mapping` naming the field and pointer.
+ *
+ * # Safety
+ * `opts` is valid; `json` is NULL or valid for `len` bytes; `err` is NULL or writable.
+ */
+ag_status ag_options_set_mapping_json(struct ag_options *opts,
+                                      const char *json,
+                                      size_t len,
+                                      struct ag_error **err);
 
 /**
  * Default verify options: tolerance 300 s, every header and template the scheme's default.
