@@ -1,392 +1,19 @@
-//! AWS CloudWatch alarms: through an Amazon SNS HTTP(S) subscription (the SNS
-//! envelope whose `Message` is the alarm as a JSON string), the alarm JSON
-//! posted directly (SNS raw message delivery), and EventBridge "CloudWatch
-//! Alarm State Change" events (directly or inside an SNS envelope).
-//!
-//! `NewStateValue` ALARM and INSUFFICIENT_DATA are triggered, OK resolved. An
-//! SNS subscription or unsubscribe confirmation gives no alert, a notice and
-//! the `subscribe_url`; an SNS notification that is not an alarm gives one
-//! alert from its `Subject` and `Message`.
+//! One view of an alarm, whichever body it came in, and how it becomes an alert.
 
 use alloc::borrow::Cow;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use serde::Deserialize;
-
-use super::{Sender, user_agent_starts_with};
-use crate::Notice;
+use super::alarm::*;
+use super::event::*;
 use crate::builder::{Builder, Draft};
-use crate::ingest::Payload;
-use crate::json::{self, Kind, Pairs, Text, cow};
-use crate::sources::generic::plain_text;
-use crate::text::bounded;
-use crate::{Error, Request, Source, Status};
-
-pub(crate) const SENDER: Sender = Sender {
-    source: Source::Cloudwatch,
-    header_rule: "x-amz-sns-message-type header, or User-Agent starts with Amazon Simple Notification Service Agent",
-    by_header,
-    shape_rule: "SNS message ('Type' with 'TopicArn' and 'MessageId'), alarm ('AlarmName' with 'NewStateValue'), or EventBridge 'detail-type' CloudWatch Alarm State Change",
-    by_shape,
-    parse,
-};
-
-/// The EventBridge `detail-type` of an alarm state change.
-const ALARM_STATE_CHANGE: &str = "CloudWatch Alarm State Change";
-
-fn by_header(req: &Request<'_>) -> Option<&'static str> {
-    if req.header("x-amz-sns-message-type").is_some() {
-        Some("x-amz-sns-message-type header")
-    } else if user_agent_starts_with(req, "Amazon Simple Notification Service Agent") {
-        Some("User-Agent starts with Amazon Simple Notification Service Agent")
-    } else {
-        None
-    }
-}
-
-fn by_shape(p: &Payload<'_>) -> Option<&'static str> {
-    let Payload::Json { text, probe } = p else {
-        return None;
-    };
-    if probe.has("Type") && probe.has("TopicArn") && probe.has("MessageId") {
-        Some("SNS message: 'Type', 'TopicArn' and 'MessageId'")
-    } else if probe.has("AlarmName") && probe.has("NewStateValue") {
-        Some("CloudWatch alarm: 'AlarmName' and 'NewStateValue'")
-    } else if probe.is("detail-type", Kind::String)
-        && probe.is("detail", Kind::Object)
-        && json::typed::<EventHead<'_>>(text).is_ok_and(|h| is_alarm_event(h.detail_type.as_ref()))
-    {
-        Some("EventBridge 'detail-type' CloudWatch Alarm State Change")
-    } else {
-        None
-    }
-}
-
-/// Just the `detail-type` of an EventBridge event, for detection.
-#[derive(Deserialize)]
-struct EventHead<'a> {
-    #[serde(rename = "detail-type", borrow)]
-    detail_type: Option<Text<'a>>,
-}
-
-fn is_alarm_event(detail_type: Option<&Text<'_>>) -> bool {
-    detail_type.is_some_and(|t| t.as_str().trim().eq_ignore_ascii_case(ALARM_STATE_CHANGE))
-}
-
-/// An SNS HTTP(S) message. `Signature`, `SigningCertURL`, `Token` and
-/// `UnsubscribeURL` are not read.
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct Envelope<'a> {
-    #[serde(rename = "Type", borrow)]
-    kind: Option<Text<'a>>,
-    #[serde(borrow)]
-    message_id: Option<Text<'a>>,
-    #[serde(borrow)]
-    topic_arn: Option<Text<'a>>,
-    #[serde(borrow)]
-    subject: Option<Text<'a>>,
-    #[serde(borrow)]
-    message: Option<Text<'a>>,
-    #[serde(borrow)]
-    timestamp: Option<Text<'a>>,
-    #[serde(rename = "SubscribeURL", borrow)]
-    subscribe_url: Option<Text<'a>>,
-}
-
-/// The alarm notification CloudWatch publishes to SNS.
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct Alarm<'a> {
-    #[serde(borrow)]
-    alarm_name: Option<Text<'a>>,
-    #[serde(borrow)]
-    alarm_description: Option<Text<'a>>,
-    #[serde(rename = "AWSAccountId", borrow)]
-    aws_account_id: Option<Text<'a>>,
-    #[serde(borrow)]
-    new_state_value: Option<Text<'a>>,
-    #[serde(borrow)]
-    new_state_reason: Option<Text<'a>>,
-    #[serde(borrow)]
-    state_change_time: Option<Text<'a>>,
-    #[serde(borrow)]
-    region: Option<Text<'a>>,
-    #[serde(borrow)]
-    alarm_arn: Option<Text<'a>>,
-    #[serde(borrow)]
-    old_state_value: Option<Text<'a>>,
-    #[serde(borrow)]
-    alarm_rule: Option<Text<'a>>,
-    #[serde(borrow)]
-    trigger: Option<Trigger<'a>>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct Trigger<'a> {
-    #[serde(borrow)]
-    metric_name: Option<Text<'a>>,
-    #[serde(borrow)]
-    namespace: Option<Text<'a>>,
-    #[serde(borrow)]
-    statistic: Option<Text<'a>>,
-    #[serde(borrow)]
-    extended_statistic: Option<Text<'a>>,
-    #[serde(borrow)]
-    dimensions: Option<Vec<Dimension<'a>>>,
-    #[serde(borrow)]
-    period: Option<Text<'a>>,
-    #[serde(borrow)]
-    evaluation_periods: Option<Text<'a>>,
-    #[serde(borrow)]
-    comparison_operator: Option<Text<'a>>,
-    #[serde(borrow)]
-    threshold: Option<Text<'a>>,
-    /// Metric math alarms list their metrics here instead.
-    #[serde(borrow)]
-    metrics: Option<Vec<TriggerMetric<'a>>>,
-}
-
-#[derive(Deserialize)]
-struct Dimension<'a> {
-    #[serde(borrow)]
-    name: Option<Text<'a>>,
-    #[serde(borrow)]
-    value: Option<Text<'a>>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct TriggerMetric<'a> {
-    #[serde(borrow)]
-    expression: Option<Text<'a>>,
-    return_data: Option<bool>,
-    #[serde(borrow)]
-    metric_stat: Option<TriggerMetricStat<'a>>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct TriggerMetricStat<'a> {
-    #[serde(borrow)]
-    metric: Option<TriggerMetricId<'a>>,
-    #[serde(borrow)]
-    stat: Option<Text<'a>>,
-    #[serde(borrow)]
-    period: Option<Text<'a>>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct TriggerMetricId<'a> {
-    #[serde(borrow)]
-    metric_name: Option<Text<'a>>,
-    #[serde(borrow)]
-    namespace: Option<Text<'a>>,
-    #[serde(borrow)]
-    dimensions: Option<Vec<Dimension<'a>>>,
-}
-
-/// An EventBridge "CloudWatch Alarm State Change" event (`detail-type` is
-/// checked with `EventHead` first).
-#[derive(Deserialize)]
-struct Event<'a> {
-    #[serde(borrow)]
-    account: Option<Text<'a>>,
-    #[serde(borrow)]
-    time: Option<Text<'a>>,
-    #[serde(borrow)]
-    region: Option<Text<'a>>,
-    #[serde(borrow)]
-    resources: Option<Vec<Text<'a>>>,
-    #[serde(borrow)]
-    detail: Option<Detail<'a>>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Detail<'a> {
-    #[serde(borrow)]
-    alarm_name: Option<Text<'a>>,
-    #[serde(borrow)]
-    state: Option<State<'a>>,
-    #[serde(borrow)]
-    previous_state: Option<State<'a>>,
-    #[serde(borrow)]
-    configuration: Option<Configuration<'a>>,
-    #[serde(borrow)]
-    alarm_tags: Option<Pairs<'a>>,
-}
-
-#[derive(Deserialize)]
-struct State<'a> {
-    #[serde(borrow)]
-    value: Option<Text<'a>>,
-    #[serde(borrow)]
-    reason: Option<Text<'a>>,
-    #[serde(borrow)]
-    timestamp: Option<Text<'a>>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Configuration<'a> {
-    #[serde(borrow)]
-    description: Option<Text<'a>>,
-    #[serde(borrow)]
-    alarm_rule: Option<Text<'a>>,
-    #[serde(borrow)]
-    metrics: Option<Vec<EventMetric<'a>>>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct EventMetric<'a> {
-    #[serde(borrow)]
-    expression: Option<Text<'a>>,
-    return_data: Option<bool>,
-    #[serde(borrow)]
-    metric_stat: Option<EventMetricStat<'a>>,
-}
-
-#[derive(Deserialize)]
-struct EventMetricStat<'a> {
-    #[serde(borrow)]
-    metric: Option<EventMetricId<'a>>,
-    #[serde(borrow)]
-    stat: Option<Text<'a>>,
-    #[serde(borrow)]
-    period: Option<Text<'a>>,
-}
-
-#[derive(Deserialize)]
-struct EventMetricId<'a> {
-    #[serde(borrow)]
-    name: Option<Text<'a>>,
-    #[serde(borrow)]
-    namespace: Option<Text<'a>>,
-    #[serde(borrow)]
-    dimensions: Option<Pairs<'a>>,
-}
-
-fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
-    let (text, probe) = match p {
-        // SNS raw message delivery of a message that is not JSON.
-        Payload::Text(text) => return b.push(plain_text(text, b.draft())),
-        _ => p.json(b)?,
-    };
-    if probe.has("Type") && (probe.has("TopicArn") || probe.has("MessageId")) {
-        let env: Envelope<'_> = b.typed(text)?;
-        return push_envelope(env, b);
-    }
-    if probe.has("AlarmName") {
-        let alarm: Alarm<'_> = b.typed(text)?;
-        return push_view(alarm_view(alarm), &SNS_ALARM, None, b.draft(), b);
-    }
-    if probe.has("detail-type") {
-        let head: EventHead<'_> = b.typed(text)?;
-        if !is_alarm_event(head.detail_type.as_ref()) {
-            let kind = head.detail_type.as_ref().map_or("", Text::as_str);
-            return Err(b.mismatch(format!(
-                "detail-type '{}' is not a {ALARM_STATE_CHANGE}",
-                bounded(kind, 64)
-            )));
-        }
-        let event: Event<'_> = b.typed(text)?;
-        let (view, time) = event_view(event);
-        return push_view(view, &EVENT, Some(("/time", time)), b.draft(), b);
-    }
-    Err(b.mismatch("missing required field 'Type' (an SNS message), 'AlarmName' or 'detail-type'"))
-}
-
-/// An SNS message: confirmations give a notice, notifications an alert.
-fn push_envelope(env: Envelope<'_>, b: &mut Builder<'_, '_>) -> Result<(), Error> {
-    if let Some(arn) = &env.topic_arn {
-        b.annotate("topic_arn", arn.as_str());
-    }
-    if let Some(id) = &env.message_id {
-        b.annotate("message_id", id.as_str());
-    }
-    let notice = match env.kind.as_ref().map(|t| t.as_str().trim()) {
-        Some("SubscriptionConfirmation") => Some(Notice::SubscriptionConfirmation),
-        Some("UnsubscribeConfirmation") => Some(Notice::UnsubscribeConfirmation),
-        // Notification, and anything else SNS might add: read it, never drop it.
-        _ => None,
-    };
-    if let Some(notice) = notice {
-        b.notice = Some(notice);
-        if let Some(url) = &env.subscribe_url {
-            b.annotate("subscribe_url", url.as_str());
-        }
-        return Ok(());
-    }
-
-    let message = cow(env.message);
-    let sent_at = cow(env.timestamp);
-    if let Some(inner) = message
-        .as_deref()
-        .map(str::trim)
-        .filter(|m| m.starts_with('{'))
-    {
-        // The alarm is JSON inside a string: probed under the same depth limit.
-        if let Ok(probe) = json::probe(inner, b.opts.limits.max_depth) {
-            let mut d = b.draft();
-            if d.explain {
-                d.base = Cow::Borrowed("the JSON in /Message at ");
-            }
-            if probe.has("AlarmName") {
-                if let Ok(alarm) = json::typed::<Alarm<'_>>(inner) {
-                    let fallback = Some(("#/Timestamp", sent_at.clone()));
-                    return push_view(alarm_view(alarm), &SNS_ALARM, fallback, d, b);
-                }
-            } else if json::typed::<EventHead<'_>>(inner)
-                .is_ok_and(|h| is_alarm_event(h.detail_type.as_ref()))
-                && let Ok(event) = json::typed::<Event<'_>>(inner)
-            {
-                let (view, time) = event_view(event);
-                return push_view(view, &EVENT, Some(("/time", time)), d, b);
-            }
-        }
-    }
-    push_message(cow(env.subject), message, cow(env.message_id), sent_at, b)
-}
-
-/// An SNS notification that is not an alarm: `Subject` and `Message`.
-fn push_message<'a>(
-    subject: Option<Cow<'a, str>>,
-    message: Option<Cow<'a, str>>,
-    message_id: Option<Cow<'a, str>>,
-    sent_at: Option<Cow<'a, str>>,
-    b: &mut Builder<'_, '_>,
-) -> Result<(), Error> {
-    let message = message.filter(|m| !m.trim().is_empty());
-    let mut d = b.draft();
-    match (subject.filter(|s| !s.trim().is_empty()), message.as_deref()) {
-        (Some(subject), message) => {
-            d.title = Some(subject);
-            d.origin("title", "/Subject");
-            if let Some(m) = message {
-                d.description = Some(Cow::Borrowed(m.trim()));
-                d.origin("description", "/Message");
-            }
-        }
-        // No subject: the message's first line is the title.
-        (None, Some(m)) => d = plain_text(m, d),
-        (None, None) => {}
-    }
-    d.status = Status::Triggered;
-    d.vendor_key = d.pick("dedup_key", [("/MessageId", message_id.clone())]);
-    d.source_ref = d.pick("source_ref", [("/MessageId", message_id)]);
-    d.started_at = d.pick("started_at", [("/Timestamp", sent_at)]);
-    b.push_owned(d)
-}
+use crate::json::cow;
+use crate::{Error, Status};
 
 /// One alarm state change, whichever format it came in.
 #[derive(Default)]
-struct View<'a> {
+pub(super) struct View<'a> {
     name: Option<Cow<'a, str>>,
     description: Option<Cow<'a, str>>,
     reason: Option<Cow<'a, str>>,
@@ -455,7 +82,7 @@ impl<'a> View<'a> {
 }
 
 /// Where a format keeps what the title, status, dedup key and times come from.
-struct Pointers {
+pub(super) struct Pointers {
     name: &'static str,
     description: &'static str,
     reason: &'static str,
@@ -466,7 +93,7 @@ struct Pointers {
     annotations: &'static str,
 }
 
-const SNS_ALARM: Pointers = Pointers {
+pub(super) const SNS_ALARM: Pointers = Pointers {
     name: "/AlarmName",
     description: "/AlarmDescription",
     reason: "/NewStateReason",
@@ -477,7 +104,7 @@ const SNS_ALARM: Pointers = Pointers {
     annotations: "NewStateValue, OldStateValue, NewStateReason, Region, Trigger.Statistic, Period, EvaluationPeriods, ComparisonOperator, Threshold, the metric math Expression, AlarmRule",
 };
 
-const EVENT: Pointers = Pointers {
+pub(super) const EVENT: Pointers = Pointers {
     name: "/detail/alarmName",
     description: "/detail/configuration/description",
     reason: "/detail/state/reason",
@@ -488,7 +115,7 @@ const EVENT: Pointers = Pointers {
     annotations: "detail.state.value and reason, detail.previousState.value, the metric's stat and period, the metric math expression, detail.configuration.alarmRule",
 };
 
-fn alarm_view(a: Alarm<'_>) -> View<'_> {
+pub(super) fn alarm_view(a: Alarm<'_>) -> View<'_> {
     let arn = cow(a.alarm_arn);
     let mut v = View {
         name: cow(a.alarm_name),
@@ -542,7 +169,7 @@ fn alarm_view(a: Alarm<'_>) -> View<'_> {
 }
 
 /// The view of an EventBridge event, and the event's own `time`.
-fn event_view(e: Event<'_>) -> (View<'_>, Option<Cow<'_, str>>) {
+pub(super) fn event_view(e: Event<'_>) -> (View<'_>, Option<Cow<'_, str>>) {
     let mut v = View {
         arn: e.resources.and_then(|r| r.into_iter().next()).map(|t| t.0),
         account: cow(e.account),
@@ -605,7 +232,7 @@ const HOST_DIMENSIONS: [(&str, &str); 3] = [
 ];
 
 /// Maps one alarm state change; `fallback_time` is the message's own time.
-fn push_view<'a>(
+pub(super) fn push_view<'a>(
     v: View<'a>,
     at: &Pointers,
     fallback_time: Option<(&'static str, Option<Cow<'a, str>>)>,
