@@ -185,7 +185,7 @@ def run(cmd: list[str], env: dict[str, str], cwd: Path = ROOT, stdin: str | None
         p = subprocess.run(cmd, cwd=cwd, env=env, input=stdin, capture_output=True, text=True, timeout=TIMEOUT)
     except subprocess.TimeoutExpired:
         return False, f"timed out after {TIMEOUT} s"
-    return p.returncode == 0, (p.stdout + p.stderr)[-4000:]
+    return p.returncode == 0, (p.stdout + p.stderr)[-4000:] + f"(exit status {p.returncode})"
 
 
 def run_block(b: Block, env: dict[str, str], url: str, tmp: Path) -> tuple[bool, str]:
