@@ -3,9 +3,9 @@ CARGO ?= cargo
 NOSTD_TARGET := thumbv7em-none-eabihf
 EXAMPLE := tests/vectors/alertmanager/firing_single.json
 
-.PHONY: bench bench-python bench-node bench-server fuzz-smoke miri test-node test setup fmt-check lint nostd test-rust doc run bless vectors-check test-c c-header c-install c-example-check test-python test-browser screenshots
+.PHONY: bench bench-python bench-node bench-server fuzz-smoke miri test-node test setup fmt-check lint nostd test-rust doc run bless vectors-check test-c c-header c-install c-example-check test-python test-browser screenshots docs-check
 
-test: setup fmt-check lint nostd doc vectors-check test-rust test-python test-node test-c test-browser
+test: setup fmt-check lint nostd doc vectors-check test-rust test-python test-node test-c docs-check test-browser
 
 setup:
 	rustup component add rustfmt clippy
@@ -164,6 +164,15 @@ miri:
 test-node:
 	command -v node >/dev/null || (apt-get update && apt-get install -y nodejs npm)
 	cd bindings/node && bash test.sh
+
+# --- Documentation ---------------------------------------------------------
+# Every fenced block of README.md and docs/*.md (docs/check.py): Python blocks in
+# test-python's venv, sh blocks against an `alertgate serve` it starts, js blocks
+# against test-node's build, C blocks compiled, linked and run; Rust blocks are doc
+# tests (cargo test --doc, in test-rust). Needs test-python and test-node first.
+docs-check:
+	$(CARGO) build -p alertgate-server -p alertgate-c
+	$(VENV)/bin/python docs/check.py
 
 # --- Dashboard in a real browser -------------------------------------------
 # Debian's Chromium driven by playwright-core (no browser download) against

@@ -63,3 +63,11 @@ pub use model::{
 pub use redact::{REDACTED, is_secret_key, redact_json};
 pub use request::{Limits, Options, Request};
 pub use text::{is_rfc3339, unix_to_rfc3339};
+
+/// The Rust examples of the README and of docs/ run as doc tests (`cargo test --doc`);
+/// `make docs-check` runs their other examples.
+#[cfg(all(doctest, feature = "std"))]
+#[doc = include_str!("../../README.md")]
+#[doc = include_str!("../../docs/canonical.md")]
+#[doc = include_str!("../../docs/security.md")]
+struct DocsDoctests;

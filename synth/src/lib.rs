@@ -183,10 +183,10 @@ pub fn brief(
     }
 }
 
-/// The README's Rust examples run as doctests here, where every crate they use is in scope.
+/// The Rust examples of docs/briefs.md run as doctests here, where every crate they use is in scope.
 #[cfg(doctest)]
-#[doc = include_str!("../../README.md")]
-struct ReadmeDoctests;
+#[doc = include_str!("../../docs/briefs.md")]
+struct DocsDoctests;
 
 #[cfg(feature = "http")]
 /// Default request timeout.
