@@ -11,6 +11,7 @@ use alertgate_synth::{Provider, SynthError};
 use pyo3::create_exception;
 use pyo3::exceptions::{PyException, PyTypeError};
 use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString};
 
 create_exception!(
@@ -71,7 +72,30 @@ fn synth_error(py: Python<'_>, e: &SynthError) -> PyErr {
     error(py, e.code(), e.to_string(), e.http_status())
 }
 
+/// A body argument: `bytes` are read in place, anything else is copied.
+enum Body<'py> {
+    Bytes(Bound<'py, PyBytes>),
+    Owned(Vec<u8>),
+}
+
+impl Body<'_> {
+    fn as_bytes(&self) -> &[u8] {
+        match self {
+            Body::Bytes(b) => b.as_bytes(),
+            Body::Owned(v) => v,
+        }
+    }
+}
+
 /// Body bytes from `bytes`, `bytearray`, `memoryview` or `str`.
+fn body_arg<'py>(body: &Bound<'py, PyAny>) -> PyResult<Body<'py>> {
+    if let Ok(b) = body.cast::<PyBytes>() {
+        return Ok(Body::Bytes(b.clone()));
+    }
+    body_bytes(body).map(Body::Owned)
+}
+
+/// Body bytes from `bytes`, `bytearray`, `memoryview` or `str`, copied.
 fn body_bytes(body: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
     if let Ok(b) = body.cast::<PyBytes>() {
         return Ok(b.as_bytes().to_vec());
@@ -83,11 +107,30 @@ fn body_bytes(body: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
         .map_err(|_| PyTypeError::new_err("body must be bytes or str"))
 }
 
+fn bad_headers() -> PyErr {
+    PyTypeError::new_err("headers must be a mapping or pairs of (str, str)")
+}
+
 /// Headers from a mapping or an iterable of (name, value) pairs.
 fn header_pairs(headers: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<(String, String)>> {
     let Some(h) = headers.filter(|h| !h.is_none()) else {
         return Ok(Vec::new());
     };
+    // The usual argument, a dict of str: read directly, without `items()`
+    // and a tuple per header.
+    if let Ok(d) = h.cast::<PyDict>() {
+        let text = |v: &Bound<'_, PyAny>| -> PyResult<String> {
+            Ok(v.cast::<PyString>()
+                .map_err(|_| bad_headers())?
+                .to_cow()?
+                .into_owned())
+        };
+        let mut out = Vec::with_capacity(d.len());
+        for (k, v) in d.iter() {
+            out.push((text(&k)?, text(&v)?));
+        }
+        return Ok(out);
+    }
     let items = if h.hasattr("items")? {
         h.call_method0("items")?
     } else {
@@ -97,13 +140,12 @@ fn header_pairs(headers: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<(String, Str
         .try_iter()?
         .map(|pair| {
             let pair = pair?;
-            let bad = || PyTypeError::new_err("headers must be a mapping or pairs of (str, str)");
             // A tuple, or any 2-item sequence such as a JSON-decoded list.
             pair.extract::<(String, String)>().or_else(|_| {
-                let v: Vec<String> = pair.extract().map_err(|_| bad())?;
+                let v: Vec<String> = pair.extract().map_err(|_| bad_headers())?;
                 <[String; 2]>::try_from(v)
                     .map(|[n, v]| (n, v))
-                    .map_err(|_| bad())
+                    .map_err(|_| bad_headers())
             })
         })
         .collect()
@@ -140,102 +182,186 @@ impl Link {
 struct Alert {
     ingest: Arc<alertgate::Ingest<'static>>,
     index: usize,
+    /// The alert as Python objects, made at the first attribute read: every
+    /// later read is a lookup, and `labels` is the same dict each time (as an
+    /// attribute of a plain object would be). `to_dict()` still builds anew.
+    fields: PyOnceLock<Py<PyDict>>,
 }
 
 impl Alert {
+    fn new(ingest: &Arc<alertgate::Ingest<'static>>, index: usize) -> Self {
+        Alert {
+            ingest: Arc::clone(ingest),
+            index,
+            fields: PyOnceLock::new(),
+        }
+    }
+
     fn a(&self) -> &alertgate::Alert<'static> {
         &self.ingest.alerts[self.index]
+    }
+
+    /// One canonical field, from the alert's Python objects.
+    fn field<'py>(
+        &self,
+        py: Python<'py>,
+        key: &Bound<'py, PyString>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let fields = self
+            .fields
+            .get_or_try_init(py, || alert_dict(py, self.a()).map(Bound::unbind))?
+            .bind(py);
+        fields
+            .get_item(key)?
+            .ok_or_else(|| pyo3::exceptions::PyKeyError::new_err(key.clone().unbind()))
     }
 }
 
 fn str_map<'py>(py: Python<'py>, m: &alertgate::StrMap<'_>) -> PyResult<Bound<'py, PyDict>> {
     let d = PyDict::new(py);
     for (k, v) in m {
-        d.set_item(k, v)?;
+        d.set_item(PyString::new(py, k), PyString::new(py, v))?;
     }
     Ok(d)
 }
 
+/// A text or `None`.
+fn opt_str<'py>(py: Python<'py>, s: Option<&str>) -> Bound<'py, PyAny> {
+    match s {
+        Some(s) => PyString::new(py, s).into_any(),
+        None => py.None().into_bound(py),
+    }
+}
+
+/// One Python string per word of a canonical enum, made once per process:
+/// every result shares them instead of making one per field.
+fn enum_word<'py, E: Copy>(
+    py: Python<'py>,
+    cell: &'static PyOnceLock<Vec<Py<PyString>>>,
+    all: &'static [E],
+    name: fn(E) -> &'static str,
+    index: usize,
+) -> Bound<'py, PyString> {
+    cell.get_or_init(py, || {
+        all.iter()
+            .map(|&e| PyString::intern(py, name(e)).unbind())
+            .collect()
+    })[index]
+        .bind(py)
+        .clone()
+}
+
+/// `enum_word` for a value of one of the core's string enums (its `ALL` is
+/// in declaration order, so the discriminant indexes it).
+macro_rules! word {
+    ($py:expr, $ty:ty, $value:expr) => {{
+        static CELL: PyOnceLock<Vec<Py<PyString>>> = PyOnceLock::new();
+        enum_word($py, &CELL, <$ty>::ALL, <$ty>::as_str, $value as usize)
+    }};
+}
+
 fn alert_dict<'py>(py: Python<'py>, a: &alertgate::Alert) -> PyResult<Bound<'py, PyDict>> {
+    use pyo3::intern;
     let d = PyDict::new(py);
-    d.set_item("title", &a.title)?;
-    d.set_item("description", &a.description)?;
-    d.set_item("severity", a.severity.as_str())?;
-    d.set_item("severity_raw", &a.severity_raw)?;
-    d.set_item("status", a.status.as_str())?;
-    d.set_item("dedup_key", &a.dedup_key)?;
-    d.set_item("dedup_basis", a.dedup_basis.as_str())?;
-    d.set_item("service", &a.service)?;
-    d.set_item("host", &a.host)?;
-    d.set_item("labels", str_map(py, &a.labels)?)?;
-    d.set_item("annotations", str_map(py, &a.annotations)?)?;
-    d.set_item("started_at", &a.started_at)?;
-    d.set_item("ended_at", &a.ended_at)?;
-    let links = PyList::empty(py);
+    d.set_item(intern!(py, "title"), PyString::new(py, &a.title))?;
+    d.set_item(
+        intern!(py, "description"),
+        opt_str(py, a.description.as_deref()),
+    )?;
+    d.set_item(
+        intern!(py, "severity"),
+        word!(py, alertgate::Severity, a.severity),
+    )?;
+    d.set_item(
+        intern!(py, "severity_raw"),
+        opt_str(py, a.severity_raw.as_deref()),
+    )?;
+    d.set_item(
+        intern!(py, "status"),
+        word!(py, alertgate::Status, a.status),
+    )?;
+    d.set_item(intern!(py, "dedup_key"), PyString::new(py, &a.dedup_key))?;
+    d.set_item(
+        intern!(py, "dedup_basis"),
+        word!(py, alertgate::DedupBasis, a.dedup_basis),
+    )?;
+    d.set_item(intern!(py, "service"), opt_str(py, a.service.as_deref()))?;
+    d.set_item(intern!(py, "host"), opt_str(py, a.host.as_deref()))?;
+    d.set_item(intern!(py, "labels"), str_map(py, &a.labels)?)?;
+    d.set_item(intern!(py, "annotations"), str_map(py, &a.annotations)?)?;
+    d.set_item(
+        intern!(py, "started_at"),
+        opt_str(py, a.started_at.as_deref()),
+    )?;
+    d.set_item(intern!(py, "ended_at"), opt_str(py, a.ended_at.as_deref()))?;
+    let mut links = Vec::with_capacity(a.links.len());
     for l in &a.links {
         let ld = PyDict::new(py);
-        ld.set_item("rel", l.rel.as_ref())?;
-        ld.set_item("href", &l.href)?;
-        links.append(ld)?;
+        ld.set_item(intern!(py, "rel"), PyString::new(py, &l.rel))?;
+        ld.set_item(intern!(py, "href"), PyString::new(py, &l.href))?;
+        links.push(ld);
     }
-    d.set_item("links", links)?;
-    d.set_item("source_ref", &a.source_ref)?;
+    d.set_item(intern!(py, "links"), PyList::new(py, links)?)?;
+    d.set_item(
+        intern!(py, "source_ref"),
+        opt_str(py, a.source_ref.as_deref()),
+    )?;
     Ok(d)
 }
 
 #[pymethods]
 impl Alert {
     #[getter]
-    fn title(&self) -> &str {
-        &self.a().title
+    fn title<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.field(py, pyo3::intern!(py, "title"))
     }
     #[getter]
-    fn description(&self) -> Option<&str> {
-        self.a().description.as_deref()
+    fn description<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.field(py, pyo3::intern!(py, "description"))
     }
     #[getter]
-    fn severity(&self) -> &'static str {
-        self.a().severity.as_str()
+    fn severity<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.field(py, pyo3::intern!(py, "severity"))
     }
     #[getter]
-    fn severity_raw(&self) -> Option<&str> {
-        self.a().severity_raw.as_deref()
+    fn severity_raw<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.field(py, pyo3::intern!(py, "severity_raw"))
     }
     #[getter]
-    fn status(&self) -> &'static str {
-        self.a().status.as_str()
+    fn status<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.field(py, pyo3::intern!(py, "status"))
     }
     #[getter]
-    fn dedup_key(&self) -> &str {
-        &self.a().dedup_key
+    fn dedup_key<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.field(py, pyo3::intern!(py, "dedup_key"))
     }
     #[getter]
-    fn dedup_basis(&self) -> &'static str {
-        self.a().dedup_basis.as_str()
+    fn dedup_basis<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.field(py, pyo3::intern!(py, "dedup_basis"))
     }
     #[getter]
-    fn service(&self) -> Option<&str> {
-        self.a().service.as_deref()
+    fn service<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.field(py, pyo3::intern!(py, "service"))
     }
     #[getter]
-    fn host(&self) -> Option<&str> {
-        self.a().host.as_deref()
+    fn host<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.field(py, pyo3::intern!(py, "host"))
     }
     #[getter]
-    fn labels<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        str_map(py, &self.a().labels)
+    fn labels<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.field(py, pyo3::intern!(py, "labels"))
     }
     #[getter]
-    fn annotations<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        str_map(py, &self.a().annotations)
+    fn annotations<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.field(py, pyo3::intern!(py, "annotations"))
     }
     #[getter]
-    fn started_at(&self) -> Option<&str> {
-        self.a().started_at.as_deref()
+    fn started_at<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.field(py, pyo3::intern!(py, "started_at"))
     }
     #[getter]
-    fn ended_at(&self) -> Option<&str> {
-        self.a().ended_at.as_deref()
+    fn ended_at<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.field(py, pyo3::intern!(py, "ended_at"))
     }
     #[getter]
     fn links(&self) -> Vec<Link> {
@@ -249,8 +375,8 @@ impl Alert {
             .collect()
     }
     #[getter]
-    fn source_ref(&self) -> Option<&str> {
-        self.a().source_ref.as_deref()
+    fn source_ref<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.field(py, pyo3::intern!(py, "source_ref"))
     }
     /// The alert as the canonical JSON object.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
@@ -272,6 +398,19 @@ impl Alert {
 #[pyclass(frozen, module = "alertgate")]
 struct Ingest {
     inner: Arc<alertgate::Ingest<'static>>,
+    /// The `Alert` objects, made at the first read, so that each keeps the
+    /// Python objects it has made.
+    alerts: PyOnceLock<Vec<Py<Alert>>>,
+}
+
+impl Ingest {
+    fn alert_objects(&self, py: Python<'_>) -> PyResult<&Vec<Py<Alert>>> {
+        self.alerts.get_or_try_init(py, || {
+            (0..self.inner.alerts.len())
+                .map(|index| Py::new(py, Alert::new(&self.inner, index)))
+                .collect()
+        })
+    }
 }
 
 /// A serde_json value as Python objects (for the explanation).
@@ -333,13 +472,12 @@ impl Ingest {
         str_map(py, &self.inner.annotations)
     }
     #[getter]
-    fn alerts(&self) -> Vec<Alert> {
-        (0..self.inner.alerts.len())
-            .map(|index| Alert {
-                ingest: Arc::clone(&self.inner),
-                index,
-            })
-            .collect()
+    fn alerts(&self, py: Python<'_>) -> PyResult<Vec<Py<Alert>>> {
+        Ok(self
+            .alert_objects(py)?
+            .iter()
+            .map(|a| a.clone_ref(py))
+            .collect())
     }
     #[getter]
     fn warnings<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
@@ -367,23 +505,33 @@ impl Ingest {
     }
     /// The canonical JSON as Python objects.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        use pyo3::intern;
         let i = &self.inner;
         let d = PyDict::new(py);
-        d.set_item("source", i.source.as_str())?;
-        d.set_item("detected_by", i.detected_by.as_str())?;
-        d.set_item("detection_reason", &i.detection_reason)?;
-        d.set_item("tier", i.tier)?;
-        d.set_item("group_key", &i.group_key)?;
-        d.set_item("notice", i.notice.map(|n| n.as_str()))?;
-        d.set_item("annotations", str_map(py, &i.annotations)?)?;
-        let alerts = PyList::empty(py);
+        d.set_item(intern!(py, "source"), PyString::new(py, i.source.as_str()))?;
+        d.set_item(
+            intern!(py, "detected_by"),
+            word!(py, alertgate::DetectedBy, i.detected_by),
+        )?;
+        d.set_item(
+            intern!(py, "detection_reason"),
+            PyString::new(py, &i.detection_reason),
+        )?;
+        d.set_item(intern!(py, "tier"), i.tier)?;
+        d.set_item(
+            intern!(py, "group_key"),
+            opt_str(py, i.group_key.as_deref()),
+        )?;
+        d.set_item(intern!(py, "notice"), i.notice.map(|n| n.as_str()))?;
+        d.set_item(intern!(py, "annotations"), str_map(py, &i.annotations)?)?;
+        let mut alerts = Vec::with_capacity(i.alerts.len());
         for a in &i.alerts {
-            alerts.append(alert_dict(py, a)?)?;
+            alerts.push(alert_dict(py, a)?);
         }
-        d.set_item("alerts", alerts)?;
-        d.set_item("warnings", self.warnings(py)?)?;
+        d.set_item(intern!(py, "alerts"), PyList::new(py, alerts)?)?;
+        d.set_item(intern!(py, "warnings"), self.warnings(py)?)?;
         if let Some(e) = self.explanation(py)? {
-            d.set_item("explanation", e)?;
+            d.set_item(intern!(py, "explanation"), e)?;
         }
         Ok(d)
     }
@@ -391,9 +539,9 @@ impl Ingest {
         self.inner.alerts.len()
     }
     fn __iter__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, pyo3::types::PyIterator>> {
-        PyList::new(py, self.alerts())?.try_iter()
+        PyList::new(py, self.alerts(py)?)?.try_iter()
     }
-    fn __getitem__(&self, index: isize) -> PyResult<Alert> {
+    fn __getitem__(&self, py: Python<'_>, index: isize) -> PyResult<Py<Alert>> {
         let n = self.inner.alerts.len() as isize;
         let i = if index < 0 { index + n } else { index };
         if !(0..n).contains(&i) {
@@ -401,10 +549,7 @@ impl Ingest {
                 "alert index out of range",
             ));
         }
-        Ok(Alert {
-            ingest: Arc::clone(&self.inner),
-            index: i as usize,
-        })
+        Ok(self.alert_objects(py)?[i as usize].clone_ref(py))
     }
     fn __repr__(&self) -> String {
         format!(
@@ -431,7 +576,7 @@ fn ingest(
     mapping: Option<&Bound<'_, PyAny>>,
     explain: bool,
 ) -> PyResult<Ingest> {
-    let body = body_bytes(body)?;
+    let body = body_arg(body)?;
     let headers = header_pairs(headers)?;
     let mut options = Options::default();
     if let Some(s) = source {
@@ -451,13 +596,14 @@ fn ingest(
     }
     let hs = refs(&headers);
     let request = Request {
-        body: &body,
+        body: body.as_bytes(),
         content_type,
         headers: &hs,
     };
     alertgate::ingest(&request, &options)
         .map(|i| Ingest {
             inner: Arc::new(i.into_owned()),
+            alerts: PyOnceLock::new(),
         })
         .map_err(|e| core_error(py, &e))
 }
