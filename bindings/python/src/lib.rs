@@ -185,7 +185,7 @@ struct Alert {
     /// The alert as Python objects, made at the first attribute read: every
     /// later read is a lookup, and `labels` is the same dict each time (as an
     /// attribute of a plain object would be). `to_dict()` still builds anew.
-    fields: PyOnceLock<Py<PyDict>>,
+    fields: PyOnceLock<[Py<PyAny>; 15]>,
 }
 
 impl Alert {
@@ -201,19 +201,12 @@ impl Alert {
         &self.ingest.alerts[self.index]
     }
 
-    /// One canonical field, from the alert's Python objects.
-    fn field<'py>(
-        &self,
-        py: Python<'py>,
-        key: &Bound<'py, PyString>,
-    ) -> PyResult<Bound<'py, PyAny>> {
+    /// One canonical field (its index in `FIELDS`), from the alert's Python objects.
+    fn field<'py>(&self, py: Python<'py>, index: usize) -> PyResult<Bound<'py, PyAny>> {
         let fields = self
             .fields
-            .get_or_try_init(py, || alert_dict(py, self.a()).map(Bound::unbind))?
-            .bind(py);
-        fields
-            .get_item(key)?
-            .ok_or_else(|| pyo3::exceptions::PyKeyError::new_err(key.clone().unbind()))
+            .get_or_try_init(py, || alert_values(py, self.a()))?;
+        Ok(fields[index].bind(py).clone())
     }
 }
 
@@ -260,40 +253,36 @@ macro_rules! word {
     }};
 }
 
-fn alert_dict<'py>(py: Python<'py>, a: &alertgate::Alert) -> PyResult<Bound<'py, PyDict>> {
+/// An alert's canonical fields, in canonical order (`alert_values`).
+const FIELDS: [&str; 15] = [
+    "title",
+    "description",
+    "severity",
+    "severity_raw",
+    "status",
+    "dedup_key",
+    "dedup_basis",
+    "service",
+    "host",
+    "labels",
+    "annotations",
+    "started_at",
+    "ended_at",
+    "links",
+    "source_ref",
+];
+
+/// The names of `FIELDS` as Python strings, made once per process.
+fn field_keys(py: Python<'_>) -> &[Py<PyString>; 15] {
+    static KEYS: PyOnceLock<[Py<PyString>; 15]> = PyOnceLock::new();
+    KEYS.get_or_init(py, || FIELDS.map(|k| PyString::intern(py, k).unbind()))
+}
+
+/// An alert's fields as Python objects, in the order of `FIELDS`.
+fn alert_values(py: Python<'_>, a: &alertgate::Alert) -> PyResult<[Py<PyAny>; 15]> {
     use pyo3::intern;
-    let d = PyDict::new(py);
-    d.set_item(intern!(py, "title"), PyString::new(py, &a.title))?;
-    d.set_item(
-        intern!(py, "description"),
-        opt_str(py, a.description.as_deref()),
-    )?;
-    d.set_item(
-        intern!(py, "severity"),
-        word!(py, alertgate::Severity, a.severity),
-    )?;
-    d.set_item(
-        intern!(py, "severity_raw"),
-        opt_str(py, a.severity_raw.as_deref()),
-    )?;
-    d.set_item(
-        intern!(py, "status"),
-        word!(py, alertgate::Status, a.status),
-    )?;
-    d.set_item(intern!(py, "dedup_key"), PyString::new(py, &a.dedup_key))?;
-    d.set_item(
-        intern!(py, "dedup_basis"),
-        word!(py, alertgate::DedupBasis, a.dedup_basis),
-    )?;
-    d.set_item(intern!(py, "service"), opt_str(py, a.service.as_deref()))?;
-    d.set_item(intern!(py, "host"), opt_str(py, a.host.as_deref()))?;
-    d.set_item(intern!(py, "labels"), str_map(py, &a.labels)?)?;
-    d.set_item(intern!(py, "annotations"), str_map(py, &a.annotations)?)?;
-    d.set_item(
-        intern!(py, "started_at"),
-        opt_str(py, a.started_at.as_deref()),
-    )?;
-    d.set_item(intern!(py, "ended_at"), opt_str(py, a.ended_at.as_deref()))?;
+    let text = |s: &str| PyString::new(py, s).into_any().unbind();
+    let opt = |s: Option<&str>| opt_str(py, s).unbind();
     let mut links = Vec::with_capacity(a.links.len());
     for l in &a.links {
         let ld = PyDict::new(py);
@@ -301,11 +290,34 @@ fn alert_dict<'py>(py: Python<'py>, a: &alertgate::Alert) -> PyResult<Bound<'py,
         ld.set_item(intern!(py, "href"), PyString::new(py, &l.href))?;
         links.push(ld);
     }
-    d.set_item(intern!(py, "links"), PyList::new(py, links)?)?;
-    d.set_item(
-        intern!(py, "source_ref"),
-        opt_str(py, a.source_ref.as_deref()),
-    )?;
+    Ok([
+        text(&a.title),
+        opt(a.description.as_deref()),
+        word!(py, alertgate::Severity, a.severity)
+            .into_any()
+            .unbind(),
+        opt(a.severity_raw.as_deref()),
+        word!(py, alertgate::Status, a.status).into_any().unbind(),
+        text(&a.dedup_key),
+        word!(py, alertgate::DedupBasis, a.dedup_basis)
+            .into_any()
+            .unbind(),
+        opt(a.service.as_deref()),
+        opt(a.host.as_deref()),
+        str_map(py, &a.labels)?.into_any().unbind(),
+        str_map(py, &a.annotations)?.into_any().unbind(),
+        opt(a.started_at.as_deref()),
+        opt(a.ended_at.as_deref()),
+        PyList::new(py, links)?.into_any().unbind(),
+        opt(a.source_ref.as_deref()),
+    ])
+}
+
+fn alert_dict<'py>(py: Python<'py>, a: &alertgate::Alert) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    for (key, value) in field_keys(py).iter().zip(alert_values(py, a)?) {
+        d.set_item(key.bind(py), value)?;
+    }
     Ok(d)
 }
 
@@ -313,55 +325,55 @@ fn alert_dict<'py>(py: Python<'py>, a: &alertgate::Alert) -> PyResult<Bound<'py,
 impl Alert {
     #[getter]
     fn title<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.field(py, pyo3::intern!(py, "title"))
+        self.field(py, 0)
     }
     #[getter]
     fn description<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.field(py, pyo3::intern!(py, "description"))
+        self.field(py, 1)
     }
     #[getter]
     fn severity<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.field(py, pyo3::intern!(py, "severity"))
+        self.field(py, 2)
     }
     #[getter]
     fn severity_raw<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.field(py, pyo3::intern!(py, "severity_raw"))
+        self.field(py, 3)
     }
     #[getter]
     fn status<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.field(py, pyo3::intern!(py, "status"))
+        self.field(py, 4)
     }
     #[getter]
     fn dedup_key<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.field(py, pyo3::intern!(py, "dedup_key"))
+        self.field(py, 5)
     }
     #[getter]
     fn dedup_basis<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.field(py, pyo3::intern!(py, "dedup_basis"))
+        self.field(py, 6)
     }
     #[getter]
     fn service<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.field(py, pyo3::intern!(py, "service"))
+        self.field(py, 7)
     }
     #[getter]
     fn host<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.field(py, pyo3::intern!(py, "host"))
+        self.field(py, 8)
     }
     #[getter]
     fn labels<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.field(py, pyo3::intern!(py, "labels"))
+        self.field(py, 9)
     }
     #[getter]
     fn annotations<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.field(py, pyo3::intern!(py, "annotations"))
+        self.field(py, 10)
     }
     #[getter]
     fn started_at<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.field(py, pyo3::intern!(py, "started_at"))
+        self.field(py, 11)
     }
     #[getter]
     fn ended_at<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.field(py, pyo3::intern!(py, "ended_at"))
+        self.field(py, 12)
     }
     #[getter]
     fn links(&self) -> Vec<Link> {
@@ -376,7 +388,7 @@ impl Alert {
     }
     #[getter]
     fn source_ref<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.field(py, pyo3::intern!(py, "source_ref"))
+        self.field(py, 14)
     }
     /// The alert as the canonical JSON object.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
