@@ -49,8 +49,9 @@ pub(crate) fn header_pairs(headers: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<(
         return Ok(Vec::new());
     };
     // The usual argument, a dict of str: read directly, without `items()`
-    // and a tuple per header.
-    if let Ok(d) = h.cast::<PyDict>() {
+    // and a tuple per header. Only an exact dict: a subclass may define
+    // `items()` its own way.
+    if let Ok(d) = h.cast_exact::<PyDict>() {
         let text = |v: &Bound<'_, PyAny>| -> PyResult<String> {
             Ok(v.cast::<PyString>()
                 .map_err(|_| bad_headers())?
