@@ -109,7 +109,7 @@ impl<'a> Scan<'a> {
     }
 
     /// An object member's key, and the `:` after it.
-    #[inline]
+    #[inline(always)]
     pub fn key(&mut self) -> Scanned<Cow<'a, str>> {
         let mut key = Cow::Borrowed("");
         self.key_to(&mut key)?;
