@@ -19,7 +19,7 @@ use core::cell::Cell;
 
 use serde::de::DeserializeSeed;
 
-use crate::json::{Text, Walk};
+use crate::json::{Kind, Num, Probe, Text, Walk};
 
 /// "Leave this body to the general path."
 #[derive(Debug)]
@@ -109,7 +109,7 @@ impl<'a> Scan<'a> {
     }
 
     /// An object member's key, and the `:` after it.
-    #[inline]
+    #[inline(always)]
     pub fn key(&mut self) -> Scanned<Cow<'a, str>> {
         let mut key = Cow::Borrowed("");
         self.key_to(&mut key)?;
@@ -294,18 +294,36 @@ impl<'a> Scan<'a> {
             Some(b'n') => self.literal("null"),
             Some(b't') => self.literal("true"),
             Some(b'f') => self.literal("false"),
-            Some(b'-' | b'0'..=b'9') => {
-                // Read as the general path's walk reads it (a number out of
-                // range fails there, so it bails here).
-                let mut de = serde_json::Deserializer::from_str(self.number());
-                let unused = Cell::new(false);
-                Walk::at(0, 1, &unused)
-                    .deserialize(&mut de)
-                    .and_then(|_| de.end())
-                    .map_err(|_| Bail)
-            }
+            Some(b'-' | b'0'..=b'9') => self.number_kind().map(drop),
             _ => Err(Bail),
         }
+    }
+
+    /// Any value, as [`Scan::skip`] passes over it; its type, and its number
+    /// if it is one.
+    pub fn kind(&mut self, level: usize) -> Scanned<(Kind, Option<Num>)> {
+        let kind = match self.peek() {
+            Some(b'-' | b'0'..=b'9') => return self.number_kind(),
+            Some(b'"') => Kind::String,
+            Some(b'{') => Kind::Object,
+            Some(b'[') => Kind::Array,
+            Some(b'n') => Kind::Null,
+            Some(b't' | b'f') => Kind::Bool,
+            _ => return Err(Bail),
+        };
+        self.skip(level)?;
+        Ok((kind, None))
+    }
+
+    /// A number, read as the general path's walk reads it (a number out of
+    /// range fails there, so it bails here).
+    fn number_kind(&mut self) -> Scanned<(Kind, Option<Num>)> {
+        let mut de = serde_json::Deserializer::from_str(self.number());
+        let unused = Cell::new(false);
+        Walk::at(0, 1, &unused)
+            .deserialize(&mut de)
+            .and_then(|v| de.end().map(|()| v))
+            .map_err(|_| Bail)
     }
 
     /// Consumes a `null`; whether there was one.
@@ -348,6 +366,32 @@ impl<'a> Scan<'a> {
         }
         &self.text[start..self.at]
     }
+}
+
+/// The detection probe (`json::probe`) by this reader: the body's top-level
+/// keys and the type of each value (and the last `tier`'s number), for an
+/// object body the reader accepts whole. `None` leaves the body to
+/// serde_json's probe, which gives the same answer or the error. The nesting
+/// limit is counted as there (the top-level object is level 1).
+pub(crate) fn probe(text: &str, limit: usize) -> Option<Probe<'_>> {
+    let mut s = Scan::new(text, limit);
+    let mut keys = Vec::with_capacity(16);
+    let mut tier = None;
+    if s.open(b'{', 1).ok()? {
+        loop {
+            let key = s.key().ok()?;
+            let (kind, num) = s.kind(2).ok()?;
+            if key == "tier" {
+                tier = Some((kind, num));
+            }
+            keys.push((key, kind));
+            if !s.more(b'}').ok()? {
+                break;
+            }
+        }
+    }
+    s.end().ok()?;
+    Some(Probe { keys, tier })
 }
 
 /// Decodes the escape at `b[at]` (a backslash) onto `out` as serde_json
@@ -519,6 +563,73 @@ mod tests {
             let serde = serde_json::from_str::<String>(&quoted).ok().filter(|s| !s.contains('\0'));
             let ours = strings(&quoted).ok().map(Cow::into_owned);
             proptest::prop_assert_eq!(ours, serde, "{}", quoted);
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
+        /// The scanner's probe, when it answers, answers as serde_json's:
+        /// the same keys (escapes decoded), the same kinds, the same `tier`;
+        /// and it answers for every plain object within the limit.
+        #[test]
+        #[cfg_attr(miri, ignore)]
+        fn probe_matches_serde_json(
+            parts in proptest::collection::vec(proptest::sample::select(alloc::vec![
+                "\"a\":", "\"b\\u0041\":", "\"tier\":", "\"c\\n\":", "\"\":",
+                "1", "-2.5e3", "1e400", "01", "true", "fals", "null", "\"x\"", "\"\\u0000\"",
+                "\"\\ud800\"", "{", "}", "[", "]", ",", " ", "\n", "\"é\"", "{}", "[]",
+                "\"raw\ttab\"",
+            ]), 0..16),
+            wrap in proptest::bool::ANY,
+            limit in 1usize..5,
+        ) {
+            let inner: String = parts.concat();
+            let text = if wrap { alloc::format!("{{{inner}}}") } else { inner };
+            let serde = crate::json::probe_serde(&text, limit);
+            match probe(&text, limit) {
+                Some(ours) => {
+                    let theirs = serde.expect("the scanner accepted what serde_json refuses");
+                    proptest::prop_assert_eq!(&ours.keys, &theirs.keys, "{}", text);
+                    proptest::prop_assert_eq!(ours.tier, theirs.tier, "{}", text);
+                }
+                None => {
+                    // Only what the scanner leaves to serde_json (escapes of
+                    // NUL or lone surrogates, raw control characters, numbers
+                    // out of range) may go there.
+                    if serde.is_ok() {
+                        let left = text.contains("\\u0000")
+                            || text.contains("\\ud800") || text.contains('\t')
+                            || text.contains("1e400");
+                        proptest::prop_assert!(left, "the scanner refused {}", text);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn probe_answers_for_plain_objects_as_serde_json() {
+        let bodies = [
+            r#"{}"#,
+            r#"{"tier": 2, "a": "x", "tier": -1.5}"#,
+            r#"{"tier": "2"}"#,
+            r#" { "a": 1, "b\u0041": "x", "c": [1, {"d": null}], "e": {"f": true}, "g": null, "a": -2.5 } "#,
+            r#"{"s": "caf\u00e9 \ud83d\ude00", "n": 1e3, "f": false, "o": {}}"#,
+        ];
+        for text in bodies {
+            let ours = probe(text, 3).expect(text);
+            let theirs = crate::json::probe_serde(text, 3).unwrap();
+            assert_eq!(ours.keys, theirs.keys, "{text}");
+            assert_eq!(ours.tier, theirs.tier, "{text}");
+        }
+        // Left to serde_json: nesting past the limit, a bad body.
+        for (text, limit) in [
+            (r#"{"a": {"b": {}}}"#, 2),
+            (r#"{"a": 1,}"#, 3),
+            (r#"[1]"#, 3),
+            (r#"{"a": "\u0000"}"#, 3),
+        ] {
+            assert!(probe(text, limit).is_none(), "{text}");
         }
     }
 

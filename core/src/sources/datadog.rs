@@ -256,8 +256,12 @@ fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
                     "missing required field 'alert_transition' (or the default payload's 'title')",
                 ));
             }
-            let body: Body<'_> = b.typed(text)?;
-            push(body, &has, b)
+            let body: Body<'a> = b.typed(text)?;
+            // Borrowed from the request: pushed without copying its text.
+            match draft(body, &has, b) {
+                Some(d) => b.push(d),
+                None => Ok(()),
+            }
         }
         // "Encode as form": the recommended body's keys as form fields, read
         // through a JSON object of strings (the last of repeated fields wins).
@@ -273,7 +277,10 @@ fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
             }
             let text = serde_json::to_string(&map).map_err(|e| b.mismatch(e.to_string()))?;
             let body: Body<'_> = json::typed(&text).map_err(|m| b.mismatch(m))?;
-            push(body, &has, b)
+            match draft(body, &has, b) {
+                Some(d) => b.push_owned(d),
+                None => Ok(()),
+            }
         }
         Payload::Text(_) => {
             Err(b.mismatch("expected a JSON object or form fields, got plain text"))
@@ -281,8 +288,13 @@ fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
     }
 }
 
-/// Maps the body; `has` says which keys were sent, so that origins name them.
-fn push(f: Body<'_>, has: &impl Fn(&str) -> bool, b: &mut Builder<'_, '_>) -> Result<(), Error> {
+/// Maps the body (and sets the group key); `None` for a test notification,
+/// which has no alert. `has` says which keys were sent, so that origins name them.
+fn draft<'t>(
+    f: Body<'t>,
+    has: &impl Fn(&str) -> bool,
+    b: &mut Builder<'_, '_>,
+) -> Option<Draft<'t>> {
     let at = |spellings: &[&'static str]| sent(has, spellings);
     let mut d = b.draft();
     let org = f.org.unwrap_or_default();
@@ -314,7 +326,7 @@ fn push(f: Body<'_>, has: &impl Fn(&str) -> bool, b: &mut Builder<'_, '_>) -> Re
         if let Some(t) = &raw_title {
             b.annotate("title", t);
         }
-        return Ok(());
+        return None;
     }
 
     if let Some(t) = title.filter(|t| !t.trim().is_empty()) {
@@ -579,7 +591,7 @@ fn push(f: Body<'_>, has: &impl Fn(&str) -> bool, b: &mut Builder<'_, '_>) -> Re
         .aggreg_key
         .map(|k| String::from(k.as_str().trim()))
         .filter(|k| !k.is_empty());
-    b.push_owned(d)
+    Some(d)
 }
 
 /// The value of the first non-blank label named `key`.

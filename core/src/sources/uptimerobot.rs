@@ -37,6 +37,19 @@ const MONITOR_KEYS: [&str; 3] = ["monitorID", "monitorFriendlyName", "monitorURL
 /// Whether `key` is UptimeRobot's variable `name` in any spelling a template
 /// uses: `monitorFriendlyName`, `monitor_friendly_name`, `monitor.friendly.name` …
 fn same_var(key: &str, name: &str) -> bool {
+    // Most keys a detection probe asks about are not the variable: a key with
+    // fewer bytes than the name, or whose first letter differs, is rejected
+    // before the byte-by-byte walk (no separator precedes a name's first letter).
+    let first = key.bytes().find(|c| !matches!(c, b'_' | b'.' | b'-'));
+    if key.len() < name.len()
+        || !first.is_some_and(|c| {
+            name.as_bytes()
+                .first()
+                .is_some_and(|n| c.eq_ignore_ascii_case(n))
+        })
+    {
+        return false;
+    }
     let mut k = key.bytes().filter(|c| !matches!(c, b'_' | b'.' | b'-'));
     let mut n = name.bytes();
     loop {
