@@ -325,6 +325,48 @@ fn too_many(wait: Duration, limit: u32) -> ApiError {
 }
 
 impl AppState {
+    /// [`AppState::admit`] with the per-IP and global quotas kept in the store
+    /// when it is PostgreSQL, so that they are the whole deployment's, not each
+    /// instance's; an integration's own limit stays per instance.
+    pub async fn admit_shared(
+        &self,
+        ip: IpAddr,
+        integration: Option<&DirectLimiter>,
+    ) -> Result<LimitHeaders, ApiError> {
+        if self.store.sqlite().is_some() {
+            return self.admit(ip, integration);
+        }
+        let limit = self.args.rate_limit_ip;
+        let per_ip = match self.store.take_token(&format!("ip:{ip}"), limit).await? {
+            None => return self.admit(ip, integration),
+            Some(Ok(left)) => left,
+            Some(Err(wait)) => return Err(too_many(Duration::from_secs_f64(wait), limit)),
+        };
+        let mut remaining = per_ip;
+        if let Some(l) = integration {
+            let now = self.limits.ip.clock().now();
+            let s = l
+                .check()
+                .map_err(|n| too_many(n.wait_time_from(now), limit))?;
+            remaining = remaining.min(s.remaining_burst_capacity());
+        }
+        let global = self.args.rate_limit_global;
+        match self.store.take_token("global", global).await? {
+            Some(Err(wait)) => return Err(too_many(Duration::from_secs_f64(wait), limit)),
+            Some(Ok(left)) => remaining = remaining.min(left),
+            None => {}
+        }
+        let secs = u64::from(limit.saturating_sub(per_ip)) * 60 / u64::from(limit.max(1));
+        Ok([
+            (X_RATELIMIT_LIMIT, HeaderValue::from(limit)),
+            (X_RATELIMIT_REMAINING, HeaderValue::from(remaining)),
+            (
+                X_RATELIMIT_RESET,
+                HeaderValue::from(now_unix() + i64::try_from(secs).unwrap_or(60)),
+            ),
+        ])
+    }
+
     /// Spends one authenticated webhook request of the client's, the
     /// integration's (if it has a limit) and the global quota: the headers to
     /// send, or the 429.

@@ -143,7 +143,7 @@ fn step(
 }
 
 /// Expired replay records, a batch at a time; how many went.
-fn expired_replays(c: &Connection, now: i64) -> rusqlite::Result<usize> {
+pub(super) fn expired_replays(c: &Connection, now: i64) -> rusqlite::Result<usize> {
     c.prepare_cached(
         "DELETE FROM replays WHERE (integration, key) IN
            (SELECT integration, key FROM replays WHERE expires_unix < ?1 LIMIT ?2)",
@@ -164,7 +164,14 @@ pub async fn pruner(state: Arc<AppState>) {
         tokio::time::sleep(interval(state.args.retention)).await;
         state.limits.prune();
         let now = now_unix();
-        for (rule, cursor) in RULES.iter().zip(cursors.iter_mut()) {
+        // Pruning by age is SQLite's for now: on PostgreSQL only the replay
+        // records expire here (see docs/scaling.md).
+        let rules = if state.store.sqlite().is_some() {
+            RULES
+        } else {
+            &[]
+        };
+        for (rule, cursor) in rules.iter().zip(cursors.iter_mut()) {
             let age = if rule.long {
                 retention.saturating_add(retention / 2)
             } else {
@@ -174,7 +181,10 @@ pub async fn pruner(state: Arc<AppState>) {
             loop {
                 let after = *cursor;
                 let cut = cutoff.clone();
-                let done = state.db.call(move |c| step(c, rule, &cut, after)).await;
+                let Some(db) = state.store.sqlite() else {
+                    break;
+                };
+                let done = db.call(move |c| step(c, rule, &cut, after)).await;
                 match done {
                     Ok((deleted, at, more)) => {
                         *cursor = at;
@@ -196,7 +206,7 @@ pub async fn pruner(state: Arc<AppState>) {
             }
         }
         loop {
-            match state.db.call(move |c| expired_replays(c, now)).await {
+            match state.store.prune_replays(now).await {
                 Ok(n) if n > 0 => {
                     metrics::counter!("alertgate_pruned_rows_total", "table" => "replays")
                         .increment(n as u64);

@@ -7,7 +7,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -34,13 +34,82 @@ pub fn temp_dir(tag: &str) -> PathBuf {
     dir
 }
 
+/// Whether the servers run on PostgreSQL (`ALERTGATE_TEST_DB=postgres`)
+/// rather than a SQLite file.
+pub fn on_postgres() -> bool {
+    std::env::var("ALERTGATE_TEST_DB").is_ok_and(|v| v == "postgres")
+}
+
+/// The test cluster's URL: `ALERTGATE_TEST_POSTGRES_URL`, or a throwaway
+/// cluster started once per test binary by `tests/pg-cluster.sh`, which stops
+/// and removes it when this process ends, however it ends.
+pub fn pg_cluster() -> &'static str {
+    static URL: OnceLock<String> = OnceLock::new();
+    URL.get_or_init(|| {
+        if let Ok(url) = std::env::var("ALERTGATE_TEST_POSTGRES_URL")
+            && !url.is_empty()
+        {
+            return url;
+        }
+        pg_script(&["start", &std::process::id().to_string()])
+    })
+}
+
+/// Runs `tests/pg-cluster.sh` with `args`: its output's last line.
+pub fn pg_script(args: &[&str]) -> String {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/pg-cluster.sh");
+    let out = Command::new("bash")
+        .arg(script)
+        .args(args)
+        .stderr(Stdio::inherit())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "pg-cluster.sh {args:?} failed");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .last()
+        .unwrap_or("")
+        .to_owned()
+}
+
+/// A fresh, empty database on the test cluster: each server (or group of
+/// servers sharing one) gets its own, so tests run in parallel.
+pub fn pg_database() -> String {
+    pg_script(&["createdb", pg_cluster()])
+}
+
+/// The `--db` of a server in `dir`: its SQLite file, or on PostgreSQL a
+/// database of its own, kept for the servers started again in `dir`.
+pub fn db_for(dir: &Path) -> std::ffi::OsString {
+    if !on_postgres() {
+        return dir.join("alertgate.db").into_os_string();
+    }
+    let file = dir.join("pg-url");
+    if let Ok(url) = std::fs::read_to_string(&file) {
+        return url.into();
+    }
+    let url = pg_database();
+    std::fs::write(&file, &url).unwrap();
+    url.into()
+}
+
 impl Server {
     /// Starts the server with `ALERTGATE_API_KEY` set to [`KEY`] unless `env`
     /// sets it (to `""` for unset).
     pub fn start(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Server {
+        Server::start_on(dir, &db_for(dir), args, env)
+    }
+
+    /// [`Server::start`] on the database `db` (a path or a URL).
+    pub fn start_on(
+        dir: &Path,
+        db: &std::ffi::OsStr,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> Server {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_alertgate"));
         cmd.args(["serve", "--listen", "127.0.0.1:0", "--db"])
-            .arg(dir.join("alertgate.db"))
+            .arg(db)
             .args(args);
         for var in [
             "ALERTGATE_API_KEY",
@@ -51,6 +120,7 @@ impl Server {
             "ALERTGATE_LLM_API_KEY",
             "ALERTGATE_LLM_BASE_URL",
             "ALERTGATE_LLM_PROVIDER",
+            "ALERTGATE_DB",
         ] {
             cmd.env_remove(var);
         }

@@ -38,9 +38,15 @@ async fn read<T: Send + 'static>(
     state: &AppState,
     f: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<T> + Send + 'static,
 ) -> Result<T, PageError> {
-    state
-        .db
-        .call(f)
+    // The dashboard's queries are SQLite's; on PostgreSQL the JSON API serves.
+    let Some(db) = state.store.sqlite() else {
+        return Err(PageError::from(ApiError::new(
+            501,
+            "not_implemented",
+            "the dashboard needs the SQLite store; use the JSON API with PostgreSQL",
+        )));
+    };
+    db.call(f)
         .await
         .map_err(|e| PageError::from(ApiError::db(&e)))
 }

@@ -1,0 +1,637 @@
+//! The PostgreSQL side of the store: a bounded pool (deadpool-postgres over
+//! tokio-postgres), every statement bounded by a timeout, and the state that
+//! several instances share: incidents, replay records, sessions' and
+//! deliveries' leases, rate-limit buckets.
+
+use std::str::FromStr;
+
+use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
+use serde_json::{Value, json};
+use tokio_postgres::NoTls;
+use tokio_postgres::error::SqlState;
+
+use super::pg_schema::{MIGRATION_LOCK, MIGRATIONS, SESSION_LOCK};
+use super::{AlertSession, Attempt, Due, Gauges, Health, Received, Result, SessionEnd, StoreError};
+use crate::serve::ServeArgs;
+use crate::serve::db::{now_text, now_unix};
+
+/// A pool of connections to one PostgreSQL database, and who this instance is.
+#[derive(Clone)]
+pub struct Pg {
+    pub(super) pool: Pool,
+    /// A random name for this process: what its leases are held under.
+    pub(super) instance: String,
+    /// How long a claim on a session or a delivery holds without renewal.
+    pub(super) lease_s: i64,
+}
+
+/// The error as callers see it: a lost or refused connection, a timeout or a
+/// server shutting down is "unavailable" (503, retry); the rest is a failure.
+pub(super) fn classify(e: &tokio_postgres::Error) -> StoreError {
+    use std::error::Error as _;
+    let unavailable = match e.code() {
+        // No SQL state: a lost connection or an I/O failure is unavailability;
+        // anything else (a value that does not convert) is a failure.
+        None => e.is_closed() || e.source().is_some_and(|s| s.is::<std::io::Error>()),
+        Some(c) => {
+            *c == SqlState::ADMIN_SHUTDOWN
+                || *c == SqlState::CRASH_SHUTDOWN
+                || *c == SqlState::CANNOT_CONNECT_NOW
+                || *c == SqlState::QUERY_CANCELED
+                || *c == SqlState::TOO_MANY_CONNECTIONS
+                || c.code().starts_with("08")
+        }
+    };
+    let why = match e.source() {
+        Some(s) => format!("{e}: {s}"),
+        None => e.to_string(),
+    };
+    if unavailable {
+        StoreError::Unavailable(why)
+    } else {
+        StoreError::Failed(why)
+    }
+}
+
+impl From<tokio_postgres::Error> for StoreError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        classify(&e)
+    }
+}
+
+impl From<deadpool_postgres::PoolError> for StoreError {
+    fn from(e: deadpool_postgres::PoolError) -> Self {
+        StoreError::Unavailable(e.to_string())
+    }
+}
+
+/// `url` with its password replaced, for messages.
+pub fn redact(url: &str) -> String {
+    match tokio_postgres::Config::from_str(url) {
+        Ok(c) => format!(
+            "postgres://{}@{:?}/{}",
+            c.get_user().unwrap_or(""),
+            c.get_hosts(),
+            c.get_dbname().unwrap_or("")
+        ),
+        Err(_) => String::from("postgres://(unparsable URL)"),
+    }
+}
+
+impl Pg {
+    /// Connects, bounds the pool and its timeouts, and migrates.
+    pub async fn connect(url: &str, args: &ServeArgs) -> std::result::Result<Pg, String> {
+        let shown = redact(url);
+        let mut config = tokio_postgres::Config::from_str(url)
+            .map_err(|e| format!("{shown}: not a PostgreSQL URL: {e}"))?;
+        config.connect_timeout(args.db_connect_timeout);
+        config.application_name("alertgate");
+        // Every statement bounded server-side: a stuck lock or a slow disk
+        // turns into a 503 rather than a request that hangs.
+        let ms = args.db_statement_timeout.as_millis();
+        config.options(format!("-c statement_timeout={ms} -c lock_timeout={ms}"));
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(args.db_pool_size.max(1))
+            .runtime(Runtime::Tokio1)
+            .wait_timeout(Some(args.db_connect_timeout))
+            .create_timeout(Some(args.db_connect_timeout))
+            .recycle_timeout(Some(args.db_connect_timeout))
+            .build()
+            .map_err(|e| format!("{shown}: {e}"))?;
+        let mut id = [0u8; 8];
+        getrandom::fill(&mut id).map_err(|e| e.to_string())?;
+        let pg = Pg {
+            pool,
+            instance: id.iter().map(|b| format!("{b:02x}")).collect(),
+            lease_s: i64::try_from(args.lease.as_secs().max(1)).unwrap_or(30),
+        };
+        pg.migrate().await.map_err(|e| format!("{shown}: {e}"))?;
+        Ok(pg)
+    }
+
+    pub(super) async fn client(&self) -> Result<Object> {
+        Ok(self.pool.get().await?)
+    }
+
+    /// Applies the migrations not applied yet, under an advisory lock: the
+    /// instances that start together wait for the first, then find nothing to do.
+    async fn migrate(&self) -> Result<()> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+            .await?;
+        tx.batch_execute("CREATE TABLE IF NOT EXISTS alertgate_schema (version BIGINT NOT NULL)")
+            .await?;
+        let version: i64 = tx
+            .query_opt("SELECT version FROM alertgate_schema", &[])
+            .await?
+            .map_or(0, |r| r.get(0));
+        let start = usize::try_from(version).unwrap_or(0);
+        for sql in MIGRATIONS.iter().skip(start) {
+            tx.batch_execute(sql).await?;
+        }
+        let now = i64::try_from(MIGRATIONS.len()).unwrap_or(0);
+        if version == 0 {
+            tx.execute(
+                "INSERT INTO alertgate_schema (version) VALUES ($1)",
+                &[&now],
+            )
+            .await?;
+        } else if now > version {
+            tx.execute("UPDATE alertgate_schema SET version = $1", &[&now])
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn incident(&self, id: i64) -> Result<Option<Value>> {
+        let c = self.client().await?;
+        let Some(r) = c
+            .query_opt(
+                "SELECT id, integration, dedup_key, source, title, severity, status, service, host,
+                        occurrence_count, first_seen, last_seen FROM incidents WHERE id = $1",
+                &[&id],
+            )
+            .await?
+        else {
+            return Ok(None);
+        };
+        let mut inc = incident_row(&r);
+        let occ: Vec<Value> = c
+            .query(
+                "SELECT outcome, status, alert_json, received_at FROM occurrences
+                  WHERE incident_id = $1 ORDER BY id",
+                &[&id],
+            )
+            .await?
+            .iter()
+            .map(|r| {
+                json!({
+                    "outcome": r.get::<_, String>(0),
+                    "status": r.get::<_, String>(1),
+                    "alert": serde_json::from_str::<Value>(r.get(2)).unwrap_or(Value::Null),
+                    "received_at": r.get::<_, String>(3),
+                })
+            })
+            .collect();
+        let timeline: Vec<Value> = c
+            .query(
+                "SELECT status, at FROM timeline WHERE incident_id = $1 ORDER BY id",
+                &[&id],
+            )
+            .await?
+            .iter()
+            .map(|r| json!({"status": r.get::<_, String>(0), "at": r.get::<_, String>(1)}))
+            .collect();
+        inc["occurrences"] = Value::Array(occ);
+        inc["timeline"] = Value::Array(timeline);
+        Ok(Some(inc))
+    }
+
+    pub async fn incidents(
+        &self,
+        status: Option<String>,
+        source: Option<String>,
+        limit: i64,
+    ) -> Result<(Vec<Value>, Vec<Value>)> {
+        let c = self.client().await?;
+        let rows = c
+            .query(
+                "SELECT id, integration, dedup_key, source, title, severity, status, service, host,
+                        occurrence_count, first_seen, last_seen FROM incidents
+                  WHERE ($1::TEXT IS NULL OR ($1 = 'open' AND status != 'resolved') OR status = $1)
+                    AND ($2::TEXT IS NULL OR source = $2)
+                  ORDER BY id DESC LIMIT $3",
+                &[&status, &source, &limit],
+            )
+            .await?;
+        drop(c);
+        Ok((
+            rows.iter().map(incident_row).collect(),
+            self.notices(20).await?,
+        ))
+    }
+
+    pub async fn notices(&self, limit: i64) -> Result<Vec<Value>> {
+        let c = self.client().await?;
+        let rows = c
+            .query(
+                "SELECT id, integration, kind, detail, at FROM notices ORDER BY id DESC LIMIT $1",
+                &[&limit],
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                json!({
+                    "id": r.get::<_, i64>(0),
+                    "integration": r.get::<_, String>(1),
+                    "kind": r.get::<_, String>(2),
+                    "detail": r.get::<_, String>(3),
+                    "at": r.get::<_, String>(4),
+                })
+            })
+            .collect())
+    }
+
+    pub async fn add_notice(&self, integration: &str, kind: &str, detail: &str) -> Result<()> {
+        let c = self.client().await?;
+        c.execute(
+            "INSERT INTO notices (integration, kind, detail, at) VALUES ($1, $2, $3, $4)",
+            &[&integration, &kind, &detail, &now_text()],
+        )
+        .await?;
+        Ok(())
+    }
+
+    pub async fn deliveries(&self, limit: i64) -> Result<Vec<Value>> {
+        let c = self.client().await?;
+        let rows = c
+            .query(
+                "SELECT id, url, event, status, attempts, last_http_status, last_error, created_at, updated_at
+                   FROM deliveries ORDER BY id DESC LIMIT $1",
+                &[&limit],
+            )
+            .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            let id: i64 = r.get(0);
+            let log: Vec<Value> = c
+                .query(
+                    "SELECT at, http_status, error FROM delivery_attempts WHERE delivery_id = $1 ORDER BY id",
+                    &[&id],
+                )
+                .await?
+                .iter()
+                .map(|a| json!({"at": a.get::<_, String>(0), "http_status": a.get::<_, Option<i64>>(1), "error": a.get::<_, Option<String>>(2)}))
+                .collect();
+            out.push(json!({
+                "id": id,
+                "url": r.get::<_, String>(1),
+                "event": r.get::<_, String>(2),
+                "status": r.get::<_, String>(3),
+                "attempts": r.get::<_, i64>(4),
+                "last_http_status": r.get::<_, Option<i64>>(5),
+                "last_error": r.get::<_, Option<String>>(6),
+                "created_at": r.get::<_, String>(7),
+                "updated_at": r.get::<_, String>(8),
+                "log": log,
+            }));
+        }
+        Ok(out)
+    }
+
+    pub async fn sessions(&self, trigger: Option<String>, limit: i64) -> Result<Vec<Value>> {
+        let c = self.client().await?;
+        let rows = c
+            .query(
+                &format!("{SESSION_COLUMNS} WHERE ($1::TEXT IS NULL OR trigger = $1) ORDER BY id DESC LIMIT $2"),
+                &[&trigger, &limit],
+            )
+            .await?;
+        Ok(rows.iter().map(session_row).collect())
+    }
+
+    pub async fn session(&self, id: i64) -> Result<Option<Value>> {
+        let c = self.client().await?;
+        let row = c
+            .query_opt(&format!("{SESSION_COLUMNS} WHERE id = $1"), &[&id])
+            .await?;
+        Ok(row.as_ref().map(session_row))
+    }
+
+    /// Whether a session runs on any instance, inside `tx`, which holds the
+    /// session lock. A running session whose lease ran out belonged to an
+    /// instance that died: it is interrupted here.
+    async fn session_running(&self, tx: &deadpool_postgres::Transaction<'_>) -> Result<bool> {
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SESSION_LOCK])
+            .await?;
+        tx.execute(
+            "UPDATE sessions SET status = 'interrupted', finished_at = $2
+              WHERE status = 'running' AND lease_until < $1",
+            &[&now_unix(), &now_text()],
+        )
+        .await?;
+        let n: i64 = tx
+            .query_one(
+                "SELECT COUNT(*) FROM sessions WHERE status = 'running'",
+                &[],
+            )
+            .await?
+            .get(0);
+        Ok(n > 0)
+    }
+
+    pub async fn record_if_busy(&self, r: Received) -> Result<bool> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await?;
+        let busy = self.session_running(&tx).await?;
+        if busy {
+            tx.execute(
+                RECORD_ACKNOWLEDGED,
+                &[&r.source, &r.ingest_json, &now_text()],
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(busy)
+    }
+
+    pub async fn start_alert_session(&self, r: Received, s: AlertSession) -> Result<Option<i64>> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await?;
+        if self.session_running(&tx).await? {
+            tx.execute(
+                RECORD_ACKNOWLEDGED,
+                &[&r.source, &r.ingest_json, &now_text()],
+            )
+            .await?;
+            tx.commit().await?;
+            return Ok(None);
+        }
+        let lease = now_unix() + self.lease_s;
+        let id: i64 = tx
+            .query_one(
+                "INSERT INTO sessions (trigger, status, tier, prompt_text, synthesized_by, model, source, alerts_json, created_at, instance, lease_until)
+                 VALUES ('alert', 'running', $1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+                &[&s.tier, &s.prompt, &s.synthesized_by, &s.model, &r.source, &s.alerts_json, &now_text(), &self.instance, &lease],
+            )
+            .await?
+            .get(0);
+        tx.execute(
+            "INSERT INTO received_alerts (route, session_id, source, outcome, ingest_json, received_at) VALUES ('webhook', $1, $2, 'triggered', $3, $4)",
+            &[&id, &r.source, &r.ingest_json, &now_text()],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Some(id))
+    }
+
+    pub async fn start_session(&self, trigger: String, prompt: String) -> Result<Option<i64>> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await?;
+        if self.session_running(&tx).await? {
+            return Ok(None);
+        }
+        let lease = now_unix() + self.lease_s;
+        let id: i64 = tx
+            .query_one(
+                "INSERT INTO sessions (trigger, status, tier, prompt_text, created_at, instance, lease_until)
+                 VALUES ($1, 'running', 1, $2, $3, $4, $5) RETURNING id",
+                &[&trigger, &prompt, &now_text(), &self.instance, &lease],
+            )
+            .await?
+            .get(0);
+        tx.commit().await?;
+        Ok(Some(id))
+    }
+
+    pub async fn begin_session(&self, id: i64) -> Result<(String, String)> {
+        let c = self.client().await?;
+        let r = c
+            .query_one(
+                "UPDATE sessions SET started_at = $2, lease_until = $3 WHERE id = $1
+                 RETURNING prompt_text, trigger",
+                &[&id, &now_text(), &(now_unix() + self.lease_s)],
+            )
+            .await?;
+        Ok((r.get(0), r.get(1)))
+    }
+
+    pub async fn renew_session(&self, id: i64) -> Result<()> {
+        let c = self.client().await?;
+        c.execute(
+            "UPDATE sessions SET lease_until = $2 WHERE id = $1 AND status = 'running' AND instance = $3",
+            &[&id, &(now_unix() + self.lease_s), &self.instance],
+        )
+        .await?;
+        Ok(())
+    }
+
+    pub async fn finish_session(
+        &self,
+        end: SessionEnd,
+        outgoing: &[crate::serve::config::Outgoing],
+    ) -> Result<()> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await?;
+        tx.execute(
+            "UPDATE sessions SET status = $2, exit_code = $3, output = $4, duration_ms = $5, finished_at = $6, lease_until = NULL WHERE id = $1",
+            &[&end.id, &end.status, &end.exit_code, &end.output, &end.ms, &now_text()],
+        )
+        .await?;
+        let data = json!({"session_id": end.id, "trigger": end.trigger, "status": end.status, "exit_code": end.exit_code, "duration_ms": end.ms});
+        super::pg_fold::enqueue(&tx, outgoing, "session.completed", &data).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Claims due deliveries for this instance: rows another instance holds
+    /// are skipped, not waited for; a claim whose lease ran out (its instance
+    /// died or stalled) is taken over.
+    pub async fn claim_deliveries(&self, want: i64) -> Result<Vec<Due>> {
+        let c = self.client().await?;
+        let now = now_unix();
+        let rows = c
+            .query(
+                "UPDATE deliveries SET leased_by = $3, lease_until = $1 + $4
+                  WHERE id IN (SELECT id FROM deliveries
+                                WHERE status = 'pending' AND next_attempt_unix <= $1
+                                  AND (lease_until IS NULL OR lease_until < $1)
+                                ORDER BY next_attempt_unix, id LIMIT $2
+                                FOR UPDATE SKIP LOCKED)
+                  RETURNING id, url, event, body, headers_json, attempts",
+                &[&now, &want, &self.instance, &self.lease_s],
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| Due {
+                id: r.get(0),
+                url: r.get(1),
+                event: r.get(2),
+                body: r.get(3),
+                headers: r.get(4),
+                attempts: r.get(5),
+            })
+            .collect())
+    }
+
+    pub async fn record_attempt(&self, a: Attempt) -> Result<()> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await?;
+        tx.execute(
+            "INSERT INTO delivery_attempts (delivery_id, at, http_status, error) VALUES ($1, $2, $3, $4)",
+            &[&a.id, &now_text(), &a.http_status, &a.error],
+        )
+        .await?;
+        tx.execute(
+            "UPDATE deliveries SET status = $2, attempts = $3, last_http_status = $4, last_error = $5,
+                    next_attempt_unix = $6, updated_at = $7, leased_by = NULL, lease_until = NULL
+              WHERE id = $1",
+            &[&a.id, &a.status, &a.attempt, &a.http_status, &a.error, &a.next_unix, &now_text()],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    fn pool_status(&self) -> (usize, usize, usize) {
+        let s = self.pool.status();
+        (s.size, s.available, s.waiting)
+    }
+
+    pub async fn health(&self) -> Health {
+        let ok = match self.client().await {
+            Ok(c) => c.query_one("SELECT 1", &[]).await.is_ok(),
+            Err(_) => false,
+        };
+        Health {
+            backend: "postgres",
+            ok,
+            pool: Some(self.pool_status()),
+        }
+    }
+
+    pub async fn gauges(&self) -> Result<Gauges> {
+        let c = self.client().await?;
+        let r = c
+            .query_one(
+                "SELECT (SELECT COUNT(*) FROM incidents WHERE status != 'resolved'),
+                        pg_database_size(current_database()),
+                        (SELECT COUNT(*) FROM deliveries WHERE status = 'pending'),
+                        (SELECT COUNT(*) FROM deliveries WHERE status = 'pending' AND lease_until >= $1)",
+                &[&now_unix()],
+            )
+            .await?;
+        Ok(Gauges {
+            open_incidents: r.get(0),
+            database_bytes: r.get(1),
+            pending_deliveries: r.get(2),
+            leased_deliveries: r.get(3),
+            pool: Some(self.pool_status()),
+        })
+    }
+
+    pub async fn prune_replays(&self, now: i64) -> Result<usize> {
+        let c = self.client().await?;
+        let n = c
+            .execute("DELETE FROM replays WHERE expires_unix < $1", &[&now])
+            .await?;
+        Ok(usize::try_from(n).unwrap_or(usize::MAX))
+    }
+
+    /// Interrupts this instance's running session and releases its claims on
+    /// deliveries, so that another instance retries them at once.
+    pub async fn hand_back(&self) -> Result<()> {
+        let c = self.client().await?;
+        c.execute(
+            "UPDATE sessions SET status = 'interrupted', finished_at = $2, lease_until = NULL
+              WHERE status = 'running' AND instance = $1",
+            &[&self.instance, &now_text()],
+        )
+        .await?;
+        c.execute(
+            "UPDATE deliveries SET leased_by = NULL, lease_until = NULL
+              WHERE status = 'pending' AND leased_by = $1",
+            &[&self.instance],
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// One token from the bucket `key` (`per_minute` a minute, as big a burst),
+    /// refilled and taken in one statement, so the limit is the whole
+    /// deployment's: the tokens left, or the seconds until one is back.
+    pub async fn take_token(
+        &self,
+        key: &str,
+        per_minute: u32,
+    ) -> Result<std::result::Result<u32, f64>> {
+        let c = self.client().await?;
+        let cap = f64::from(per_minute.max(1));
+        let now_ms = i64::try_from(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_millis(),
+        )
+        .unwrap_or(i64::MAX);
+        // The bucket refilled to now; a token is taken when one is there, and
+        // `granted` says whether it was (RETURNING sees only the new row).
+        let r = c
+            .query_one(
+                "INSERT INTO rate_buckets AS b (key, tokens, at_ms, granted) VALUES ($1::text, $2::float8 - 1, $3::int8, TRUE)
+                 ON CONFLICT (key) DO UPDATE SET
+                   tokens = LEAST($2::float8, b.tokens + GREATEST($3::int8 - b.at_ms, 0) * $2::float8 / 60000.0)
+                            - CASE WHEN LEAST($2::float8, b.tokens + GREATEST($3::int8 - b.at_ms, 0) * $2::float8 / 60000.0) >= 1
+                                   THEN 1 ELSE 0 END,
+                   granted = LEAST($2::float8, b.tokens + GREATEST($3::int8 - b.at_ms, 0) * $2::float8 / 60000.0) >= 1,
+                   at_ms = GREATEST($3::int8, b.at_ms)
+                 RETURNING tokens, granted",
+                &[&key, &cap, &now_ms],
+            )
+            .await?;
+        let tokens: f64 = r.get(0);
+        let granted: bool = r.get(1);
+        Ok(if granted {
+            // Whole tokens left, as the limit headers count them.
+            Ok(tokens.max(0.0).floor() as u32)
+        } else {
+            Err((1.0 - tokens).max(0.0) * 60.0 / cap)
+        })
+    }
+}
+
+const RECORD_ACKNOWLEDGED: &str = "INSERT INTO received_alerts (route, source, outcome, ingest_json, received_at) VALUES ('webhook', $1, 'acknowledged', $2, $3)";
+
+const SESSION_COLUMNS: &str =
+    "SELECT id, trigger, status, tier, prompt_text, synthesized_by, model, source, alerts_json,
+        created_at, started_at, finished_at, exit_code, output, duration_ms FROM sessions";
+
+fn session_row(r: &tokio_postgres::Row) -> Value {
+    json!({
+        "id": r.get::<_, i64>(0),
+        "trigger": r.get::<_, String>(1),
+        "status": r.get::<_, String>(2),
+        "tier": r.get::<_, i64>(3),
+        "prompt_text": r.get::<_, String>(4),
+        "synthesized_by": r.get::<_, Option<String>>(5),
+        "model": r.get::<_, Option<String>>(6),
+        "source": r.get::<_, Option<String>>(7),
+        "alerts": serde_json::from_str::<Value>(r.get(8)).unwrap_or(Value::Null),
+        "created_at": r.get::<_, String>(9),
+        "started_at": r.get::<_, Option<String>>(10),
+        "finished_at": r.get::<_, Option<String>>(11),
+        "exit_code": r.get::<_, Option<i64>>(12),
+        "output": r.get::<_, Option<String>>(13),
+        "duration_ms": r.get::<_, Option<i64>>(14),
+    })
+}
+
+fn incident_row(r: &tokio_postgres::Row) -> Value {
+    let id: i64 = r.get(0);
+    json!({
+        "id": id,
+        "integration": r.get::<_, String>(1),
+        "dedup_key": r.get::<_, String>(2),
+        "source": r.get::<_, String>(3),
+        "title": r.get::<_, String>(4),
+        "severity": r.get::<_, String>(5),
+        "status": r.get::<_, String>(6),
+        "service": r.get::<_, Option<String>>(7),
+        "host": r.get::<_, Option<String>>(8),
+        "occurrence_count": r.get::<_, i64>(9),
+        "first_seen": r.get::<_, String>(10),
+        "last_seen": r.get::<_, String>(11),
+        "report_url": format!("/api/v1/incidents/{id}"),
+    })
+}
