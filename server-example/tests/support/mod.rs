@@ -111,6 +111,11 @@ impl Server {
         cmd.args(["serve", "--listen", "127.0.0.1:0", "--db"])
             .arg(db)
             .args(args);
+        // A killed process's session is released when its lease runs out: a
+        // short one, so that the tests of a kill do not wait the default 30 s.
+        if !args.contains(&"--lease") {
+            cmd.args(["--lease", "2s"]);
+        }
         for var in [
             "ALERTGATE_API_KEY",
             "ALERTGATE_READ_KEYS",

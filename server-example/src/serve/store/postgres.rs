@@ -529,6 +529,44 @@ impl Pg {
         Ok(usize::try_from(n).unwrap_or(usize::MAX))
     }
 
+    /// Deletes up to `batch` rows of `table` received before `cutoff` (RFC
+    /// 3339): occurrences, received requests, and finished deliveries with their
+    /// attempts. Each stored row holds its own JSON here, so age alone decides.
+    /// Several instances may prune at once: a row goes once.
+    pub async fn prune_old(&self, table: &str, cutoff: &str, batch: i64) -> Result<usize> {
+        let c = self.client().await?;
+        let n = match table {
+            "occurrences" => {
+                c.execute(
+                    "DELETE FROM occurrences WHERE id IN
+                       (SELECT id FROM occurrences WHERE received_at < $1 ORDER BY id LIMIT $2)",
+                    &[&cutoff, &batch],
+                )
+                .await?
+            }
+            "received_alerts" => {
+                c.execute(
+                    "DELETE FROM received_alerts WHERE id IN
+                       (SELECT id FROM received_alerts WHERE received_at < $1 ORDER BY id LIMIT $2)",
+                    &[&cutoff, &batch],
+                )
+                .await?
+            }
+            "deliveries" => {
+                c.execute(
+                    "WITH old AS (SELECT id FROM deliveries WHERE created_at < $1 AND status != 'pending'
+                                   ORDER BY id LIMIT $2),
+                          attempts AS (DELETE FROM delivery_attempts WHERE delivery_id IN (SELECT id FROM old))
+                     DELETE FROM deliveries WHERE id IN (SELECT id FROM old)",
+                    &[&cutoff, &batch],
+                )
+                .await?
+            }
+            _ => 0,
+        };
+        Ok(usize::try_from(n).unwrap_or(usize::MAX))
+    }
+
     /// Interrupts this instance's running session and releases its claims on
     /// deliveries, so that another instance retries them at once.
     pub async fn hand_back(&self) -> Result<()> {
@@ -593,8 +631,11 @@ impl Pg {
 
 const RECORD_ACKNOWLEDGED: &str = "INSERT INTO received_alerts (route, source, outcome, ingest_json, received_at) VALUES ('webhook', $1, 'acknowledged', $2, $3)";
 
-const SESSION_COLUMNS: &str =
-    "SELECT id, trigger, status, tier, prompt_text, synthesized_by, model, source, alerts_json,
+/// A running session whose lease ran out reads as interrupted: its instance
+/// died (it is marked so when the next session starts).
+const SESSION_COLUMNS: &str = "SELECT id, trigger,
+        CASE WHEN status = 'running' AND lease_until < EXTRACT(EPOCH FROM now())::BIGINT
+             THEN 'interrupted' ELSE status END, tier, prompt_text, synthesized_by, model, source, alerts_json,
         created_at, started_at, finished_at, exit_code, output, duration_ms FROM sessions";
 
 fn session_row(r: &tokio_postgres::Row) -> Value {
