@@ -11,7 +11,16 @@
 #   pg-cluster.sh run CMD...    start one, run CMD with ALERTGATE_TEST_POSTGRES_URL
 #                               set, stop it; CMD's exit status.
 #   pg-cluster.sh ctl URL stop|start  stop or start the server (the data is kept).
+#
+# The tests measure correctness, not durability: the cluster runs without fsync
+# unless ALERTGATE_PG_DURABLE=1 (the benchmark's, to compare like with like).
 set -euo pipefail
+
+if [ "${ALERTGATE_PG_DURABLE:-}" = 1 ]; then
+    pg_opts="-c max_connections=300"
+else
+    pg_opts="-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
+fi
 
 bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
 if [ -z "$bin" ] || [ ! -x "$bin/initdb" ]; then
@@ -53,9 +62,8 @@ start)
     # retried below).
     for _ in 1 2 3 4 5; do
         port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-        # The tests measure correctness, not durability: no fsync.
         if as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
-            -o "-h 127.0.0.1 -p $port -k $dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
+            -o "-h 127.0.0.1 -p $port -k $dir $pg_opts" \
             start >/dev/null; then
             echo "$dir" >"${TMPDIR:-/tmp}/alertgate-pg-$port"
             if [ -n "$watch" ]; then
@@ -84,7 +92,7 @@ ctl)
     case "$3" in
     stop) as_owner "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null ;;
     start) as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
-        -o "-h 127.0.0.1 -p $port -k $dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
+        -o "-h 127.0.0.1 -p $port -k $dir $pg_opts" \
         start >/dev/null ;;
     esac
     ;;
@@ -99,8 +107,8 @@ run)
     if [ -n "${ALERTGATE_TEST_POSTGRES_URL:-}" ]; then
         exec "$@"
     fi
-    url=$("$0" start $$)
-    trap '"$0" stop "$url"' EXIT
+    url=$(bash "$0" start $$)
+    trap 'bash "$0" stop "$url"' EXIT
     ALERTGATE_TEST_POSTGRES_URL=$url "$@"
     ;;
 *)
