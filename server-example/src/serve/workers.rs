@@ -139,11 +139,14 @@ async fn run_command(
     }
 }
 
+/// The longest one delivery attempt takes.
+pub const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// The HTTP agent of outgoing deliveries: every request bounded in time, no
 /// status taken as a transport error.
 pub fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
-        .timeout_global(Some(Duration::from_secs(10)))
+        .timeout_global(Some(SEND_TIMEOUT))
         .http_status_as_error(false)
         .build()
         .into()

@@ -28,7 +28,9 @@ const OUTCOME: &str = "(CASE
     ELSE 'occurrence_added' END)";
 
 /// The upsert: a new incident, or the existing one changed as the outcome says
-/// (a duplicate changes nothing but the outcome it leaves for RETURNING).
+/// (a duplicate changes nothing but the outcome it leaves for RETURNING), with
+/// its occurrence and timeline entry in the same statement: the incident's row
+/// stays locked from this statement to the commit, one round trip.
 fn upsert_sql() -> &'static str {
     static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     SQL.get_or_init(|| {
@@ -37,7 +39,7 @@ fn upsert_sql() -> &'static str {
             format!("{col} = CASE WHEN {o} = 'duplicate' THEN i.{col} ELSE excluded.{col} END")
         };
         format!(
-            "INSERT INTO incidents AS i (integration, dedup_key, source, title, severity, status, service, host,
+            "WITH up AS (INSERT INTO incidents AS i (integration, dedup_key, source, title, severity, status, service, host,
                                          occurrence_count, first_seen, last_seen, last_seen_unix, last_content,
                                          last_outcome, prev_status)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $9, $10, $11, 'created', NULL)
@@ -47,7 +49,17 @@ fn upsert_sql() -> &'static str {
                occurrence_count = i.occurrence_count
                  + CASE WHEN {o} IN ('reopened', 'occurrence_added') THEN 1 ELSE 0 END,
                {}, {}, {}, {}, {}, {}
-             RETURNING id, occurrence_count, last_outcome, prev_status, (xmax = 0) AS inserted",
+             RETURNING id, occurrence_count, last_outcome, prev_status, (xmax = 0) AS inserted),
+             o AS (SELECT id, occurrence_count, inserted, prev_status,
+                          CASE WHEN NOT inserted THEN last_outcome
+                               WHEN $6 = 'resolved' THEN 'resolved' ELSE 'created' END AS outcome
+                     FROM up),
+             occ AS (INSERT INTO occurrences (incident_id, outcome, status, alert_json, received_at)
+                     SELECT id, outcome, $6, $12, $9 FROM o),
+             tl AS (INSERT INTO timeline (incident_id, status, at)
+                    SELECT id, $6, $9 FROM o
+                     WHERE inserted OR (outcome != 'duplicate' AND prev_status IS DISTINCT FROM $6))
+             SELECT id, occurrence_count, outcome, inserted FROM o",
             keep("status"),
             keep("last_seen"),
             keep("last_seen_unix"),
@@ -115,14 +127,16 @@ impl Pg {
             }
         }
         let upsert = tx.prepare_cached(upsert_sql()).await.map_err(pg_err)?;
-        let occurrence = tx
-            .prepare_cached(
-                "INSERT INTO occurrences (incident_id, outcome, status, alert_json, received_at)
-                 VALUES ($1, $2, $3, $4, $5)",
-            )
-            .await
-            .map_err(pg_err)?;
         let now = now_text();
+        // Recorded before any incident's row is locked: the locks are held until
+        // the commit, so the less comes after them, the shorter the queue behind.
+        tx.execute(
+            "INSERT INTO received_alerts (route, integration, source, outcome, ingest_json, received_at)
+             VALUES ('integration', $1, $2, $3, $4, $5)",
+            &[&name, &job.source, &job.outcome, &job.ingest_json, &now],
+        )
+        .await
+        .map_err(pg_err)?;
         // Rows are locked in key order, so two requests that fold the same keys
         // in different orders queue behind each other rather than deadlock.
         let mut order: Vec<usize> = (0..job.alerts.len()).collect();
@@ -147,41 +161,22 @@ impl Pg {
                         &now,
                         &now_s,
                         &content_of(a),
+                        &a.json,
                     ],
                 )
                 .await
                 .map_err(pg_err)?;
             let id: i64 = row.get(0);
             let count: i64 = row.get(1);
-            let stored: String = row.get(2);
-            let prev: Option<String> = row.get(3);
-            let inserted: bool = row.get(4);
-            let (outcome, event) = if inserted {
-                match a.status {
-                    alertgate::Status::Resolved => ("resolved", None),
-                    _ => ("created", Some("incident.created")),
-                }
-            } else {
-                let word = outcome_word(&stored);
-                let event = match word {
-                    "reopened" => Some("incident.created"),
-                    "resolved" => Some("incident.resolved"),
-                    "acknowledged" => Some("incident.acknowledged"),
-                    _ => None,
-                };
-                (word, event)
+            let outcome = outcome_word(row.get(2));
+            let inserted: bool = row.get(3);
+            let event = match outcome {
+                "created" => Some("incident.created"),
+                "reopened" => Some("incident.created"),
+                "resolved" if !inserted => Some("incident.resolved"),
+                "acknowledged" => Some("incident.acknowledged"),
+                _ => None,
             };
-            if inserted || (outcome != "duplicate" && prev.as_deref() != Some(status)) {
-                tx.execute(
-                    "INSERT INTO timeline (incident_id, status, at) VALUES ($1, $2, $3)",
-                    &[&id, &status, &now],
-                )
-                .await
-                .map_err(pg_err)?;
-            }
-            tx.execute(&occurrence, &[&id, &outcome, &status, &a.json, &now])
-                .await
-                .map_err(pg_err)?;
             if let Some(e) = event {
                 events.push((e, event_data(id, name, job.source, outcome, a)));
             }
@@ -200,13 +195,6 @@ impl Pg {
             .await
             .map_err(pg_err)?;
         }
-        tx.execute(
-            "INSERT INTO received_alerts (route, integration, source, outcome, ingest_json, received_at)
-             VALUES ('integration', $1, $2, $3, $4, $5)",
-            &[&name, &job.source, &job.outcome, &job.ingest_json, &now],
-        )
-        .await
-        .map_err(pg_err)?;
         let mut enqueued = 0;
         for (event, data) in events {
             enqueued += enqueue(&tx, outgoing, event, &data).await?;

@@ -440,6 +440,10 @@ impl Pg {
     pub async fn claim_deliveries(&self, want: i64) -> Result<Vec<Due>> {
         let c = self.client().await?;
         let now = now_unix();
+        // The claim outlasts the longest attempt, so that a live instance's
+        // attempt is never taken over (and sent twice) while it is under way.
+        let hold = self.lease_s
+            + i64::try_from(crate::serve::workers::SEND_TIMEOUT.as_secs()).unwrap_or(10);
         let rows = c
             .query(
                 "UPDATE deliveries SET leased_by = $3, lease_until = $1 + $4
@@ -449,7 +453,7 @@ impl Pg {
                                 ORDER BY next_attempt_unix, id LIMIT $2
                                 FOR UPDATE SKIP LOCKED)
                   RETURNING id, url, event, body, headers_json, attempts",
-                &[&now, &want, &self.instance, &self.lease_s],
+                &[&now, &want, &self.instance, &hold],
             )
             .await?;
         Ok(rows
@@ -607,7 +611,11 @@ impl Pg {
         // `granted` says whether it was (RETURNING sees only the new row).
         let r = c
             .query_one(
-                "INSERT INTO rate_buckets AS b (key, tokens, at_ms, granted) VALUES ($1::text, $2::float8 - 1, $3::int8, TRUE)
+                // A bucket need not survive a crash (a few requests more at worst): its
+                // commit does not wait for the disk, which a fold's commit does.
+                "WITH quiet AS (SELECT set_config('synchronous_commit', 'off', true))
+                 INSERT INTO rate_buckets AS b (key, tokens, at_ms, granted)
+                 SELECT $1::text, $2::float8 - 1, $3::int8, TRUE FROM quiet
                  ON CONFLICT (key) DO UPDATE SET
                    tokens = LEAST($2::float8, b.tokens + GREATEST($3::int8 - b.at_ms, 0) * $2::float8 / 60000.0)
                             - CASE WHEN LEAST($2::float8, b.tokens + GREATEST($3::int8 - b.at_ms, 0) * $2::float8 / 60000.0) >= 1
