@@ -9,13 +9,15 @@
 # Each runs wrk for SCALE_SECONDS on POST /api/v1/integrations/<name> with one
 # signed Alertmanager alert (every request folds into the same incident: an
 # alert storm, the worst case for PostgreSQL, whose fold takes that row's lock),
-# and /health on the same server as the baseline.
+# then the same alert spread over SCALE_KEYS (1000) incidents (a bearer-token
+# integration: the body changes per request), and /health on the same server as
+# the baseline.
 #
 # Beside req/s, p50/p99 and errors it prints the CPU that PostgreSQL's
 # processes and the server spent per folded request (from /proc), the figures
 # the scaling estimate in docs/scaling.md is made from.
 #
-# Environment: SCALE_SECONDS (10), LOAD_THREADS (2), LOAD_CONNECTIONS (32),
+# Environment: SCALE_SECONDS (10), SCALE_KEYS (1000), LOAD_THREADS (2), LOAD_CONNECTIONS (32),
 # LOAD_PAYLOAD (tests/vectors/alertmanager/firing_single.json), CARGO (cargo).
 set -euo pipefail
 
@@ -24,6 +26,7 @@ cd "$(dirname "$0")/../.."
 SECS="${SCALE_SECONDS:-10}"
 THREADS="${LOAD_THREADS:-2}"
 CONNECTIONS="${LOAD_CONNECTIONS:-32}"
+KEYS="${SCALE_KEYS:-1000}"
 PAYLOAD="${LOAD_PAYLOAD:-tests/vectors/alertmanager/firing_single.json}"
 CARGO="${CARGO:-cargo}"
 LUA="server-example/bench/post.lua"
@@ -56,6 +59,11 @@ auth = "hmac_sha256"
 signature_header = "$SIG_HEADER"
 prefix = "sha256="
 signed_content = "{body}"
+secrets = ["$SECRET"]
+
+[integrations.bench-keys]
+source = "alertmanager"
+auth = "bearer"
 secrets = ["$SECRET"]
 EOF
 cp "$PAYLOAD" "$tmp/body.json"
@@ -97,6 +105,12 @@ post() {
     ALERTGATE_BENCH_BODY="$tmp/body.json" ALERTGATE_BENCH_SIG_NAME="$SIG_HEADER" \
         ALERTGATE_BENCH_SIG_VALUE="$sig_value" run "$1/api/v1/integrations/$NAME" "$2" "$3"
 }
+# The same alert spread over KEYS incidents (a bearer token: the body changes).
+spread() {
+    ALERTGATE_BENCH_BODY="$tmp/body.json" ALERTGATE_BENCH_SIG_NAME="Authorization" \
+        ALERTGATE_BENCH_SIG_VALUE="Bearer $SECRET" ALERTGATE_BENCH_KEYS="$KEYS" \
+        run "$1/api/v1/integrations/bench-keys" "$2" "$3"
+}
 health() {
     ALERTGATE_BENCH_BODY="" run "$1/health" "$2" "$3"
 }
@@ -125,6 +139,7 @@ t0="$(ticks "$(cat "$tmp/pid.sqlite")")"
 post "$a" "$CONNECTIONS" "$tmp/sqlite.post"
 t1="$(ticks "$(cat "$tmp/pid.sqlite")")"
 echo "$((t1 - t0))" >"$tmp/sqlite.server_ticks"
+spread "$a" "$CONNECTIONS" "$tmp/sqlite.spread"
 kill "$(cat "$tmp/pid.sqlite")"
 
 # 2. PostgreSQL, one instance.
@@ -143,6 +158,12 @@ post "$a" "$CONNECTIONS" "$tmp/pg1.post"
 p1="$(ticks $(pg_pids))"
 s1="$(ticks "$(cat "$tmp/pid.pg1")")"
 echo "$((p1 - p0)) $((s1 - s0))" >"$tmp/pg1.ticks"
+# shellcheck disable=SC2046
+p0="$(ticks $(pg_pids))"
+spread "$a" "$CONNECTIONS" "$tmp/pg1.spread"
+# shellcheck disable=SC2046
+p1="$(ticks $(pg_pids))"
+echo "$((p1 - p0))" >"$tmp/pg1.spread_ticks"
 
 # 3. A second instance on the same database; the connections split between them.
 b="$(start "$db" pg2)"
@@ -157,10 +178,16 @@ w1=$!
 post "$b" "$half" "$tmp/pg2.post" &
 w2=$!
 wait "$w1" "$w2"
+spread "$a" "$half" "$tmp/pg2.spread" &
+w1=$!
+spread "$b" "$half" "$tmp/pg2.spread" &
+w2=$!
+wait "$w1" "$w2"
 
 hz="$(getconf CLK_TCK)"
 echo
-TMPD="$tmp" awk -v hz="$hz" -v sq="$(cat "$tmp/sqlite.server_ticks")" -v pgt="$(cat "$tmp/pg1.ticks")" '
+TMPD="$tmp" awk -v hz="$hz" -v sq="$(cat "$tmp/sqlite.server_ticks")" -v pgt="$(cat "$tmp/pg1.ticks")" \
+    -v pgs="$(cat "$tmp/pg1.spread_ticks")" -v keys="$KEYS" '
     function sum(f,    line, n, r, s, p50, p99, bad) {
         r = 0; s = 0; p50 = 0; p99 = 0; bad = 0
         while ((getline line < f) > 0) {
@@ -172,19 +199,23 @@ TMPD="$tmp" awk -v hz="$hz" -v sq="$(cat "$tmp/sqlite.server_ticks")" -v pgt="$(
         REQ = r; RPS = (s > 0 ? r / s : 0); P50 = p50; P99 = p99; BAD = bad
     }
     BEGIN {
-        fmt = "%-44s %10s %10s %10s %8s %10s\n"
+        fmt = "%-50s %10s %10s %10s %8s %10s\n"
         printf fmt, "setup: POST (GET /health same server)", "req/s", "p50", "p99", "errors", "health/s"
         n = split("sqlite|pg1|pg2", key, "|")
         split("SQLite, one instance|PostgreSQL, one instance|PostgreSQL, two instances", label, "|")
         for (i = 1; i <= n; i++) {
             sum(ENVIRON["TMPD"] "/" key[i] ".health"); h = RPS
             sum(ENVIRON["TMPD"] "/" key[i] ".post")
-            printf fmt, label[i], sprintf("%.0f", RPS), sprintf("%.2fms", P50 / 1000), sprintf("%.2fms", P99 / 1000), BAD, sprintf("%.0f", h)
+            printf fmt, label[i] ": one incident", sprintf("%.0f", RPS), sprintf("%.2fms", P50 / 1000), sprintf("%.2fms", P99 / 1000), BAD, sprintf("%.0f", h)
             req[i] = REQ; bad += BAD
+            sum(ENVIRON["TMPD"] "/" key[i] ".spread")
+            printf fmt, label[i] ": " keys " incidents", sprintf("%.0f", RPS), sprintf("%.2fms", P50 / 1000), sprintf("%.2fms", P99 / 1000), BAD, ""
+            sreq[i] = REQ; bad += BAD
         }
         split(pgt, t, " ")
         printf "\nCPU per folded request: SQLite server %.0f us; PostgreSQL server %.0f us + PostgreSQL itself %.0f us\n",
             sq / hz / req[1] * 1e6, t[2] / hz / req[2] * 1e6, t[1] / hz / req[2] * 1e6
+        printf "PostgreSQL CPU per folded request over %d incidents: %.0f us\n", keys, pgs / hz / sreq[2] * 1e6
         printf "%s\n", bad == 0 ? "no errors" : "ERRORS"
         exit bad == 0 ? 0 : 1
     }' </dev/null
