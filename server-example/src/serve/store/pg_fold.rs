@@ -98,14 +98,17 @@ impl Pg {
         if let Some(r) = &job.replay {
             // Claims the key (or a stale record of it); a concurrent claim of the
             // same key waits here until the first transaction ends.
-            let mine = tx
-                .query_opt(
+            let claim = tx
+                .prepare_cached(
                     "INSERT INTO replays AS r (integration, key, outcomes, expires_unix) VALUES ($1, $2, '', $3)
                      ON CONFLICT (integration, key) DO UPDATE SET outcomes = '', expires_unix = excluded.expires_unix
                        WHERE r.expires_unix < $4
                      RETURNING 1",
-                    &[&name, &r.key, &r.expires_unix, &now_s],
                 )
+                .await
+                .map_err(pg_err)?;
+            let mine = tx
+                .query_opt(&claim, &[&name, &r.key, &r.expires_unix, &now_s])
                 .await
                 .map_err(pg_err)?
                 .is_some();
@@ -130,9 +133,16 @@ impl Pg {
         let now = now_text();
         // Recorded before any incident's row is locked: the locks are held until
         // the commit, so the less comes after them, the shorter the queue behind.
+        // The request path's statements are prepared once per connection.
+        let record = tx
+            .prepare_cached(
+                "INSERT INTO received_alerts (route, integration, source, outcome, ingest_json, received_at)
+                 VALUES ('integration', $1, $2, $3, $4, $5)",
+            )
+            .await
+            .map_err(pg_err)?;
         tx.execute(
-            "INSERT INTO received_alerts (route, integration, source, outcome, ingest_json, received_at)
-             VALUES ('integration', $1, $2, $3, $4, $5)",
+            &record,
             &[&name, &job.source, &job.outcome, &job.ingest_json, &now],
         )
         .await

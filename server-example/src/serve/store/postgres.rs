@@ -609,10 +609,10 @@ impl Pg {
         .unwrap_or(i64::MAX);
         // The bucket refilled to now; a token is taken when one is there, and
         // `granted` says whether it was (RETURNING sees only the new row).
-        let r = c
-            .query_one(
-                // A bucket need not survive a crash (a few requests more at worst): its
-                // commit does not wait for the disk, which a fold's commit does.
+        // A bucket need not survive a crash (a few requests more at worst): its
+        // commit does not wait for the disk, which a fold's commit does.
+        let take = c
+            .prepare_cached(
                 "WITH quiet AS (SELECT set_config('synchronous_commit', 'off', true))
                  INSERT INTO rate_buckets AS b (key, tokens, at_ms, granted)
                  SELECT $1::text, $2::float8 - 1, $3::int8, TRUE FROM quiet
@@ -623,9 +623,9 @@ impl Pg {
                    granted = LEAST($2::float8, b.tokens + GREATEST($3::int8 - b.at_ms, 0) * $2::float8 / 60000.0) >= 1,
                    at_ms = GREATEST($3::int8, b.at_ms)
                  RETURNING tokens, granted",
-                &[&key, &cap, &now_ms],
             )
             .await?;
+        let r = c.query_one(&take, &[&key, &cap, &now_ms]).await?;
         let tokens: f64 = r.get(0);
         let granted: bool = r.get(1);
         Ok(if granted {
