@@ -5,6 +5,7 @@
 
 mod pg_fold;
 mod pg_schema;
+mod pg_sessions;
 mod postgres;
 mod sqlite;
 
