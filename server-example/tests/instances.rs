@@ -390,3 +390,62 @@ fn a_rate_limit_holds_across_instances() {
     assert!((100..=110).contains(&ok), "{ok} answered");
     assert_eq!(ok + limited, 150);
 }
+
+/// Two live processes draining one delivery queue: each event is sent by one
+/// of them, once (claims skip the rows the other holds).
+#[test]
+fn each_delivery_is_sent_once_by_one_of_two_instances() {
+    let receiver = fake(vec![]);
+    let db = pg_database();
+    let (a, b) = pair(&db, Some(&receiver.base), UNLIMITED);
+    const N: usize = 60;
+    thread::scope(|scope| {
+        for half in 0..2 {
+            let (a, b) = (&a, &b);
+            scope.spawn(move || {
+                for i in (half..N).step_by(2) {
+                    let s = if i % 3 == 0 { a } else { b };
+                    assert_eq!(send(s, &format!("d{i}"), i).status, 200);
+                }
+            });
+        }
+    });
+    let ids = || -> Vec<i64> {
+        receiver
+            .seen
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(|(_, _, body)| {
+                let v: serde_json::Value = serde_json::from_slice(body).ok()?;
+                v["data"]["incident_id"].as_i64()
+            })
+            .collect()
+    };
+    wait_for(|| ids().len() >= N);
+    // Time for a second send of anything, were one to come.
+    thread::sleep(Duration::from_millis(1500));
+    let mut got = ids();
+    got.sort_unstable();
+    let before = got.len();
+    got.dedup();
+    assert_eq!(got.len(), N);
+    assert_eq!(before, N, "an event was sent twice");
+}
+
+/// SIGTERM hands the running session back at once: another process may start
+/// one without waiting for the lease.
+#[test]
+fn a_stopped_instance_hands_its_session_back_at_once() {
+    let db = pg_database();
+    let (a, b) = pair(
+        &db,
+        None,
+        &["--session-command", "sleep 30", "--lease", "60s"],
+    );
+    assert_eq!(start_session(&a).status, 202);
+    assert_eq!(start_session(&b).status, 409);
+    a.stop();
+    let r = start_session(&b);
+    assert_eq!(r.status, 202, "{}", r.text);
+}
