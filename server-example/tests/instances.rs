@@ -449,3 +449,27 @@ fn a_stopped_instance_hands_its_session_back_at_once() {
     let r = start_session(&b);
     assert_eq!(r.status, 202, "{}", r.text);
 }
+
+/// Instances started at the same moment on an empty database migrate it once
+/// (an advisory lock around the migrations) and all serve.
+#[test]
+fn instances_starting_together_migrate_once() {
+    let db = pg_database();
+    let servers: Vec<Server> = thread::scope(|scope| {
+        let started: Vec<_> = (0..3)
+            .map(|i| {
+                let db = db.clone();
+                scope.spawn(move || {
+                    let dir = temp_dir(&format!("pg-migrate-{i}"));
+                    Server::start_on(&dir, std::ffi::OsStr::new(&db), &[], &[])
+                })
+            })
+            .collect();
+        started.into_iter().map(|t| t.join().unwrap()).collect()
+    });
+    for s in &servers {
+        let h = get(s, "/health");
+        assert_eq!(h.status, 200, "{}", h.text);
+        assert_eq!(h.json["backend"], "postgres");
+    }
+}
