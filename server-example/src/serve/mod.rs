@@ -1,6 +1,7 @@
 //! `alertgate serve`: the reference server. Claude Ops–style alert sessions on
 //! `/api/v1/webhook`, per-integration endpoints with folding into incidents,
-//! outgoing signed webhooks, rate limits, metrics, SQLite storage.
+//! outgoing signed webhooks, rate limits, metrics; SQLite storage, or PostgreSQL
+//! shared by several instances (`store`).
 
 mod access;
 pub mod config;
