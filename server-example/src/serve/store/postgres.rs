@@ -116,7 +116,8 @@ impl Pg {
         Ok(pg)
     }
 
-    pub(super) async fn client(&self) -> Result<Object> {
+    /// A pooled connection (503 when none can be had in time).
+    pub(crate) async fn client(&self) -> Result<Object> {
         Ok(self.pool.get().await?)
     }
 
