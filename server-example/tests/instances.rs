@@ -473,3 +473,33 @@ fn instances_starting_together_migrate_once() {
         assert_eq!(h.json["backend"], "postgres");
     }
 }
+
+/// An integration's own `rate_limit` is the deployment's too.
+#[test]
+fn an_integrations_rate_limit_holds_across_instances() {
+    let db = pg_database();
+    let start = |tag: &str| {
+        let dir = temp_dir(tag);
+        let path = dir.join("integrations.toml");
+        std::fs::write(
+            &path,
+            format!("[integrations.am]\nsource = \"alertmanager\"\nauth = \"bearer\"\nsecrets = [\"{TOKEN}\"]\nrate_limit = \"20/10m\"\n"),
+        )
+        .unwrap();
+        let mut args = vec!["--integrations", path.to_str().unwrap()];
+        args.extend_from_slice(UNLIMITED);
+        Server::start_on(&dir, std::ffi::OsStr::new(&db), &args, &[])
+    };
+    let (a, b) = (start("pg-limit-a"), start("pg-limit-b"));
+    let mut ok = 0;
+    for i in 0..30 {
+        let s = if i % 2 == 0 { &a } else { &b };
+        match send(s, &format!("l{i}"), i).status {
+            200 => ok += 1,
+            429 => {}
+            other => panic!("{other}"),
+        }
+    }
+    // 20 in ten minutes: a refill of one token takes 30 s, longer than the test.
+    assert_eq!(ok, 20);
+}

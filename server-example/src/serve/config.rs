@@ -273,6 +273,9 @@ pub struct Integration {
     pub max_body: usize,
     /// The integration's own rate limit, shared by all its senders.
     pub limit: Option<super::access::DirectLimiter>,
+    /// The same limit as a bucket: its size and the time it takes to refill
+    /// whole (a shared bucket on PostgreSQL).
+    pub limit_rate: Option<(u32, Duration)>,
     /// How a replay of an accepted request is recognised.
     pub replay: Replay,
     /// SNS: confirm a subscription by fetching its `SubscribeURL` once the
@@ -516,10 +519,15 @@ pub fn load(path: &Path, args: &ServeArgs) -> Result<Integrations, String> {
                 .ok_or_else(|| at(format!("max_body {n} is not a usable size")))?,
             Some(SizeToml::Text(text)) => parse_size(text).map_err(at)?,
         };
-        let limit = match &t.rate_limit {
-            Some(r) => Some(super::access::direct(parse_rate(r).map_err(at)?)),
+        let quota = match &t.rate_limit {
+            Some(r) => Some(parse_rate(r).map_err(at)?),
             None => None,
         };
+        let limit_rate = quota.map(|q| {
+            let n = q.burst_size().get();
+            (n, q.replenish_interval() * n)
+        });
+        let limit = quota.map(super::access::direct);
         let replay = match t.replay.as_deref().unwrap_or("auto") {
             "auto" => Replay::Auto,
             "signature" => Replay::Signature,
@@ -554,6 +562,7 @@ pub fn load(path: &Path, args: &ServeArgs) -> Result<Integrations, String> {
                 filters,
                 max_body,
                 limit,
+                limit_rate,
                 replay,
                 sns_confirm: t.sns_confirm,
             },

@@ -304,7 +304,7 @@ pub async fn integration(
         Some(v) => v.verify(&pairs, &body, now).map_err(refuse)?,
         None => {}
     }
-    let limits = state.admit_shared(ip, integration.limit.as_ref()).await?;
+    let limits = state.admit_shared(ip, Some(integration)).await?;
     let mut options = options(&state, integration.max_body);
     options.source_hint = integration.source;
     options.mapping = integration.mapping.clone();

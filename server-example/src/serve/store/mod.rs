@@ -310,13 +310,15 @@ impl Store {
         both!(self, db => sqlite::interrupt_running(db).await, pg => pg.hand_back().await)
     }
 
-    /// One shared rate-limit check (PostgreSQL): `None` on SQLite, whose limits
-    /// are the in-memory ones; else the remaining burst, or the seconds to wait.
+    /// One shared rate-limit check (PostgreSQL), a bucket of `size` refilled
+    /// whole in `period`: `None` on SQLite, whose limits are the in-memory
+    /// ones; else the tokens left, or the seconds to wait.
     pub async fn take_token(
         &self,
         key: &str,
-        per_minute: u32,
+        size: u32,
+        period: std::time::Duration,
     ) -> Result<Option<std::result::Result<u32, f64>>> {
-        both!(self, _db => Ok(None), pg => pg.take_token(key, per_minute).await.map(Some))
+        both!(self, _db => Ok(None), pg => pg.take_token(key, size, period).await.map(Some))
     }
 }

@@ -446,16 +446,18 @@ impl Pg {
         Ok(())
     }
 
-    /// One token from the bucket `key` (`per_minute` a minute, as big a burst),
-    /// refilled and taken in one statement, so the limit is the whole
+    /// One token from the bucket `key` (`size` tokens, refilled whole in
+    /// `period`), refilled and taken in one statement, so the limit is the whole
     /// deployment's: the tokens left, or the seconds until one is back.
     pub async fn take_token(
         &self,
         key: &str,
-        per_minute: u32,
+        size: u32,
+        period: std::time::Duration,
     ) -> Result<std::result::Result<u32, f64>> {
         let c = self.client().await?;
-        let cap = f64::from(per_minute.max(1));
+        let cap = f64::from(size.max(1));
+        let period_ms = (period.as_secs_f64() * 1000.0).max(1.0);
         let now_ms = i64::try_from(
             std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
@@ -473,22 +475,24 @@ impl Pg {
                  INSERT INTO rate_buckets AS b (key, tokens, at_ms, granted)
                  SELECT $1::text, $2::float8 - 1, $3::int8, TRUE FROM quiet
                  ON CONFLICT (key) DO UPDATE SET
-                   tokens = LEAST($2::float8, b.tokens + GREATEST($3::int8 - b.at_ms, 0) * $2::float8 / 60000.0)
-                            - CASE WHEN LEAST($2::float8, b.tokens + GREATEST($3::int8 - b.at_ms, 0) * $2::float8 / 60000.0) >= 1
+                   tokens = LEAST($2::float8, b.tokens + GREATEST($3::int8 - b.at_ms, 0) * $2::float8 / $4::float8)
+                            - CASE WHEN LEAST($2::float8, b.tokens + GREATEST($3::int8 - b.at_ms, 0) * $2::float8 / $4::float8) >= 1
                                    THEN 1 ELSE 0 END,
-                   granted = LEAST($2::float8, b.tokens + GREATEST($3::int8 - b.at_ms, 0) * $2::float8 / 60000.0) >= 1,
+                   granted = LEAST($2::float8, b.tokens + GREATEST($3::int8 - b.at_ms, 0) * $2::float8 / $4::float8) >= 1,
                    at_ms = GREATEST($3::int8, b.at_ms)
                  RETURNING tokens, granted",
             )
             .await?;
-        let r = c.query_one(&take, &[&key, &cap, &now_ms]).await?;
+        let r = c
+            .query_one(&take, &[&key, &cap, &now_ms, &period_ms])
+            .await?;
         let tokens: f64 = r.get(0);
         let granted: bool = r.get(1);
         Ok(if granted {
             // Whole tokens left, as the limit headers count them.
             Ok(tokens.max(0.0).floor() as u32)
         } else {
-            Err((1.0 - tokens).max(0.0) * 60.0 / cap)
+            Err((1.0 - tokens).max(0.0) * period_ms / 1000.0 / cap)
         })
     }
 }
