@@ -42,10 +42,14 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { apt-get update && apt-g
 BIN="${CARGO_TARGET_DIR:-target}/release/alertgate"
 
 tmp="$(mktemp -d)"
-pids=()
 cluster=""
+# Each server's pid is in $tmp/pid.NAME (start runs in a command substitution's
+# subshell, so a variable set there would not reach this one).
 cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+    local f
+    for f in "$tmp"/pid.*; do
+        [ -e "$f" ] && kill "$(cat "$f")" 2>/dev/null || true
+    done
     [ -n "$cluster" ] && bash "$PG" stop "$cluster"
     rm -rf "$tmp"
 }
@@ -76,7 +80,6 @@ start() {
     "$BIN" serve --listen 127.0.0.1:0 --db "$1" --integrations "$tmp/integrations.toml" \
         --rate-limit-ip 4000000000 --rate-limit-global 4000000000 --max-connections-per-ip 4096 \
         >"$tmp/out.$2" 2>"$tmp/log.$2" &
-    pids+=($!)
     echo $! >"$tmp/pid.$2"
     for _ in $(seq 1 100); do
         local base
@@ -141,6 +144,7 @@ t1="$(ticks "$(cat "$tmp/pid.sqlite")")"
 echo "$((t1 - t0))" >"$tmp/sqlite.server_ticks"
 spread "$a" "$CONNECTIONS" "$tmp/sqlite.spread"
 kill "$(cat "$tmp/pid.sqlite")"
+rm "$tmp/pid.sqlite"
 
 # 2. PostgreSQL, one instance.
 cluster="$(ALERTGATE_PG_DURABLE=1 bash "$PG" start $$)"

@@ -173,8 +173,9 @@ impl Store {
         Ok(Store::Sqlite(db))
     }
 
-    /// The SQLite database, for the parts that have no PostgreSQL version yet
-    /// (the dashboard's pages, retention by age).
+    /// The SQLite database, for the parts whose SQLite and PostgreSQL
+    /// versions differ by more than their SQL (the dashboard's reads, the
+    /// pruner's walk, the cheaper in-memory rate limits).
     pub fn sqlite(&self) -> Option<&Db> {
         match self {
             Store::Sqlite(db) => Some(db),
