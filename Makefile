@@ -3,9 +3,9 @@ CARGO ?= cargo
 NOSTD_TARGET := thumbv7em-none-eabihf
 EXAMPLE := tests/vectors/alertmanager/firing_single.json
 
-.PHONY: bench bench-python bench-node bench-server fuzz-smoke miri test-node test setup fmt-check lint nostd test-rust doc run bless vectors-check test-c c-header c-install c-example-check test-python test-browser screenshots docs-check
+.PHONY: bench bench-python bench-node bench-server fuzz-smoke miri test-node test setup fmt-check lint nostd test-rust test-postgres pg-install doc run bless vectors-check test-c c-header c-install c-example-check test-python test-browser screenshots docs-check
 
-test: setup fmt-check lint nostd doc vectors-check test-rust test-python test-node test-c docs-check test-browser
+test: setup fmt-check lint nostd doc vectors-check test-rust test-postgres test-python test-node test-c docs-check test-browser
 
 setup:
 	rustup component add rustfmt clippy
@@ -43,11 +43,23 @@ vectors-check:
 doc:
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps
 
-test-rust:
+# PostgreSQL's server, for the tests that start a throwaway cluster
+# (server-example/tests/pg-cluster.sh runs initdb and pg_ctl as a non-root user).
+pg-install:
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { apt-get update && apt-get install -y postgresql; }
+
+test-rust: pg-install
 	$(CARGO) test --workspace
 	$(CARGO) test -p alertgate --no-default-features
 	# The SNS test needs a build that may send SNS URLs to a local stand-in.
 	$(CARGO) test -p alertgate-server --features test-hooks --test sns
+
+# The server's suites again with PostgreSQL as the store (ALERTGATE_TEST_DB), on
+# one throwaway cluster for the run (or ALERTGATE_TEST_POSTGRES_URL when set);
+# the multi-instance tests (tests/instances.rs) run in test-rust as well.
+test-postgres: pg-install
+	bash server-example/tests/pg-cluster.sh run env ALERTGATE_TEST_DB=postgres \
+	  $(CARGO) test -p alertgate-server --test serve --test hardening --test cli --test dashboard --test instances
 
 # The main job: the reference server.
 run:
@@ -133,9 +145,11 @@ bench-node:
 # Alertmanager alert on /api/v1/integrations/<name> against /health on the same
 # server, LOAD_SECONDS (30) each with --durability process, then with 300 stalled
 # connections open, then with the default --durability full; fails below 50% of
-# /health (durability process) or on any non-2xx.
+# /health (durability process) or on any non-2xx. Then the store's backends
+# (server-example/bench/scale.sh): SQLite, PostgreSQL, two instances on PostgreSQL.
 bench-server:
 	CARGO=$(CARGO) bash server-example/bench/load.sh
+	CARGO=$(CARGO) bash server-example/bench/scale.sh
 
 # Each cargo-fuzz target for 60 s on nightly, seeded from tests/vectors (inputs up to
 # the largest seed, over 1 MiB): a panic, a run over 1 s, a single allocation over

@@ -25,6 +25,20 @@ if body_file and body_file ~= "" then
   end
 end
 
+-- With ALERTGATE_BENCH_KEYS=N as well, each request's alert fingerprint is one of
+-- N (k0 .. k<N-1>, in turn): the load spreads over N incidents rather than one.
+-- The body then changes per request, so the route must not sign the body.
+local keys = tonumber(os.getenv("ALERTGATE_BENCH_KEYS") or "0") or 0
+if keys > 0 and wrk.body then
+  local base = wrk.body
+  local n = 0
+  request = function()
+    n = n + 1
+    local body = string.gsub(base, '"fingerprint":"[^"]*"', '"fingerprint":"k' .. (n % keys) .. '"', 1)
+    return wrk.format(nil, nil, nil, body)
+  end
+end
+
 -- Per-thread state: each wrk thread has its own Lua state.
 local threads = {}
 

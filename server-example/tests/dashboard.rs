@@ -164,3 +164,71 @@ fn incidents_are_acknowledged_and_resolved_by_the_api() {
         404
     );
 }
+
+/// Logged in, every page shows what is stored (on either store).
+#[test]
+fn logged_in_pages_show_what_is_stored() {
+    let dir = temp_dir("dashboard-pages");
+    let file = integrations(&dir);
+    let s = Server::start(&dir, &["--integrations", &file], &[]);
+    let r = post(
+        &s,
+        "/api/v1/integrations/am",
+        &[("Authorization", "Bearer am-token")],
+        br#"{"alerts": [{"status": "firing", "labels": {"alertname": "PagesDiskFull"}}]}"#,
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    let id = r.json["results"][0]["incident_id"].as_i64().unwrap();
+    let r = post(
+        &s,
+        "/api/v1/sessions",
+        &[("Authorization", &format!("Bearer {KEY}"))],
+        br#"{"prompt": "look at the disk"}"#,
+    );
+    assert_eq!(r.status, 202, "{}", r.text);
+    let session = r.json["session_id"].as_i64().unwrap();
+    let login = read(agent().get(&format!("{}/login", s.base)).call().unwrap());
+    let csrf = login
+        .header("set-cookie")
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let token = csrf.split('=').nth(1).unwrap();
+    let r = read(
+        no_redirects()
+            .post(&format!("{}/login", s.base))
+            .header("cookie", &csrf)
+            .content_type("application/x-www-form-urlencoded")
+            .send(format!("key={KEY}&csrf={token}&next=/"))
+            .unwrap(),
+    );
+    assert_eq!(r.status, 303);
+    let logged_in = r
+        .headers
+        .iter()
+        .filter(|(n, _)| n.eq_ignore_ascii_case("set-cookie"))
+        .map(|(_, v)| v.split(';').next().unwrap().to_owned())
+        .find(|v| v.starts_with("alertgate_session="))
+        .unwrap();
+    let cookie = format!("{csrf}; {logged_in}");
+    for (path, shows) in [
+        (String::from("/"), "PagesDiskFull"),
+        (String::from("/incidents"), "PagesDiskFull"),
+        (format!("/incidents/{id}"), "PagesDiskFull"),
+        (String::from("/sessions"), "look at the disk"),
+        (format!("/sessions/{session}"), "look at the disk"),
+        (String::from("/deliveries"), "Deliveries"),
+    ] {
+        let r = read(
+            no_redirects()
+                .get(&format!("{}{path}", s.base))
+                .header("cookie", &cookie)
+                .call()
+                .unwrap(),
+        );
+        assert_eq!(r.status, 200, "{path}: {}", r.text);
+        assert!(r.text.contains(shows), "{path}");
+    }
+}

@@ -592,6 +592,11 @@ fn folded_repeats_read_back_their_alert() {
     }
     // Stored once: a repeat of the latest stored alert (or ingest) keeps ''.
     s.stop();
+    // SQLite only: this reads the file, and the pointer-to-a-repeat storage is
+    // SQLite's (PostgreSQL stores each occurrence's JSON).
+    if support::on_postgres() {
+        return;
+    }
     let db = rusqlite::Connection::open(dir.join("alertgate.db")).unwrap();
     let empty = |sql: &str| -> Vec<bool> {
         let mut st = db.prepare(sql).unwrap();
@@ -723,6 +728,10 @@ fn filtered_and_folded_alerts_of_one_request_and_concurrent_posts() {
             .all(|o| o["alert"]["description"] == "storm" && o["alert"]["dedup_key"] == "fp1")
     );
     s.stop();
+    // SQLite only: this reads the file, and the once-stored ingest is SQLite's.
+    if support::on_postgres() {
+        return;
+    }
     // Every acknowledged post is in the file, its ingest stored once.
     let db = rusqlite::Connection::open(dir.join("alertgate.db")).unwrap();
     let rows: Vec<(String, Option<i64>)> = db
@@ -878,11 +887,9 @@ fn restarts_keep_everything_and_kill_9_loses_nothing_acknowledged() {
             "acknowledged incident {id} was lost"
         );
     }
-    // The session that was running when the process died is marked interrupted.
-    assert_eq!(
-        get(&s, &format!("/api/v1/sessions/{session}")).json["status"],
-        "interrupted"
-    );
+    // The session that was running when the process died is marked interrupted:
+    // at the restart on SQLite, once its lease has run out on PostgreSQL.
+    wait_for(|| get(&s, &format!("/api/v1/sessions/{session}")).json["status"] == "interrupted");
     s.stop();
 
     // A graceful restart keeps everything too.

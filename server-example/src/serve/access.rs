@@ -325,6 +325,47 @@ fn too_many(wait: Duration, limit: u32) -> ApiError {
 }
 
 impl AppState {
+    /// [`AppState::admit`] with the per-IP, the integration's and the global
+    /// quotas kept in the store when it is PostgreSQL, so that they are the
+    /// whole deployment's, not each instance's.
+    pub async fn admit_shared(
+        &self,
+        ip: IpAddr,
+        integration: Option<&super::config::Integration>,
+    ) -> Result<LimitHeaders, ApiError> {
+        if self.store.sqlite().is_some() {
+            return self.admit(ip, integration.and_then(|i| i.limit.as_ref()));
+        }
+        const MINUTE: Duration = Duration::from_secs(60);
+        let limit = self.args.rate_limit_ip;
+        let refuse = |wait: f64| too_many(Duration::from_secs_f64(wait), limit);
+        let take = async |key: &str, size: u32, period: Duration| -> Result<u32, ApiError> {
+            match self.store.take_token(key, size, period).await? {
+                Some(Ok(left)) => Ok(left),
+                Some(Err(wait)) => Err(refuse(wait)),
+                // Not reached: the SQLite store returned above.
+                None => Ok(size),
+            }
+        };
+        let per_ip = take(&format!("ip:{ip}"), limit, MINUTE).await?;
+        let mut remaining = per_ip;
+        if let Some((i, (size, period))) = integration.and_then(|i| Some((i, i.limit_rate?))) {
+            let left = take(&format!("integration:{}", i.name), size, period).await?;
+            remaining = remaining.min(left);
+        }
+        let left = take("global", self.args.rate_limit_global, MINUTE).await?;
+        remaining = remaining.min(left);
+        let secs = u64::from(limit.saturating_sub(per_ip)) * 60 / u64::from(limit.max(1));
+        Ok([
+            (X_RATELIMIT_LIMIT, HeaderValue::from(limit)),
+            (X_RATELIMIT_REMAINING, HeaderValue::from(remaining)),
+            (
+                X_RATELIMIT_RESET,
+                HeaderValue::from(now_unix() + i64::try_from(secs).unwrap_or(60)),
+            ),
+        ])
+    }
+
     /// Spends one authenticated webhook request of the client's, the
     /// integration's (if it has a limit) and the global quota: the headers to
     /// send, or the 429.

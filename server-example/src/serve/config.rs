@@ -15,9 +15,25 @@ pub struct ServeArgs {
     /// Address to listen on (port 0 picks a free port; the address is logged).
     #[arg(long, env = "ALERTGATE_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: String,
-    /// SQLite database file (created and migrated at start).
+    /// The database: a SQLite file (created and migrated at start), or a
+    /// `postgres://user:password@host/dbname` URL shared by several instances.
     #[arg(long, env = "ALERTGATE_DB", default_value = "./alertgate.db")]
     pub db: PathBuf,
+    /// PostgreSQL: connections in the pool, at most.
+    #[arg(long, env = "ALERTGATE_DB_POOL_SIZE", default_value_t = 16)]
+    pub db_pool_size: usize,
+    /// PostgreSQL: how long to wait for a connection (new or from the pool)
+    /// before answering 503.
+    #[arg(long, env = "ALERTGATE_DB_CONNECT_TIMEOUT", default_value = "5s", value_parser = parse_duration)]
+    pub db_connect_timeout: Duration,
+    /// PostgreSQL: the longest a statement (or a wait for a lock) may take.
+    #[arg(long, env = "ALERTGATE_DB_STATEMENT_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
+    pub db_statement_timeout: Duration,
+    /// PostgreSQL: how long an instance's claim on a running session or a
+    /// delivery holds without renewal; an instance that dies releases its
+    /// claims after this long.
+    #[arg(long, env = "ALERTGATE_LEASE", default_value = "30s", value_parser = parse_duration)]
+    pub lease: Duration,
     /// `full`: every acknowledged request is fsynced (survives a power loss);
     /// `process`: survives a killed process, not an OS crash (faster).
     #[arg(long, env = "ALERTGATE_DURABILITY", value_enum, default_value = "full")]
@@ -257,6 +273,9 @@ pub struct Integration {
     pub max_body: usize,
     /// The integration's own rate limit, shared by all its senders.
     pub limit: Option<super::access::DirectLimiter>,
+    /// The same limit as a bucket: its size and the time it takes to refill
+    /// whole (a shared bucket on PostgreSQL).
+    pub limit_rate: Option<(u32, Duration)>,
     /// How a replay of an accepted request is recognised.
     pub replay: Replay,
     /// SNS: confirm a subscription by fetching its `SubscribeURL` once the
@@ -500,10 +519,15 @@ pub fn load(path: &Path, args: &ServeArgs) -> Result<Integrations, String> {
                 .ok_or_else(|| at(format!("max_body {n} is not a usable size")))?,
             Some(SizeToml::Text(text)) => parse_size(text).map_err(at)?,
         };
-        let limit = match &t.rate_limit {
-            Some(r) => Some(super::access::direct(parse_rate(r).map_err(at)?)),
+        let quota = match &t.rate_limit {
+            Some(r) => Some(parse_rate(r).map_err(at)?),
             None => None,
         };
+        let limit_rate = quota.map(|q| {
+            let n = q.burst_size().get();
+            (n, q.replenish_interval() * n)
+        });
+        let limit = quota.map(super::access::direct);
         let replay = match t.replay.as_deref().unwrap_or("auto") {
             "auto" => Replay::Auto,
             "signature" => Replay::Signature,
@@ -538,6 +562,7 @@ pub fn load(path: &Path, args: &ServeArgs) -> Result<Integrations, String> {
                 filters,
                 max_body,
                 limit,
+                limit_rate,
                 replay,
                 sns_confirm: t.sns_confirm,
             },

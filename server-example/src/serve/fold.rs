@@ -10,7 +10,7 @@ use super::config::{Field, Filter, Outgoing};
 use super::db::{CachedSavepoint, now_text, now_unix, with_hot};
 
 /// A repeat of the same content within this many seconds is a `duplicate`.
-const DUPLICATE_WINDOW_S: i64 = 60;
+pub const DUPLICATE_WINDOW_S: i64 = 60;
 
 /// The index of the first filter that does not hold for an alert, if any.
 pub fn failing_filter(
@@ -108,7 +108,8 @@ struct Folded {
     event: Option<(&'static str, Value)>,
 }
 
-fn content_of(a: &ToFold) -> String {
+/// The content a repeat is compared by: status, title and description.
+pub fn content_of(a: &ToFold) -> String {
     format!(
         "{}\u{1f}{}\u{1f}{}",
         a.status.as_str(),
@@ -361,7 +362,7 @@ const OUTCOMES: &[&str] = &[
 ];
 
 /// The outcomes as a replay record keeps them: `[[incident_id, outcome, count], …]`.
-fn outcomes_json(outcomes: &[Outcome]) -> String {
+pub fn outcomes_json(outcomes: &[Outcome]) -> String {
     let rows: Vec<Value> = outcomes
         .iter()
         .filter_map(|o| match o {
@@ -376,19 +377,25 @@ fn outcomes_json(outcomes: &[Outcome]) -> String {
     Value::Array(rows).to_string()
 }
 
-fn outcomes_from_json(text: &str) -> Vec<Outcome> {
+/// The outcomes a replay record keeps, read back.
+pub fn outcomes_from_json(text: &str) -> Vec<Outcome> {
     let rows: Vec<(i64, String, i64)> = serde_json::from_str(text).unwrap_or_default();
     rows.into_iter()
         .map(|(incident_id, word, occurrence_count)| Outcome::Folded {
-            outcome: OUTCOMES
-                .iter()
-                .find(|w| **w == word)
-                .copied()
-                .unwrap_or("duplicate"),
+            outcome: outcome_word(&word),
             incident_id,
             occurrence_count,
         })
         .collect()
+}
+
+/// An outcome word read back from the database, as the `'static` one.
+pub fn outcome_word(word: &str) -> &'static str {
+    OUTCOMES
+        .iter()
+        .find(|w| **w == word)
+        .copied()
+        .unwrap_or("duplicate")
 }
 
 impl FoldJob {

@@ -12,14 +12,14 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
-use rusqlite::params;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::access::{ClientIp, Reader, Writer};
 use super::config::Replay;
-use super::db::{self, now_text};
+use super::db;
+use super::store::{AlertSession, Received};
 use super::{ApiError, AppState, fold};
 
 /// Header pairs as the core takes them, borrowed from the request's.
@@ -161,7 +161,7 @@ pub async fn webhook(
     ClientIp(ip): ClientIp,
     request: axum::extract::Request,
 ) -> Result<Response, ApiError> {
-    let limits = state.admit(ip, None)?;
+    let limits = state.admit_shared(ip, None).await?;
     let (parts, body) = request.into_parts();
     let headers = parts.headers;
     let body = read_body(&headers, body, state.args.max_webhook_body).await?;
@@ -183,24 +183,15 @@ pub async fn webhook(
     let ingest_json = ingest.to_json();
 
     // Busy? Record the alert, acknowledge it, queue nothing.
-    let json_for_busy = ingest_json.clone();
     let source = ingest.source.as_str();
     let busy = state
-        .db
-        .call(move |c| {
-            let tx = db::CachedSavepoint::new(c)?;
-            let running = db::running_sessions(&tx)?;
-            if running > 0 {
-                tx.execute(
-                    "INSERT INTO received_alerts (route, source, outcome, ingest_json, received_at) VALUES ('webhook', ?1, 'acknowledged', ?2, ?3)",
-                    params![source, json_for_busy, now_text()],
-                )?;
-            }
-            tx.commit()?;
-            Ok(running > 0)
+        .store
+        .record_if_busy(Received {
+            source,
+            ingest_json: ingest_json.clone(),
         })
         .await
-        .map_err(|e| ApiError::db(&e))?;
+        .map_err(|e| ApiError::store(&e))?;
     if busy {
         return Ok((limits, acknowledged()).into_response());
     }
@@ -223,34 +214,24 @@ pub async fn webhook(
     })?;
 
     let alerts = serde_json::to_string(&ingest.alerts).unwrap_or_else(|_| String::from("[]"));
+    // Checked again in the store's transaction: two requests may race here.
     let created = state
-        .db
-        .call(move |c| {
-            let tx = db::CachedSavepoint::new(c)?;
-            // Checked again inside the transaction: two requests may race here.
-            if db::running_sessions(&tx)? > 0 {
-                tx.execute(
-                    "INSERT INTO received_alerts (route, source, outcome, ingest_json, received_at) VALUES ('webhook', ?1, 'acknowledged', ?2, ?3)",
-                    params![source, ingest_json, now_text()],
-                )?;
-                tx.commit()?;
-                return Ok(None);
-            }
-            tx.execute(
-                "INSERT INTO sessions (trigger, status, tier, prompt_text, synthesized_by, model, source, alerts_json, created_at)
-                 VALUES ('alert', 'running', ?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![tier, brief.text, brief.synthesized_by, brief.model, source, alerts, now_text()],
-            )?;
-            let id = tx.last_insert_rowid();
-            tx.execute(
-                "INSERT INTO received_alerts (route, session_id, source, outcome, ingest_json, received_at) VALUES ('webhook', ?1, ?2, 'triggered', ?3, ?4)",
-                params![id, source, ingest_json, now_text()],
-            )?;
-            tx.commit()?;
-            Ok(Some(id))
-        })
+        .store
+        .start_alert_session(
+            Received {
+                source,
+                ingest_json,
+            },
+            AlertSession {
+                tier,
+                prompt: brief.text,
+                synthesized_by: Some(brief.synthesized_by.to_owned()),
+                model: brief.model,
+                alerts_json: alerts,
+            },
+        )
         .await
-        .map_err(|e| ApiError::db(&e))?;
+        .map_err(|e| ApiError::store(&e))?;
     let Some(id) = created else {
         return Ok((limits, acknowledged()).into_response());
     };
@@ -323,7 +304,7 @@ pub async fn integration(
         Some(v) => v.verify(&pairs, &body, now).map_err(refuse)?,
         None => {}
     }
-    let limits = state.admit(ip, integration.limit.as_ref())?;
+    let limits = state.admit_shared(ip, Some(integration)).await?;
     let mut options = options(&state, integration.max_body);
     options.source_hint = integration.source;
     options.mapping = integration.mapping.clone();
@@ -365,12 +346,12 @@ pub async fn integration(
     job.replay = replay_key(&state, integration, &pairs, now);
     job.reuse_for = i64::try_from(state.args.retention.as_secs() / 2).unwrap_or(i64::MAX);
     let outgoing = state.outgoing.clone();
+    // The open-incidents gauge is counted at each /metrics scrape, not per request.
     let folded = state
-        .db
-        // The open-incidents gauge is counted at each /metrics scrape, not per request.
-        .call(move |c| fold::fold(c, &job, &outgoing))
+        .store
+        .fold(job, outgoing)
         .await
-        .map_err(|e| ApiError::db(&e))?;
+        .map_err(|e| ApiError::store(&e))?;
     // Wake the delivery worker only when there is something new to send (a folded
     // duplicate, the common case in an alert storm, raises no event).
     if folded.enqueued > 0 {
@@ -460,11 +441,7 @@ async fn sns_notice(
         _ => return,
     };
     let name = integration.name.clone();
-    if let Err(e) = state
-        .db
-        .call(move |c| db::add_notice(c, &name, kind, &detail))
-        .await
-    {
+    if let Err(e) = state.store.add_notice(name, kind, detail).await {
         tracing::error!(error = %e, "could not record a notice");
     }
 }
@@ -519,10 +496,10 @@ pub async fn list_sessions(
 ) -> Result<Json<Value>, ApiError> {
     let limit = q.limit.unwrap_or(50).clamp(1, 500);
     let rows = state
-        .db
-        .call(move |c| db::sessions(c, q.trigger.as_deref(), limit))
+        .store
+        .sessions(q.trigger, limit)
         .await
-        .map_err(|e| ApiError::db(&e))?;
+        .map_err(|e| ApiError::store(&e))?;
     Ok(Json(json!({"sessions": rows})))
 }
 
@@ -532,10 +509,10 @@ pub async fn get_session(
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
     state
-        .db
-        .call(move |c| db::session_json(c, id))
+        .store
+        .session(id)
         .await
-        .map_err(|e| ApiError::db(&e))?
+        .map_err(|e| ApiError::store(&e))?
         .map(Json)
         .ok_or_else(|| ApiError::new(404, "session_not_found", format!("Session not found: {id}")))
 }
@@ -554,7 +531,7 @@ pub async fn create_session(
     ClientIp(ip): ClientIp,
     request: axum::extract::Request,
 ) -> Result<Response, ApiError> {
-    let limits = state.admit(ip, None)?;
+    let limits = state.admit_shared(ip, None).await?;
     let (parts, body) = request.into_parts();
     let body = read_body(&parts.headers, body, state.args.max_webhook_body).await?;
     let req: NewSession = serde_json::from_slice(&body)
@@ -592,22 +569,10 @@ pub async fn start_session(
     prompt: String,
 ) -> Result<Option<i64>, ApiError> {
     let id = state
-        .db
-        .call(move |c| {
-            let tx = db::CachedSavepoint::new(c)?;
-            if db::running_sessions(&tx)? > 0 {
-                return Ok(None);
-            }
-            tx.execute(
-                "INSERT INTO sessions (trigger, status, tier, prompt_text, created_at) VALUES (?1, 'running', 1, ?2, ?3)",
-                params![trigger, prompt, now_text()],
-            )?;
-            let id = tx.last_insert_rowid();
-            tx.commit()?;
-            Ok(Some(id))
-        })
+        .store
+        .start_session(trigger, prompt)
         .await
-        .map_err(|e| ApiError::db(&e))?;
+        .map_err(|e| ApiError::store(&e))?;
     if let Some(id) = id {
         // The row is committed; one session at a time, so the queue has room.
         let _ = state.sessions.try_send(id);
@@ -625,10 +590,10 @@ pub async fn set_incident_status(
 ) -> Result<Option<fold::StatusChange>, ApiError> {
     let outgoing = state.outgoing.clone();
     let change = state
-        .db
-        .call(move |c| fold::set_status(c, &outgoing, id, to))
+        .store
+        .set_status(outgoing, id, to)
         .await
-        .map_err(|e| ApiError::db(&e))?;
+        .map_err(|e| ApiError::store(&e))?;
     if change.as_ref().is_some_and(|c| c.enqueued > 0) {
         state.deliveries.notify_one();
     }
@@ -653,10 +618,10 @@ async fn incident_action(
         .await?
         .ok_or_else(not_found)?;
     let mut incident = state
-        .db
-        .call(move |c| db::incident_json(c, id))
+        .store
+        .incident(id)
         .await
-        .map_err(|e| ApiError::db(&e))?
+        .map_err(|e| ApiError::store(&e))?
         .ok_or_else(not_found)?;
     // Whether this request changed the status (a repeat changes nothing).
     incident["changed"] = Value::Bool(change.changed);
@@ -688,15 +653,10 @@ pub async fn list_incidents(
 ) -> Result<Json<Value>, ApiError> {
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
     let (rows, notices) = state
-        .db
-        .call(move |c| {
-            Ok((
-                db::incidents(c, q.status.as_deref(), q.source.as_deref(), limit)?,
-                db::notices(c, 20)?,
-            ))
-        })
+        .store
+        .incidents(q.status, q.source, limit)
         .await
-        .map_err(|e| ApiError::db(&e))?;
+        .map_err(|e| ApiError::store(&e))?;
     Ok(Json(json!({"incidents": rows, "notices": notices})))
 }
 
@@ -706,10 +666,10 @@ pub async fn get_incident(
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
     state
-        .db
-        .call(move |c| db::incident_json(c, id))
+        .store
+        .incident(id)
         .await
-        .map_err(|e| ApiError::db(&e))?
+        .map_err(|e| ApiError::store(&e))?
         .map(Json)
         .ok_or_else(|| {
             ApiError::new(
@@ -728,10 +688,10 @@ pub async fn list_notices(
 ) -> Result<Json<Value>, ApiError> {
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
     let rows = state
-        .db
-        .call(move |c| db::notices(c, limit))
+        .store
+        .notices(limit)
         .await
-        .map_err(|e| ApiError::db(&e))?;
+        .map_err(|e| ApiError::store(&e))?;
     Ok(Json(json!({"notices": rows})))
 }
 
@@ -742,31 +702,33 @@ pub async fn list_deliveries(
 ) -> Result<Json<Value>, ApiError> {
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
     let rows = state
-        .db
-        .call(move |c| db::deliveries(c, limit))
+        .store
+        .deliveries(limit)
         .await
-        .map_err(|e| ApiError::db(&e))?;
+        .map_err(|e| ApiError::store(&e))?;
     Ok(Json(json!({"deliveries": rows})))
 }
 
-/// `GET /health`, open to all: whether the database answers, and the
-/// version; nothing stored.
+/// `GET /health`, open to all: whether the database answers, which backend
+/// it is (and on PostgreSQL the pool's state), and the version; nothing stored.
 pub async fn health(State(state): State<Arc<AppState>>) -> Response {
     let version = env!("CARGO_PKG_VERSION");
-    match state
-        .db
-        .call(|c| c.query_row("SELECT 1", [], |_| Ok(())))
-        .await
-    {
-        Ok(()) => Json(json!({"status": "ok", "db": "ok", "version": version})).into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "health check: database error");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({"status": "degraded", "db": "error", "version": version})),
-            )
-                .into_response()
-        }
+    let h = state.store.health().await;
+    let mut body = json!({
+        "status": if h.ok { "ok" } else { "degraded" },
+        "db": if h.ok { "ok" } else { "error" },
+        "backend": h.backend,
+        "version": version,
+    });
+    if let Some((size, idle, waiting)) = h.pool {
+        body["pool"] =
+            json!({"size": size, "idle": idle, "waiting": waiting, "max": state.args.db_pool_size});
+    }
+    if h.ok {
+        Json(body).into_response()
+    } else {
+        tracing::error!("health check: the database does not answer");
+        (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response()
     }
 }
 
@@ -775,12 +737,16 @@ pub async fn metrics(State(state): State<Arc<AppState>>, headers: HeaderMap) -> 
     if !super::access::metrics_allowed(&headers) {
         return super::access::unauthorized().into_response();
     }
-    if let Ok((open, bytes)) = state.db.call(db::gauges).await {
-        metrics::gauge!("alertgate_incidents_open").set(open as f64);
-        metrics::gauge!("alertgate_database_bytes").set(bytes as f64);
-    }
-    if let Ok(pending) = state.db.call(db::pending_deliveries).await {
-        metrics::gauge!("alertgate_deliveries_pending").set(pending as f64);
+    if let Ok(g) = state.store.gauges().await {
+        metrics::gauge!("alertgate_incidents_open").set(g.open_incidents as f64);
+        metrics::gauge!("alertgate_database_bytes").set(g.database_bytes as f64);
+        metrics::gauge!("alertgate_deliveries_pending").set(g.pending_deliveries as f64);
+        if let Some((size, idle, waiting)) = g.pool {
+            metrics::gauge!("alertgate_deliveries_leased").set(g.leased_deliveries as f64);
+            metrics::gauge!("alertgate_db_pool_connections").set(size as f64);
+            metrics::gauge!("alertgate_db_pool_idle").set(idle as f64);
+            metrics::gauge!("alertgate_db_pool_waiting").set(waiting as f64);
+        }
     }
     (
         [("content-type", "text/plain; version=0.0.4")],

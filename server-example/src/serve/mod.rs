@@ -1,6 +1,7 @@
 //! `alertgate serve`: the reference server. Claude Ops–style alert sessions on
 //! `/api/v1/webhook`, per-integration endpoints with folding into incidents,
-//! outgoing signed webhooks, rate limits, metrics, SQLite storage.
+//! outgoing signed webhooks, rate limits, metrics; SQLite storage, or PostgreSQL
+//! shared by several instances (`store`).
 
 mod access;
 pub mod config;
@@ -10,6 +11,7 @@ mod handlers;
 mod listen;
 mod retention;
 mod sns;
+mod store;
 mod web;
 mod workers;
 
@@ -30,12 +32,13 @@ use tokio::sync::{Notify, mpsc};
 
 pub use config::ServeArgs;
 use config::{Integrations, Outgoing};
-use db::Db;
+use store::Store;
 
 /// Everything the handlers share.
 pub struct AppState {
     pub args: ServeArgs,
-    pub db: Db,
+    /// SQLite or PostgreSQL: the handlers do not know which.
+    pub store: Store,
     pub integrations: Integrations,
     pub outgoing: Arc<[Outgoing]>,
     pub sessions: mpsc::Sender<i64>,
@@ -74,6 +77,10 @@ impl ApiError {
 
     pub fn core(e: &alertgate::Error) -> Self {
         ApiError::new(e.http_status(), e.code(), e.to_string())
+    }
+
+    pub fn store(e: &store::StoreError) -> Self {
+        ApiError::from(e)
     }
 
     pub fn db(e: &rusqlite::Error) -> Self {
@@ -216,20 +223,12 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         tracing::warn!(integration = %i.name, "auth = \"none\": anyone who can reach this server may post to it");
     }
     let outgoing: Arc<[Outgoing]> = std::mem::take(&mut integrations.outgoing).into();
-    let db =
-        Db::open(&args.db, args.durability).map_err(|e| format!("{}: {e}", args.db.display()))?;
+    // On SQLite, sessions that were running when the last process died are
+    // marked interrupted here; on PostgreSQL, when their lease runs out.
+    let store = Store::open(&args).await?;
     let metrics = PrometheusBuilder::new()
         .install_recorder()
         .map_err(|e| format!("metrics: {e}"))?;
-    // Sessions that were running when the last process died did not finish.
-    db.call(|c| {
-        c.execute(
-            "UPDATE sessions SET status = 'interrupted' WHERE status = 'running'",
-            [],
-        )
-    })
-    .await
-    .map_err(|e| e.to_string())?;
 
     let (tx, rx) = mpsc::channel(64);
     let state = Arc::new(AppState {
@@ -239,7 +238,7 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         web: web::Sessions::default(),
         outgoing,
         integrations,
-        db,
+        store,
         sessions: tx,
         deliveries: Notify::new(),
         shutting_down: AtomicBool::new(false),
@@ -305,11 +304,7 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     runner.abort();
     pruner.abort();
     let _ = tokio::time::timeout(args.shutdown_timeout, deliveries).await;
-    state
-        .db
-        .call(|c| c.execute("UPDATE sessions SET status = 'interrupted', finished_at = ?1 WHERE status = 'running'", [db::now_text()]))
-        .await
-        .map_err(|e| e.to_string())?;
+    state.store.hand_back().await.map_err(|e| e.to_string())?;
     tracing::info!("stopped");
     Ok(())
 }

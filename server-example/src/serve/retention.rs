@@ -143,7 +143,7 @@ fn step(
 }
 
 /// Expired replay records, a batch at a time; how many went.
-fn expired_replays(c: &Connection, now: i64) -> rusqlite::Result<usize> {
+pub(super) fn expired_replays(c: &Connection, now: i64) -> rusqlite::Result<usize> {
     c.prepare_cached(
         "DELETE FROM replays WHERE (integration, key) IN
            (SELECT integration, key FROM replays WHERE expires_unix < ?1 LIMIT ?2)",
@@ -156,6 +156,31 @@ fn interval(retention: Duration) -> Duration {
     (retention / 10).clamp(Duration::from_secs(1), Duration::from_secs(60))
 }
 
+/// One pass over PostgreSQL's tables, a batch per statement.
+async fn prune_postgres(pg: &super::store::Pg, now: i64, retention: i64) {
+    let cutoff = alertgate::unix_to_rfc3339(now.saturating_sub(retention)).unwrap_or_default();
+    for table in ["occurrences", "received_alerts", "deliveries"] {
+        loop {
+            match pg.prune_old(table, &cutoff, BATCH).await {
+                Ok(n) => {
+                    if n > 0 {
+                        metrics::counter!("alertgate_pruned_rows_total", "table" => table)
+                            .increment(n as u64);
+                    }
+                    if n < usize::try_from(BATCH).unwrap_or(0) {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, table, "pruning failed");
+                    break;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+}
+
 /// Prunes until the process ends; also forgets idle rate-limit buckets.
 pub async fn pruner(state: Arc<AppState>) {
     let retention = i64::try_from(state.args.retention.as_secs()).unwrap_or(i64::MAX / 4);
@@ -164,7 +189,14 @@ pub async fn pruner(state: Arc<AppState>) {
         tokio::time::sleep(interval(state.args.retention)).await;
         state.limits.prune();
         let now = now_unix();
-        for (rule, cursor) in RULES.iter().zip(cursors.iter_mut()) {
+        // PostgreSQL stores each row's own JSON: age alone decides there.
+        let rules: &[Rule] = if let super::store::Store::Postgres(pg) = &state.store {
+            prune_postgres(pg, now, retention).await;
+            &[]
+        } else {
+            RULES
+        };
+        for (rule, cursor) in rules.iter().zip(cursors.iter_mut()) {
             let age = if rule.long {
                 retention.saturating_add(retention / 2)
             } else {
@@ -174,7 +206,10 @@ pub async fn pruner(state: Arc<AppState>) {
             loop {
                 let after = *cursor;
                 let cut = cutoff.clone();
-                let done = state.db.call(move |c| step(c, rule, &cut, after)).await;
+                let Some(db) = state.store.sqlite() else {
+                    break;
+                };
+                let done = db.call(move |c| step(c, rule, &cut, after)).await;
                 match done {
                     Ok((deleted, at, more)) => {
                         *cursor = at;
@@ -196,7 +231,7 @@ pub async fn pruner(state: Arc<AppState>) {
             }
         }
         loop {
-            match state.db.call(move |c| expired_replays(c, now)).await {
+            match state.store.prune_replays(now).await {
                 Ok(n) if n > 0 => {
                     metrics::counter!("alertgate_pruned_rows_total", "table" => "replays")
                         .increment(n as u64);

@@ -6,14 +6,12 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use rusqlite::params;
-use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::{Semaphore, mpsc};
 
 use super::AppState;
-use super::db::{self, now_text, now_unix};
-use super::fold::enqueue;
+use super::db::now_unix;
+use super::store::{Attempt, Due, SessionEnd};
 
 /// Longest session output kept, in bytes.
 const MAX_OUTPUT: usize = 1 << 20;
@@ -21,23 +19,23 @@ const MAX_OUTPUT: usize = 1 << 20;
 /// Runs queued sessions one after another until the channel closes.
 pub async fn session_runner(state: Arc<AppState>, mut rx: mpsc::Receiver<i64>) {
     while let Some(id) = rx.recv().await {
-        let prompt = state
-            .db
-            .call(move |c| {
-                c.execute(
-                    "UPDATE sessions SET started_at = ?2 WHERE id = ?1",
-                    params![id, now_text()],
-                )?;
-                c.query_row(
-                    "SELECT prompt_text, trigger FROM sessions WHERE id = ?1",
-                    [id],
-                    |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
-                )
-            })
-            .await;
-        let Ok((prompt, trigger)) = prompt else {
+        let Ok((prompt, trigger)) = state.store.begin_session(id).await else {
             tracing::error!(session = id, "session vanished before it ran");
             continue;
+        };
+        // The lease is renewed while the session runs, so other instances see it
+        // running; a process that dies stops renewing and the lease runs out.
+        let renew_every = state.args.lease / 3;
+        let keeper = {
+            let state = state.clone();
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(renew_every).await;
+                    if let Err(e) = state.store.renew_session(id).await {
+                        tracing::warn!(session = id, error = %e, "could not renew the session's lease");
+                    }
+                }
+            })
         };
         let started = Instant::now();
         let (status, exit_code, output) = match &state.args.session_command {
@@ -53,19 +51,18 @@ pub async fn session_runner(state: Arc<AppState>, mut rx: mpsc::Receiver<i64>) {
         };
         let ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
         metrics::counter!("alertgate_sessions_total", "trigger" => trigger.clone(), "outcome" => status).increment(1);
-        let outgoing = state.outgoing.clone();
+        keeper.abort();
+        let end = SessionEnd {
+            id,
+            trigger,
+            status,
+            exit_code,
+            output,
+            ms,
+        };
         let done = state
-            .db
-            .call(move |c| {
-                let tx = db::CachedSavepoint::new(c)?;
-                tx.execute(
-                    "UPDATE sessions SET status = ?2, exit_code = ?3, output = ?4, duration_ms = ?5, finished_at = ?6 WHERE id = ?1",
-                    params![id, status, exit_code, output, ms, now_text()],
-                )?;
-                let data = json!({"session_id": id, "trigger": trigger, "status": status, "exit_code": exit_code, "duration_ms": ms});
-                enqueue(&tx, &outgoing, "session.completed", data)?;
-                tx.commit()
-            })
+            .store
+            .finish_session(end, state.outgoing.clone())
             .await;
         if let Err(e) = done {
             tracing::error!(session = id, error = %e, "could not record the session's end");
@@ -142,24 +139,17 @@ async fn run_command(
     }
 }
 
+/// The longest one delivery attempt takes.
+pub const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// The HTTP agent of outgoing deliveries: every request bounded in time, no
 /// status taken as a transport error.
 pub fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
-        .timeout_global(Some(Duration::from_secs(10)))
+        .timeout_global(Some(SEND_TIMEOUT))
         .http_status_as_error(false)
         .build()
         .into()
-}
-
-/// A delivery due to be sent.
-struct Due {
-    id: i64,
-    url: String,
-    event: String,
-    body: String,
-    headers: String,
-    attempts: i64,
 }
 
 /// Sends due deliveries until shutdown, up to `--delivery-concurrency` at once,
@@ -172,30 +162,13 @@ pub async fn delivery_worker(state: Arc<AppState>) {
         let free = slots.available_permits();
         if free > 0 {
             let busy: Vec<i64> = lock(&in_flight).iter().copied().collect();
-            let want = i64::try_from(free + busy.len()).unwrap_or(i64::MAX);
+            // On PostgreSQL a claim with a lease: each delivery goes to one instance.
             let due = state
-                .db
-                .call(move |c| {
-                    let mut st = c.prepare_cached(
-                        "SELECT id, url, event, body, headers_json, attempts FROM deliveries
-                          WHERE status = 'pending' AND next_attempt_unix <= ?1
-                          ORDER BY next_attempt_unix, id LIMIT ?2",
-                    )?;
-                    st.query_map(params![now_unix(), want], |r| {
-                        Ok(Due {
-                            id: r.get(0)?,
-                            url: r.get(1)?,
-                            event: r.get(2)?,
-                            body: r.get(3)?,
-                            headers: r.get(4)?,
-                            attempts: r.get(5)?,
-                        })
-                    })?
-                    .collect::<rusqlite::Result<Vec<_>>>()
-                })
+                .store
+                .claim_deliveries(free, busy)
                 .await
                 .unwrap_or_default();
-            for d in due.into_iter().filter(|d| !busy.contains(&d.id)) {
+            for d in due {
                 let Ok(slot) = slots.clone().try_acquire_owned() else {
                     break;
                 };
@@ -263,23 +236,20 @@ async fn attempt(state: &Arc<AppState>, d: Due) {
     let next = now_unix() + i64::try_from(backoff_ms.div_ceil(1000)).unwrap_or(i64::MAX / 2);
     metrics::counter!("alertgate_deliveries_total", "event" => event.clone(), "outcome" => status)
         .increment(1);
-    let log_error = error.clone();
-    let _ = state
-        .db
-        .call(move |c| {
-            let tx = db::CachedSavepoint::new(c)?;
-            tx.execute(
-                "INSERT INTO delivery_attempts (delivery_id, at, http_status, error) VALUES (?1, ?2, ?3, ?4)",
-                params![id, now_text(), http_status, log_error],
-            )?;
-            tx.execute(
-                "UPDATE deliveries SET status = ?2, attempts = ?3, last_http_status = ?4, last_error = ?5,
-                        next_attempt_unix = ?6, updated_at = ?7 WHERE id = ?1",
-                params![id, status, attempt, http_status, error, next, now_text()],
-            )?;
-            tx.commit()
+    let recorded = state
+        .store
+        .record_attempt(Attempt {
+            id,
+            status,
+            attempt,
+            http_status,
+            error,
+            next_unix: next,
         })
         .await;
+    if let Err(e) = recorded {
+        tracing::error!(delivery = id, error = %e, "could not record a delivery attempt");
+    }
     tracing::info!(
         delivery = id,
         event,

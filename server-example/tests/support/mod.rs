@@ -7,7 +7,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -34,14 +34,88 @@ pub fn temp_dir(tag: &str) -> PathBuf {
     dir
 }
 
+/// Whether the servers run on PostgreSQL (`ALERTGATE_TEST_DB=postgres`)
+/// rather than a SQLite file.
+pub fn on_postgres() -> bool {
+    std::env::var("ALERTGATE_TEST_DB").is_ok_and(|v| v == "postgres")
+}
+
+/// The test cluster's URL: `ALERTGATE_TEST_POSTGRES_URL`, or a throwaway
+/// cluster started once per test binary by `tests/pg-cluster.sh`, which stops
+/// and removes it when this process ends, however it ends.
+pub fn pg_cluster() -> &'static str {
+    static URL: OnceLock<String> = OnceLock::new();
+    URL.get_or_init(|| {
+        if let Ok(url) = std::env::var("ALERTGATE_TEST_POSTGRES_URL")
+            && !url.is_empty()
+        {
+            return url;
+        }
+        pg_script(&["start", &std::process::id().to_string()])
+    })
+}
+
+/// Runs `tests/pg-cluster.sh` with `args`: its output's last line.
+pub fn pg_script(args: &[&str]) -> String {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/pg-cluster.sh");
+    let out = Command::new("bash")
+        .arg(script)
+        .args(args)
+        .stderr(Stdio::inherit())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "pg-cluster.sh {args:?} failed");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .last()
+        .unwrap_or("")
+        .to_owned()
+}
+
+/// A fresh, empty database on the test cluster: each server (or group of
+/// servers sharing one) gets its own, so tests run in parallel.
+pub fn pg_database() -> String {
+    pg_script(&["createdb", pg_cluster()])
+}
+
+/// The `--db` of a server in `dir`: its SQLite file, or on PostgreSQL a
+/// database of its own, kept for the servers started again in `dir`.
+pub fn db_for(dir: &Path) -> std::ffi::OsString {
+    if !on_postgres() {
+        return dir.join("alertgate.db").into_os_string();
+    }
+    let file = dir.join("pg-url");
+    if let Ok(url) = std::fs::read_to_string(&file) {
+        return url.into();
+    }
+    let url = pg_database();
+    std::fs::write(&file, &url).unwrap();
+    url.into()
+}
+
 impl Server {
     /// Starts the server with `ALERTGATE_API_KEY` set to [`KEY`] unless `env`
     /// sets it (to `""` for unset).
     pub fn start(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Server {
+        Server::start_on(dir, &db_for(dir), args, env)
+    }
+
+    /// [`Server::start`] on the database `db` (a path or a URL).
+    pub fn start_on(
+        dir: &Path,
+        db: &std::ffi::OsStr,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> Server {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_alertgate"));
         cmd.args(["serve", "--listen", "127.0.0.1:0", "--db"])
-            .arg(dir.join("alertgate.db"))
+            .arg(db)
             .args(args);
+        // A killed process's session is released when its lease runs out: a
+        // short one, so that the tests of a kill do not wait the default 30 s.
+        if !args.contains(&"--lease") {
+            cmd.args(["--lease", "2s"]);
+        }
         for var in [
             "ALERTGATE_API_KEY",
             "ALERTGATE_READ_KEYS",
@@ -51,6 +125,7 @@ impl Server {
             "ALERTGATE_LLM_API_KEY",
             "ALERTGATE_LLM_BASE_URL",
             "ALERTGATE_LLM_PROVIDER",
+            "ALERTGATE_DB",
         ] {
             cmd.env_remove(var);
         }
@@ -209,21 +284,32 @@ pub fn fake(replies: Vec<(u16, String)>) -> Fake {
             let path = line.split_whitespace().nth(1).unwrap_or("").to_owned();
             let mut headers = Vec::new();
             let mut len = 0;
+            // A request cut off (its sender was killed) is skipped, not a panic
+            // that would stop the receiver for the rest of the test.
+            let mut whole = true;
             loop {
                 let mut h = String::new();
-                reader.read_line(&mut h).unwrap();
+                if reader.read_line(&mut h).is_err() {
+                    whole = false;
+                    break;
+                }
                 let h = h.trim_end();
                 if h.is_empty() {
                     break;
                 }
-                let (n, v) = h.split_once(':').unwrap();
+                let Some((n, v)) = h.split_once(':') else {
+                    whole = false;
+                    break;
+                };
                 if n.eq_ignore_ascii_case("content-length") {
-                    len = v.trim().parse().unwrap();
+                    len = v.trim().parse().unwrap_or(0);
                 }
                 headers.push((n.trim().to_ascii_lowercase(), v.trim().to_owned()));
             }
             let mut body = vec![0; len];
-            reader.read_exact(&mut body).unwrap();
+            if !whole || reader.read_exact(&mut body).is_err() {
+                continue;
+            }
             log.lock().unwrap().push((path, headers, body));
             if let Some(r) = replies.next() {
                 last = r;

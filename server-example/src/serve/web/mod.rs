@@ -7,6 +7,7 @@
 //! from the files under `/static/`, embedded in the binary.
 
 mod pages;
+mod pg_queries;
 mod queries;
 
 use std::collections::HashMap;

@@ -11,8 +11,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::super::{ApiError, AppState, handlers};
+use super::pg_queries;
 use super::queries::{self, DeliveryRow, IncidentFilter, IncidentRow, Overview, SessionRow};
 use super::{CsrfField, PageError, SessionForm, Viewer, WriteForm, html};
+use crate::serve::store::Store;
 
 /// What every page's frame needs: its title, which tab is current, and the
 /// session's CSRF token for the logout form.
@@ -38,11 +40,22 @@ async fn read<T: Send + 'static>(
     state: &AppState,
     f: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<T> + Send + 'static,
 ) -> Result<T, PageError> {
-    state
-        .db
-        .call(f)
+    // PostgreSQL's reads are `pg_queries`, chosen by each page before this.
+    let Some(db) = state.store.sqlite() else {
+        return Err(PageError::from(ApiError::new(
+            500,
+            "internal",
+            "a SQLite query was asked of the PostgreSQL store",
+        )));
+    };
+    db.call(f)
         .await
         .map_err(|e| PageError::from(ApiError::db(&e)))
+}
+
+/// A PostgreSQL read's failure as a page (503 while the database is unavailable).
+fn pg_error(e: crate::serve::store::StoreError) -> PageError {
+    PageError::from(ApiError::from(e))
 }
 
 /// An id from the path; anything else is a 404 page.
@@ -107,7 +120,10 @@ pub async fn overview(
     req: axum::extract::Request,
 ) -> Result<Response, PageError> {
     let (parts, _) = req.into_parts();
-    let o = read(&state, queries::overview).await?;
+    let o = match &state.store {
+        Store::Postgres(pg) => pg_queries::overview(pg).await.map_err(pg_error)?,
+        Store::Sqlite(_) => read(&state, queries::overview).await?,
+    };
     let base = origin(&state, &parts.headers, super::over_tls(&parts, &state));
     let integrations = state
         .integrations
@@ -163,13 +179,20 @@ pub async fn incidents(
     Query(f): Query<IncidentFilter>,
 ) -> Result<Response, PageError> {
     let filter = f.clone();
-    let (rows, sources) = read(&state, move |c| {
-        Ok((
-            queries::incidents(c, &filter, 500)?,
-            queries::incident_sources(c)?,
-        ))
-    })
-    .await?;
+    let (rows, sources) = match &state.store {
+        Store::Postgres(pg) => pg_queries::incidents(pg, &filter, 500)
+            .await
+            .map_err(pg_error)?,
+        Store::Sqlite(_) => {
+            read(&state, move |c| {
+                Ok((
+                    queries::incidents(c, &filter, 500)?,
+                    queries::incident_sources(c)?,
+                ))
+            })
+            .await?
+        }
+    };
     Ok(html(&IncidentsPage {
         chrome: Chrome::new(&viewer, "incidents", "Incidents"),
         f,
@@ -201,9 +224,12 @@ pub async fn incident(
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     let id = id_of(&id)?;
-    let (i, dedup_key, occurrences, timeline) = read(&state, move |c| queries::incident(c, id))
-        .await?
-        .ok_or_else(|| PageError::new(404, format!("Incident {id} does not exist.")))?;
+    let found = match &state.store {
+        Store::Postgres(pg) => pg_queries::incident(pg, id).await.map_err(pg_error)?,
+        Store::Sqlite(_) => read(&state, move |c| queries::incident(c, id)).await?,
+    };
+    let (i, dedup_key, occurrences, timeline) =
+        found.ok_or_else(|| PageError::new(404, format!("Incident {id} does not exist.")))?;
     Ok(html(&IncidentPage {
         chrome: Chrome::new(&viewer, "incidents", format!("Incident {id}: {}", i.title)),
         i,
@@ -272,10 +298,17 @@ pub async fn sessions(
     Query(f): Query<SessionFilter>,
 ) -> Result<Response, PageError> {
     let (trigger, status) = (f.trigger.clone(), f.status.clone());
-    let rows = read(&state, move |c| {
-        queries::sessions(c, &trigger, &status, 200)
-    })
-    .await?;
+    let rows = match &state.store {
+        Store::Postgres(pg) => pg_queries::sessions(pg, &trigger, &status, 200)
+            .await
+            .map_err(pg_error)?,
+        Store::Sqlite(_) => {
+            read(&state, move |c| {
+                queries::sessions(c, &trigger, &status, 200)
+            })
+            .await?
+        }
+    };
     Ok(html(&SessionsPage {
         chrome: Chrome::new(&viewer, "sessions", "Sessions"),
         f,
@@ -300,9 +333,11 @@ pub async fn session(
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     let id = id_of(&id)?;
-    let s = read(&state, move |c| queries::session(c, id))
-        .await?
-        .ok_or_else(|| PageError::new(404, format!("Session {id} does not exist.")))?;
+    let found = match &state.store {
+        Store::Postgres(pg) => pg_queries::session(pg, id).await.map_err(pg_error)?,
+        Store::Sqlite(_) => read(&state, move |c| queries::session(c, id)).await?,
+    };
+    let s = found.ok_or_else(|| PageError::new(404, format!("Session {id} does not exist.")))?;
     Ok(html(&SessionPage {
         chrome: Chrome::new(&viewer, "sessions", format!("Session {id}")),
         s,
@@ -346,7 +381,12 @@ pub async fn deliveries(
     State(state): State<Arc<AppState>>,
     viewer: Viewer,
 ) -> Result<Response, PageError> {
-    let rows = read(&state, |c| queries::deliveries(c, false, 300)).await?;
+    let rows = match &state.store {
+        Store::Postgres(pg) => pg_queries::deliveries(pg, false, 300)
+            .await
+            .map_err(pg_error)?,
+        Store::Sqlite(_) => read(&state, |c| queries::deliveries(c, false, 300)).await?,
+    };
     Ok(html(&DeliveriesPage {
         chrome: Chrome::new(&viewer, "deliveries", "Deliveries"),
         rows,

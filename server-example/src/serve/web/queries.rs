@@ -53,7 +53,7 @@ pub struct IncidentFilter {
     pub q: String,
 }
 
-fn opt(s: &str) -> Option<&str> {
+pub(super) fn opt(s: &str) -> Option<&str> {
     let s = s.trim();
     (!s.is_empty() && s != "any").then_some(s)
 }
@@ -200,7 +200,7 @@ pub struct AlertView {
     pub json: String,
 }
 
-fn summary(prompt: &str) -> String {
+pub(super) fn summary(prompt: &str) -> String {
     let line = prompt.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
     let mut s: String = line.chars().take(100).collect();
     if line.chars().count() > 100 {
