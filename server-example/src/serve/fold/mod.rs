@@ -5,7 +5,8 @@ use alertgate::{Alert, Ingest, Severity, Status};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::config::{Field, Filter};
+use super::config::{Field, Filter, Outgoing};
+use super::db::now_text;
 
 mod sqlite;
 
@@ -292,4 +293,30 @@ pub struct StatusChange {
     pub changed: bool,
     /// Deliveries enqueued.
     pub enqueued: usize,
+}
+
+/// The signed deliveries of `event` (`data` as JSON text) for each subscribed
+/// target: (url, body, headers as JSON), as both stores enqueue them.
+pub fn deliveries_for<'o>(
+    outgoing: &'o [Outgoing],
+    event: &'o str,
+    data: &'o str,
+) -> impl Iterator<Item = (&'o str, String, String)> + 'o {
+    let now = now_text();
+    outgoing
+        .iter()
+        .filter(move |o| o.events.iter().any(|e| e == event))
+        .filter_map(move |o| {
+            let hook = alertgate::outgoing_webhook(event, &now, data, &o.secret).ok()?;
+            let headers: serde_json::Map<String, Value> = hook
+                .headers
+                .into_iter()
+                .map(|(k, v)| (k, Value::String(v)))
+                .collect();
+            Some((
+                o.url.as_str(),
+                hook.body,
+                Value::Object(headers).to_string(),
+            ))
+        })
 }

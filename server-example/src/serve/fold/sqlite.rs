@@ -394,33 +394,13 @@ pub fn enqueue(
     data: Value,
 ) -> rusqlite::Result<usize> {
     let mut enqueued = 0;
-    for o in outgoing
-        .iter()
-        .filter(|o| o.events.iter().any(|e| e == event))
-    {
-        let Ok(hook) =
-            alertgate::outgoing_webhook(event, &now_text(), &data.to_string(), &o.secret)
-        else {
-            continue;
-        };
-        let headers = Value::Object(
-            hook.headers
-                .into_iter()
-                .map(|(k, v)| (k, Value::String(v)))
-                .collect(),
-        );
+    let data = data.to_string();
+    for (url, body, headers) in deliveries_for(outgoing, event, &data) {
         c.prepare_cached(
             "INSERT INTO deliveries (url, event, body, headers_json, status, next_attempt_unix, created_at, updated_at)
              VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?6, ?6)",
         )?
-        .execute(params![
-            o.url,
-            event,
-            hook.body,
-            headers.to_string(),
-            now_unix(),
-            now_text()
-        ])?;
+        .execute(params![url, event, body, headers, now_unix(), now_text()])?;
         enqueued += 1;
     }
     Ok(enqueued)

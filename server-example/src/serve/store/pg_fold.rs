@@ -12,7 +12,7 @@ use crate::serve::config::Outgoing;
 use crate::serve::db::{now_text, now_unix};
 use crate::serve::fold::{
     DUPLICATE_WINDOW_S, FoldAnswer, FoldJob, Outcome, StatusChange, ToFold, content_of,
-    outcome_word, outcomes_from_json, outcomes_json,
+    deliveries_for, outcome_word, outcomes_from_json, outcomes_json,
 };
 
 /// What an alert does to the incident as stored (`i`, the row as locked) given
@@ -312,24 +312,12 @@ pub async fn enqueue(
     data: &Value,
 ) -> Result<usize> {
     let mut enqueued = 0;
-    let body = data.to_string();
-    for o in outgoing
-        .iter()
-        .filter(|o| o.events.iter().any(|e| e == event))
-    {
-        let Ok(hook) = alertgate::outgoing_webhook(event, &now_text(), &body, &o.secret) else {
-            continue;
-        };
-        let headers = Value::Object(
-            hook.headers
-                .into_iter()
-                .map(|(k, v)| (k, Value::String(v)))
-                .collect(),
-        );
+    let data = data.to_string();
+    for (url, body, headers) in deliveries_for(outgoing, event, &data) {
         tx.execute(
             "INSERT INTO deliveries (url, event, body, headers_json, status, next_attempt_unix, created_at, updated_at)
              VALUES ($1, $2, $3, $4, 'pending', $5, $6, $6)",
-            &[&o.url, &event, &hook.body, &headers.to_string(), &now_unix(), &now_text()],
+            &[&url, &event, &body, &headers, &now_unix(), &now_text()],
         )
         .await
         .map_err(pg_err)?;

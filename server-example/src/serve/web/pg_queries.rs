@@ -1,14 +1,13 @@
 //! The dashboard's reads on PostgreSQL: the same typed rows as `queries`
 //! (SQLite), from the same tables.
 
-use serde_json::Value;
 use tokio_postgres::Row;
 
 use super::super::db::now_unix;
 use super::super::store::{Pg, Result};
 use super::queries::{
-    AlertView, AttemptRow, DeliveryRow, IncidentDetail, IncidentFilter, IncidentRow, OccurrenceRow,
-    Overview, SessionDetail, SessionRow, TimelineRow, display_url, opt, pretty, summary,
+    AttemptRow, DeliveryRow, IncidentDetail, IncidentFilter, IncidentRow, OccurrenceRow, Overview,
+    SessionDetail, SessionRow, TimelineRow, display_url, opt, pretty, summary,
 };
 
 fn incident_row(r: &Row) -> IncidentRow {
@@ -151,22 +150,7 @@ pub async fn session(pg: &Pg, id: i64) -> Result<Option<SessionDetail>> {
     else {
         return Ok(None);
     };
-    let alerts = match serde_json::from_str::<Value>(r.get("alerts_json")) {
-        Ok(Value::Array(list)) => list
-            .iter()
-            .map(|a| {
-                let field = |k: &str| a[k].as_str().unwrap_or("").to_owned();
-                AlertView {
-                    title: field("title"),
-                    severity: field("severity"),
-                    status: field("status"),
-                    service: field("service"),
-                    json: serde_json::to_string_pretty(a).unwrap_or_default(),
-                }
-            })
-            .collect(),
-        _ => Vec::new(),
-    };
+    let alerts = super::queries::alert_views(r.get("alerts_json"));
     Ok(Some(SessionDetail {
         row: session_row(&r),
         prompt_text: r.get("prompt_text"),

@@ -240,26 +240,31 @@ pub fn sessions(
         .collect()
 }
 
+/// A session's stored alerts (JSON text) as the page shows them; none when unreadable.
+pub fn alert_views(alerts_json: &str) -> Vec<AlertView> {
+    match serde_json::from_str::<Value>(alerts_json) {
+        Ok(Value::Array(list)) => list
+            .iter()
+            .map(|a| {
+                let field = |k: &str| a[k].as_str().unwrap_or("").to_owned();
+                AlertView {
+                    title: field("title"),
+                    severity: field("severity"),
+                    status: field("status"),
+                    service: field("service"),
+                    json: serde_json::to_string_pretty(a).unwrap_or_default(),
+                }
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
 /// One session with its brief, output and alerts.
 pub fn session(c: &Connection, id: i64) -> rusqlite::Result<Option<SessionDetail>> {
     c.query_row("SELECT * FROM sessions WHERE id = ?1", [id], |r| {
         let alerts: String = r.get("alerts_json")?;
-        let alerts = match serde_json::from_str::<Value>(&alerts) {
-            Ok(Value::Array(list)) => list
-                .iter()
-                .map(|a| {
-                    let field = |k: &str| a[k].as_str().unwrap_or("").to_owned();
-                    AlertView {
-                        title: field("title"),
-                        severity: field("severity"),
-                        status: field("status"),
-                        service: field("service"),
-                        json: serde_json::to_string_pretty(a).unwrap_or_default(),
-                    }
-                })
-                .collect(),
-            _ => Vec::new(),
-        };
+        let alerts = alert_views(&alerts);
         Ok(SessionDetail {
             row: session_row(r)?,
             prompt_text: r.get("prompt_text")?,
