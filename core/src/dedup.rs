@@ -1,7 +1,6 @@
 //! Dedup keys: the sender's own key, the Alertmanager label fingerprint, or a content hash.
 
 use alloc::string::String;
-use core::fmt::Write;
 
 use sha2::{Digest, Sha256};
 
@@ -43,9 +42,8 @@ pub(crate) fn fingerprint_sorted<'a>(labels: impl Iterator<Item = (&'a str, &'a 
         eat(k.as_bytes());
         eat(v.as_bytes());
     }
-    let mut out = String::with_capacity(16);
-    let _ = write!(out, "{h:016x}");
-    out
+    // hex's table, not core::fmt: formatting costs more than the hash here.
+    hex::encode(h.to_be_bytes())
 }
 
 /// The content key: SHA-256 over `source`, `service`, `host` and `title`, each
@@ -76,11 +74,7 @@ pub fn cap_key(key: &str) -> String {
 }
 
 fn hex32(digest: &[u8]) -> String {
-    let mut out = String::with_capacity(32);
-    for b in &digest[..16] {
-        let _ = write!(out, "{b:02x}");
-    }
-    out
+    hex::encode(&digest[..16])
 }
 
 #[cfg(test)]

@@ -162,11 +162,31 @@ pub(crate) struct Probe<'a> {
     pub keys: Vec<(Cow<'a, str>, Kind)>,
     /// The last top-level `tier` value: its type, and the number if it is one.
     pub tier: Option<(Kind, Option<Num>)>,
+    /// One bit per key (`key_bit`): detection asks about dozens of absent keys
+    /// a request, and most are answered here without comparing strings.
+    seen: u64,
 }
 
-impl Probe<'_> {
+/// A key's bit in `Probe::seen`, from its length and first and last bytes.
+fn key_bit(key: &str) -> u64 {
+    let b = key.as_bytes();
+    let first = usize::from(b.first().copied().unwrap_or(0));
+    let last = usize::from(b.last().copied().unwrap_or(0));
+    1 << ((first * 7 + last * 3 + b.len()) & 63)
+}
+
+impl<'a> Probe<'a> {
+    /// The probe of an object with these top-level keys (in document order).
+    pub fn new(keys: Vec<(Cow<'a, str>, Kind)>, tier: Option<(Kind, Option<Num>)>) -> Self {
+        let seen = keys.iter().fold(0, |seen, (k, _)| seen | key_bit(k));
+        Probe { keys, tier, seen }
+    }
+
     /// The type of the last top-level value named `key`.
     pub fn kind(&self, key: &str) -> Option<Kind> {
+        if self.seen & key_bit(key) == 0 {
+            return None;
+        }
         self.keys
             .iter()
             .rev()
@@ -331,7 +351,7 @@ impl<'de> Visitor<'de> for Top<'_> {
             }
             keys.push((key, kind));
         }
-        Ok(Ok(Probe { keys, tier }))
+        Ok(Ok(Probe::new(keys, tier)))
     }
 }
 
@@ -690,5 +710,25 @@ mod tests {
         let p = probe(r#"{"tier":2,"alerts":[]}"#, 64).unwrap();
         assert_eq!(p.tier, Some((Kind::Number, Some(Num::U(2)))));
         assert!(p.is("alerts", Kind::Array));
+    }
+
+    proptest::proptest! {
+        /// The key filter never hides a key that is there: `kind` answers as a
+        /// plain search of the keys would.
+        #[test]
+        #[cfg_attr(miri, ignore)]
+        fn key_filter_answers_as_a_search(
+            keys in proptest::collection::vec("[a-zA-Z_.]{0,6}", 0..24),
+            asked in proptest::collection::vec("[a-zA-Z_.]{0,6}", 0..24),
+        ) {
+            let probe = Probe::new(
+                keys.iter().map(|k| (Cow::Owned(k.clone()), Kind::String)).collect(),
+                None,
+            );
+            for k in keys.iter().chain(&asked) {
+                let searched = keys.iter().any(|key| key == k).then_some(Kind::String);
+                proptest::prop_assert_eq!(probe.kind(k), searched);
+            }
+        }
     }
 }

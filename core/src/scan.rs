@@ -391,7 +391,7 @@ pub(crate) fn probe(text: &str, limit: usize) -> Option<Probe<'_>> {
         }
     }
     s.end().ok()?;
-    Some(Probe { keys, tier })
+    Some(Probe::new(keys, tier))
 }
 
 /// Decodes the escape at `b[at]` (a backslash) onto `out` as serde_json
