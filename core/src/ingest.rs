@@ -7,7 +7,7 @@ use alloc::vec::Vec;
 
 use crate::builder::{BodyText, Builder};
 use crate::json::{self, Kind, Num, Probe};
-use crate::sources::{SENDERS, Sender};
+use crate::sources::{Headers, SENDERS, Sender};
 use crate::{
     DetectedBy, DetectionStep, Error, Explanation, Ingest, Options, Request, Source, WarningCode,
     form,
@@ -83,10 +83,11 @@ pub fn ingest<'a>(req: &Request<'a>, opts: &Options) -> Result<Ingest<'a>, Error
     // (a hint or a mapping decides without headers).
     let header = (opts.source_hint.is_none() && opts.mapping.is_none())
         .then(|| {
+            let headers = Headers::new(req);
             SENDERS
                 .iter()
                 .filter(|s| !s.header_rule.is_empty())
-                .find_map(|s| (s.by_header)(req).map(|reason| (s, reason)))
+                .find_map(|s| (s.by_header)(&headers).map(|reason| (s, reason)))
         })
         .flatten();
     if let Some(out) = one_pass(req, body, opts, header) {

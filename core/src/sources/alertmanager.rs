@@ -11,12 +11,12 @@ use alloc::vec::Vec;
 
 use serde::Deserialize;
 
-use super::{Sender, user_agent_starts_with};
+use super::{Headers, Sender};
 use crate::builder::{Builder, Draft, trim_cow};
 use crate::ingest::Payload;
 use crate::json::{Kind, Pairs, Text};
 use crate::scan::{Bail, Scan, Scanned, TextPairs};
-use crate::{Error, Request, Source, WarningCode};
+use crate::{Error, Source, WarningCode};
 
 pub(crate) const SENDER: Sender = Sender {
     source: Source::Alertmanager,
@@ -27,8 +27,9 @@ pub(crate) const SENDER: Sender = Sender {
     parse,
 };
 
-fn by_header(req: &Request<'_>) -> Option<&'static str> {
-    user_agent_starts_with(req, "Alertmanager/").then_some("User-Agent starts with Alertmanager/")
+fn by_header(req: &Headers<'_, '_>) -> Option<&'static str> {
+    req.user_agent_starts_with("Alertmanager/")
+        .then_some("User-Agent starts with Alertmanager/")
 }
 
 fn by_shape(p: &Payload<'_>) -> Option<&'static str> {

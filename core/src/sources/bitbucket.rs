@@ -11,12 +11,12 @@ use alloc::string::String;
 
 use serde::Deserialize;
 
-use super::{Sender, user_agent_starts_with};
+use super::{Headers, Sender};
 use crate::Notice;
 use crate::builder::Builder;
 use crate::ingest::Payload;
 use crate::json::{Kind, Text, cow};
-use crate::{Error, Request, Source, Status};
+use crate::{Error, Source, Status};
 
 pub(crate) const SENDER: Sender = Sender {
     source: Source::Bitbucket,
@@ -27,8 +27,8 @@ pub(crate) const SENDER: Sender = Sender {
     parse,
 };
 
-fn by_header(req: &Request<'_>) -> Option<&'static str> {
-    if user_agent_starts_with(req, "Bitbucket-Webhooks/") {
+fn by_header(req: &Headers<'_, '_>) -> Option<&'static str> {
+    if req.user_agent_starts_with("Bitbucket-Webhooks/") {
         Some("User-Agent starts with Bitbucket-Webhooks/")
     } else if req.header("x-event-key").is_some() && req.header("x-hook-uuid").is_some() {
         Some("X-Event-Key with X-Hook-UUID")

@@ -14,12 +14,12 @@ use alloc::string::String;
 
 use serde::Deserialize;
 
-use super::{Sender, user_agent_starts_with};
+use super::{Headers, Sender};
 use crate::Notice;
 use crate::builder::{Builder, Draft};
 use crate::ingest::Payload;
 use crate::json::{self, Kind, Probe, Text, cow};
-use crate::{Error, Request, Source, Status};
+use crate::{Error, Source, Status};
 
 pub(crate) const SENDER: Sender = Sender {
     source: Source::Github,
@@ -30,10 +30,10 @@ pub(crate) const SENDER: Sender = Sender {
     parse,
 };
 
-fn by_header(req: &Request<'_>) -> Option<&'static str> {
+fn by_header(req: &Headers<'_, '_>) -> Option<&'static str> {
     if req.header("x-github-event").is_some() {
         Some("X-GitHub-Event header")
-    } else if user_agent_starts_with(req, "GitHub-Hookshot/") {
+    } else if req.user_agent_starts_with("GitHub-Hookshot/") {
         Some("User-Agent starts with GitHub-Hookshot/")
     } else {
         None

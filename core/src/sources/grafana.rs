@@ -10,11 +10,11 @@ use alloc::vec::Vec;
 use serde::Deserialize;
 
 use super::alertmanager::{Group, push_group};
-use super::{Sender, user_agent_starts_with};
+use super::{Headers, Sender};
 use crate::builder::Builder;
 use crate::ingest::Payload;
 use crate::json::{Kind, Pairs, Text};
-use crate::{Error, Request, Source, Status};
+use crate::{Error, Source, Status};
 
 pub(crate) const SENDER: Sender = Sender {
     source: Source::Grafana,
@@ -25,8 +25,9 @@ pub(crate) const SENDER: Sender = Sender {
     parse,
 };
 
-fn by_header(req: &Request<'_>) -> Option<&'static str> {
-    user_agent_starts_with(req, "Grafana").then_some("User-Agent starts with Grafana")
+fn by_header(req: &Headers<'_, '_>) -> Option<&'static str> {
+    req.user_agent_starts_with("Grafana")
+        .then_some("User-Agent starts with Grafana")
 }
 
 fn by_shape(p: &Payload<'_>) -> Option<&'static str> {

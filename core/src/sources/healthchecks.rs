@@ -10,12 +10,12 @@ use core::fmt;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 
-use super::{Sender, tag_labels, user_agent_starts_with};
+use super::{Headers, Sender, tag_labels};
 use crate::builder::Builder;
 use crate::ingest::Payload;
 use crate::json::{Kind, Text, cow};
 use crate::sources::generic::plain_text;
-use crate::{Error, Request, Source, Status};
+use crate::{Error, Source, Status};
 
 pub(crate) const SENDER: Sender = Sender {
     source: Source::Healthchecks,
@@ -26,8 +26,8 @@ pub(crate) const SENDER: Sender = Sender {
     parse,
 };
 
-fn by_header(req: &Request<'_>) -> Option<&'static str> {
-    user_agent_starts_with(req, "healthchecks.io")
+fn by_header(req: &Headers<'_, '_>) -> Option<&'static str> {
+    req.user_agent_starts_with("healthchecks.io")
         .then_some("User-Agent starts with healthchecks.io")
 }
 

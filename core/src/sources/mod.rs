@@ -44,7 +44,7 @@ pub(crate) struct Sender {
     /// The header rule in words, for explanations ("" when headers cannot tell).
     pub header_rule: &'static str,
     /// Headers that identify the sender; the reason, when they do.
-    pub by_header: fn(&Request<'_>) -> Option<&'static str>,
+    pub by_header: fn(&Headers<'_, '_>) -> Option<&'static str>,
     /// The shape rule in words, for explanations ("" when the shape cannot tell).
     pub shape_rule: &'static str,
     /// Payload shapes that identify the sender; the reason, when they do.
@@ -98,7 +98,7 @@ pub(crate) static SENDERS: &[Sender] = &[
 pub(crate) use generic::{human_title, human_title_json};
 
 /// For senders recognised only by their payload.
-pub(crate) fn no_header(_: &Request<'_>) -> Option<&'static str> {
+pub(crate) fn no_header(_: &Headers<'_, '_>) -> Option<&'static str> {
     None
 }
 
@@ -107,12 +107,33 @@ pub(crate) fn no_shape(_: &Payload<'_>) -> Option<&'static str> {
     None
 }
 
-/// Whether the `User-Agent` starts with `prefix` (ASCII case-insensitive).
-pub(crate) fn user_agent_starts_with(req: &Request<'_>, prefix: &str) -> bool {
-    req.header("user-agent").is_some_and(|ua| {
-        ua.len() >= prefix.len()
-            && ua.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
-    })
+/// A request's headers as detection reads them: the `User-Agent`, which most
+/// senders' rules ask about, is found once rather than once per sender.
+pub(crate) struct Headers<'r, 'a> {
+    req: &'r Request<'a>,
+    user_agent: Option<&'a str>,
+}
+
+impl<'r, 'a> Headers<'r, 'a> {
+    pub fn new(req: &'r Request<'a>) -> Self {
+        Headers {
+            req,
+            user_agent: req.header("user-agent"),
+        }
+    }
+
+    /// The first header with this name (case-insensitive), if any.
+    pub fn header(&self, name: &str) -> Option<&'a str> {
+        self.req.header(name)
+    }
+
+    /// Whether the `User-Agent` starts with `prefix` (ASCII case-insensitive).
+    pub fn user_agent_starts_with(&self, prefix: &str) -> bool {
+        self.user_agent.is_some_and(|ua| {
+            ua.len() >= prefix.len()
+                && ua.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
+        })
+    }
 }
 
 /// Tags as labels: `key:value` and `key=value` split, a bare tag maps to "".

@@ -16,12 +16,12 @@ use alloc::vec::Vec;
 use serde::Deserialize;
 use serde::de::IgnoredAny;
 
-use super::{Sender, user_agent_starts_with};
+use super::{Headers, Sender};
 use crate::Notice;
 use crate::builder::Builder;
 use crate::ingest::Payload;
 use crate::json::{self, Kind, Text, cow};
-use crate::{Error, Request, Source, Status, vocab};
+use crate::{Error, Source, Status, vocab};
 
 pub(crate) const SENDER: Sender = Sender {
     source: Source::Pagerduty,
@@ -32,8 +32,8 @@ pub(crate) const SENDER: Sender = Sender {
     parse,
 };
 
-fn by_header(req: &Request<'_>) -> Option<&'static str> {
-    if user_agent_starts_with(req, "PagerDuty-Webhook/") {
+fn by_header(req: &Headers<'_, '_>) -> Option<&'static str> {
+    if req.user_agent_starts_with("PagerDuty-Webhook/") {
         Some("User-Agent starts with PagerDuty-Webhook/")
     } else if req.header("x-pagerduty-signature").is_some() {
         Some("X-PagerDuty-Signature header")

@@ -11,16 +11,18 @@ use alloc::borrow::Cow;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use serde::Deserialize;
-use serde::de::IgnoredAny;
+use core::fmt;
 
-use super::Sender;
+use serde::Deserialize;
+use serde::de::{Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+use super::{Headers, Sender};
 use crate::Notice;
 use crate::builder::{Builder, Draft};
 use crate::ingest::Payload;
 use crate::json::{Kind, Text, cow};
 use crate::text::unix_text_to_rfc3339;
-use crate::{Error, Request, Source, Status};
+use crate::{Error, Source, Status};
 
 pub(crate) const SENDER: Sender = Sender {
     source: Source::Sentry,
@@ -31,7 +33,7 @@ pub(crate) const SENDER: Sender = Sender {
     parse,
 };
 
-fn by_header(req: &Request<'_>) -> Option<&'static str> {
+fn by_header(req: &Headers<'_, '_>) -> Option<&'static str> {
     req.header("sentry-hook-resource")
         .is_some_and(|r| !r.is_empty())
         .then_some("Sentry-Hook-Resource header present")
@@ -156,18 +158,96 @@ struct Plugin<'a> {
     event: Option<Event<'a>>,
 }
 
-/// An event tag: `["key", "value"]`, or `{"key": …, "value": …}` as the API writes it.
-#[derive(Deserialize)]
-#[serde(untagged)]
+/// An event tag: `["key", "value"]`, or `{"key": …, "value": …}` as the API
+/// writes it; anything else is passed over. Read by hand (`TagVisitor`) with
+/// the meaning `#[serde(untagged)]` gave it (the tests hold the two equal):
+/// untagged buffers every tag before trying each variant, which cost more
+/// than the rest of the event.
+#[derive(Debug, PartialEq)]
 enum Tag<'a> {
-    Pair(#[serde(borrow)] Text<'a>, #[serde(borrow)] Text<'a>),
+    Pair(Text<'a>, Text<'a>),
     Object {
-        #[serde(borrow)]
         key: Text<'a>,
-        #[serde(borrow)]
         value: Option<Text<'a>>,
     },
-    Other(IgnoredAny),
+    Other,
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Tag<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(TagVisitor)
+    }
+}
+
+struct TagVisitor;
+
+impl<'de> Visitor<'de> for TagVisitor {
+    type Value = Tag<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a tag")
+    }
+
+    /// `[key, value]`, neither null.
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let first = seq.next_element::<Option<Text<'de>>>()?;
+        let second = seq.next_element::<Option<Text<'de>>>()?;
+        let mut longer = false;
+        while seq.next_element::<IgnoredAny>()?.is_some() {
+            longer = true;
+        }
+        Ok(match (first, second, longer) {
+            (Some(Some(k)), Some(Some(v)), false) => Tag::Pair(k, v),
+            _ => Tag::Other,
+        })
+    }
+
+    /// `{"key": …, "value": …}`: `key` present and not null, each at most once.
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let (mut key, mut value) = (None, None);
+        let mut repeated = false;
+        while let Some(name) = map.next_key::<Text<'de>>()? {
+            let slot = match name.as_str() {
+                "key" => &mut key,
+                "value" => &mut value,
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                    continue;
+                }
+            };
+            repeated |= slot.is_some();
+            *slot = Some(map.next_value::<Option<Text<'de>>>()?);
+        }
+        Ok(match (key, repeated) {
+            (Some(Some(key)), false) => Tag::Object {
+                key,
+                value: value.flatten(),
+            },
+            _ => Tag::Other,
+        })
+    }
+
+    fn visit_borrowed_str<E>(self, _: &'de str) -> Result<Self::Value, E> {
+        Ok(Tag::Other)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(Tag::Other)
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(Tag::Other)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(Tag::Other)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(Tag::Other)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(Tag::Other)
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(Tag::Other)
+    }
 }
 
 #[derive(Deserialize)]
@@ -348,7 +428,7 @@ fn event_alert<'a>(
                 d.labels
                     .push((key.0, value.map_or(Cow::Borrowed(""), |v| v.0)));
             }
-            Tag::Other(_) => {}
+            Tag::Other => {}
         }
     }
     if let Some(project) = e.project {
@@ -454,7 +534,7 @@ fn legacy_plugin<'a>(p: Plugin<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error
                 d.labels
                     .push((key.0, value.map_or(Cow::Borrowed(""), |v| v.0)));
             }
-            Tag::Other(_) => {}
+            Tag::Other => {}
         }
     }
     if !d.labels.is_empty() {
@@ -722,6 +802,141 @@ fn unix_time(t: Cow<'_, str>) -> Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::string::ToString;
+    use alloc::{format, vec};
+    use proptest::prelude::*;
+
+    /// The `#[serde(untagged)]` reading that `TagVisitor` replaces.
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum UntaggedTag<'a> {
+        Pair(#[serde(borrow)] Text<'a>, #[serde(borrow)] Text<'a>),
+        Object {
+            #[serde(borrow)]
+            key: Text<'a>,
+            #[serde(borrow)]
+            value: Option<Text<'a>>,
+        },
+        Other(IgnoredAny),
+    }
+
+    impl<'a> From<UntaggedTag<'a>> for Tag<'a> {
+        fn from(t: UntaggedTag<'a>) -> Self {
+            match t {
+                UntaggedTag::Pair(k, v) => Tag::Pair(k, v),
+                UntaggedTag::Object { key, value } => Tag::Object { key, value },
+                UntaggedTag::Other(_) => Tag::Other,
+            }
+        }
+    }
+
+    /// Tag-like JSON: pairs and objects of every length, nulls, nesting, repeats.
+    fn tag_json() -> impl Strategy<Value = serde_json::Value> {
+        let leaf = prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<bool>().prop_map(Into::into),
+            any::<i32>().prop_map(Into::into),
+            (-1e3f64..1e3).prop_map(Into::into),
+            "[a-z\\\"é]{0,4}".prop_map(Into::into),
+        ];
+        leaf.prop_recursive(3, 24, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(serde_json::Value::Array),
+                prop::collection::vec(
+                    (
+                        prop::sample::select(vec!["key", "value", "other", "Key"]),
+                        inner
+                    ),
+                    0..4
+                )
+                .prop_map(|members| {
+                    // Written out by hand below, so that a key may repeat.
+                    serde_json::Value::Array(
+                        members
+                            .into_iter()
+                            .map(|(k, v)| serde_json::json!([k, v]))
+                            .collect(),
+                    )
+                }),
+            ]
+        })
+    }
+
+    /// JSON text of `v`, where a `[[k, v], …]` list of two-element lists under an
+    /// object marker is written as an object (repeated keys kept).
+    fn objects_too(v: &serde_json::Value, as_object: bool) -> String {
+        match v {
+            serde_json::Value::Array(items) if as_object => {
+                let members: Vec<String> = items
+                    .iter()
+                    .map(|m| match m {
+                        serde_json::Value::Array(kv) if kv.len() == 2 => {
+                            let key = kv[0]
+                                .as_str()
+                                .map_or_else(|| kv[0].to_string(), String::from);
+                            format!(
+                                "{}:{}",
+                                serde_json::Value::String(key),
+                                objects_too(&kv[1], false)
+                            )
+                        }
+                        other => format!("\"x\":{}", objects_too(other, false)),
+                    })
+                    .collect();
+                format!("{{{}}}", members.join(","))
+            }
+            serde_json::Value::Array(items) => {
+                let items: Vec<String> = items.iter().map(|i| objects_too(i, false)).collect();
+                format!("[{}]", items.join(","))
+            }
+            other => other.to_string(),
+        }
+    }
+
+    proptest! {
+        #[test]
+        #[cfg_attr(miri, ignore)]
+        fn tag_reads_as_untagged_did(v in tag_json(), as_object in any::<bool>()) {
+            let text = objects_too(&v, as_object);
+            let by_hand: Tag<'_> = serde_json::from_str(&text).unwrap();
+            let untagged: UntaggedTag<'_> = serde_json::from_str(&text).unwrap();
+            prop_assert_eq!(by_hand, Tag::from(untagged), "{}", text);
+        }
+    }
+
+    #[test]
+    fn tags_of_each_form() {
+        fn read(t: &str) -> Tag<'_> {
+            serde_json::from_str(t).unwrap()
+        }
+        fn text(s: &'static str) -> Text<'static> {
+            Text(Cow::Borrowed(s))
+        }
+        assert_eq!(
+            read(r#"["env", "prod"]"#),
+            Tag::Pair(text("env"), text("prod"))
+        );
+        assert_eq!(
+            read(r#"{"key": "env", "value": "prod", "x": [1]}"#),
+            Tag::Object {
+                key: text("env"),
+                value: Some(text("prod"))
+            }
+        );
+        for other in [
+            r#"["env", null]"#,
+            r#"["a"]"#,
+            r#"["a", "b", "c"]"#,
+            r#"{"value": "v"}"#,
+            r#"{"key": "a", "key": "b"}"#,
+            r#"{"key": null}"#,
+            "3",
+            "null",
+            r#""s""#,
+        ] {
+            assert_eq!(read(other), Tag::Other, "{other}");
+        }
+    }
 
     #[test]
     fn project_slug_from_the_event_api_url() {

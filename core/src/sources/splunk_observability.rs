@@ -11,11 +11,11 @@ use alloc::vec::Vec;
 
 use serde::Deserialize;
 
-use super::Sender;
+use super::{Headers, Sender};
 use crate::builder::Builder;
 use crate::ingest::Payload;
 use crate::json::{Pairs, Text, cow};
-use crate::{Error, Request, Severity, Source, Status};
+use crate::{Error, Severity, Source, Status};
 
 pub(crate) const SENDER: Sender = Sender {
     source: Source::SplunkObservability,
@@ -26,7 +26,7 @@ pub(crate) const SENDER: Sender = Sender {
     parse,
 };
 
-fn by_header(req: &Request<'_>) -> Option<&'static str> {
+fn by_header(req: &Headers<'_, '_>) -> Option<&'static str> {
     req.header("x-sfx-signature")
         .is_some()
         .then_some("X-SFX-Signature header present")

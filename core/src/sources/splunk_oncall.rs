@@ -15,12 +15,12 @@ use alloc::borrow::Cow;
 use alloc::format;
 use alloc::vec::Vec;
 
-use super::Sender;
+use super::{Headers, Sender};
 use crate::builder::{Builder, Draft};
 use crate::ingest::Payload;
 use crate::json::Pairs;
 use crate::text::unix_text_to_rfc3339;
-use crate::{Error, Request, Source, Status};
+use crate::{Error, Source, Status};
 
 pub(crate) const SENDER: Sender = Sender {
     source: Source::SplunkOncall,
@@ -32,7 +32,7 @@ pub(crate) const SENDER: Sender = Sender {
 };
 
 /// Splunk On-Call signs its outgoing webhooks.
-fn by_header(req: &Request<'_>) -> Option<&'static str> {
+fn by_header(req: &Headers<'_, '_>) -> Option<&'static str> {
     req.header("x-victorops-signature")
         .is_some()
         .then_some("X-VictorOps-Signature header present")

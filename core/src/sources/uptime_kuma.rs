@@ -10,12 +10,12 @@ use alloc::vec::Vec;
 
 use serde::Deserialize;
 
-use super::{Sender, user_agent_starts_with};
+use super::{Headers, Sender};
 use crate::Notice;
 use crate::builder::Builder;
 use crate::ingest::Payload;
 use crate::json::{Kind, Text};
-use crate::{Error, Request, Severity, Source, Status};
+use crate::{Error, Severity, Source, Status};
 
 pub(crate) const SENDER: Sender = Sender {
     source: Source::UptimeKuma,
@@ -26,8 +26,9 @@ pub(crate) const SENDER: Sender = Sender {
     parse,
 };
 
-fn by_header(req: &Request<'_>) -> Option<&'static str> {
-    user_agent_starts_with(req, "Uptime-Kuma").then_some("User-Agent starts with Uptime-Kuma")
+fn by_header(req: &Headers<'_, '_>) -> Option<&'static str> {
+    req.user_agent_starts_with("Uptime-Kuma")
+        .then_some("User-Agent starts with Uptime-Kuma")
 }
 
 fn by_shape(p: &Payload<'_>) -> Option<&'static str> {

@@ -21,11 +21,11 @@ use alloc::vec::Vec;
 
 use serde::Deserialize;
 
-use super::{Sender, user_agent_starts_with};
+use super::{Headers, Sender};
 use crate::builder::Builder;
 use crate::ingest::Payload;
 use crate::json::{self, Kind, Pairs, Text, cow};
-use crate::{Error, Request, Source};
+use crate::{Error, Source};
 
 pub(crate) const SENDER: Sender = Sender {
     source: Source::AzureMonitor,
@@ -38,8 +38,9 @@ pub(crate) const SENDER: Sender = Sender {
 
 const SCHEMA_ID: &str = "azureMonitorCommonAlertSchema";
 
-fn by_header(req: &Request<'_>) -> Option<&'static str> {
-    user_agent_starts_with(req, "IcMBroadcaster").then_some("User-Agent starts with IcMBroadcaster")
+fn by_header(req: &Headers<'_, '_>) -> Option<&'static str> {
+    req.user_agent_starts_with("IcMBroadcaster")
+        .then_some("User-Agent starts with IcMBroadcaster")
 }
 
 fn by_shape(p: &Payload<'_>) -> Option<&'static str> {

@@ -13,14 +13,14 @@ use alloc::format;
 
 use serde::Deserialize;
 
-use super::{Sender, user_agent_starts_with};
+use super::{Headers, Sender};
 use crate::Notice;
 use crate::builder::Builder;
 use crate::ingest::Payload;
 use crate::json::{self, Kind, Text, cow};
 use crate::sources::generic::plain_text;
 use crate::text::bounded;
-use crate::{Error, Request, Source, Status};
+use crate::{Error, Source, Status};
 
 mod alarm;
 mod event;
@@ -42,10 +42,10 @@ pub(crate) const SENDER: Sender = Sender {
 /// The EventBridge `detail-type` of an alarm state change.
 const ALARM_STATE_CHANGE: &str = "CloudWatch Alarm State Change";
 
-fn by_header(req: &Request<'_>) -> Option<&'static str> {
+fn by_header(req: &Headers<'_, '_>) -> Option<&'static str> {
     if req.header("x-amz-sns-message-type").is_some() {
         Some("x-amz-sns-message-type header")
-    } else if user_agent_starts_with(req, "Amazon Simple Notification Service Agent") {
+    } else if req.user_agent_starts_with("Amazon Simple Notification Service Agent") {
         Some("User-Agent starts with Amazon Simple Notification Service Agent")
     } else {
         None
