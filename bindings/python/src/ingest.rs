@@ -29,31 +29,89 @@ impl Link {
 pub(crate) struct Alert {
     ingest: Arc<alertgate::Ingest<'static>>,
     index: usize,
-    /// The alert as Python objects, made at the first attribute read: every
-    /// later read is a lookup, and `labels` is the same dict each time (as an
-    /// attribute of a plain object would be). `to_dict()` still builds anew.
-    fields: PyOnceLock<[Py<PyAny>; 15]>,
+    // The fields as Python objects, made with the `Alert` object (when
+    // `Ingest.alerts`, iteration or indexing first reads it; `ingest()` makes
+    // none). pyo3 exposes a frozen class's `#[pyo3(get)]` `Py` fields as
+    // read-only struct members, which CPython reads straight from the object
+    // (a specialised slot load since 3.11), with no getter call: cheaper than
+    // a dict lookup. `labels` is the same dict at every read, as an attribute
+    // of a plain object would be; `to_dict()` still builds anew.
+    #[pyo3(get)]
+    title: Py<PyAny>,
+    #[pyo3(get)]
+    description: Py<PyAny>,
+    #[pyo3(get)]
+    severity: Py<PyAny>,
+    #[pyo3(get)]
+    severity_raw: Py<PyAny>,
+    #[pyo3(get)]
+    status: Py<PyAny>,
+    #[pyo3(get)]
+    dedup_key: Py<PyAny>,
+    #[pyo3(get)]
+    dedup_basis: Py<PyAny>,
+    #[pyo3(get)]
+    service: Py<PyAny>,
+    #[pyo3(get)]
+    host: Py<PyAny>,
+    #[pyo3(get)]
+    labels: Py<PyAny>,
+    #[pyo3(get)]
+    annotations: Py<PyAny>,
+    #[pyo3(get)]
+    started_at: Py<PyAny>,
+    #[pyo3(get)]
+    ended_at: Py<PyAny>,
+    #[pyo3(get)]
+    source_ref: Py<PyAny>,
 }
 
 impl Alert {
-    pub(crate) fn new(ingest: &Arc<alertgate::Ingest<'static>>, index: usize) -> Self {
-        Alert {
+    /// The `index`th alert of `ingest`, its fields made into Python objects.
+    pub(crate) fn new(
+        py: Python<'_>,
+        ingest: &Arc<alertgate::Ingest<'static>>,
+        index: usize,
+    ) -> PyResult<Self> {
+        let [
+            title,
+            description,
+            severity,
+            severity_raw,
+            status,
+            dedup_key,
+            dedup_basis,
+            service,
+            host,
+            labels,
+            annotations,
+            started_at,
+            ended_at,
+            _links,
+            source_ref,
+        ] = alert_values(py, &ingest.alerts[index], false)?;
+        Ok(Alert {
             ingest: Arc::clone(ingest),
             index,
-            fields: PyOnceLock::new(),
-        }
+            title,
+            description,
+            severity,
+            severity_raw,
+            status,
+            dedup_key,
+            dedup_basis,
+            service,
+            host,
+            labels,
+            annotations,
+            started_at,
+            ended_at,
+            source_ref,
+        })
     }
 
     pub(crate) fn a(&self) -> &alertgate::Alert<'static> {
         &self.ingest.alerts[self.index]
-    }
-
-    /// One canonical field (its index in `FIELDS`), from the alert's Python objects.
-    pub(crate) fn field<'py>(&self, py: Python<'py>, index: usize) -> PyResult<Bound<'py, PyAny>> {
-        let fields = self
-            .fields
-            .get_or_try_init(py, || alert_values(py, self.a()))?;
-        Ok(fields[index].bind(py).clone())
     }
 }
 
@@ -128,11 +186,9 @@ pub(crate) fn field_keys(py: Python<'_>) -> &[Py<PyString>; 15] {
     KEYS.get_or_init(py, || FIELDS.map(|k| PyString::intern(py, k).unbind()))
 }
 
-/// An alert's fields as Python objects, in the order of `FIELDS`.
-pub(crate) fn alert_values(py: Python<'_>, a: &alertgate::Alert) -> PyResult<[Py<PyAny>; 15]> {
+/// An alert's links as the list of dicts of `to_dict()`.
+fn link_dicts<'py>(py: Python<'py>, a: &alertgate::Alert) -> PyResult<Bound<'py, PyList>> {
     use pyo3::intern;
-    let text = |s: &str| PyString::new(py, s).into_any().unbind();
-    let opt = |s: Option<&str>| opt_str(py, s).unbind();
     let mut links = Vec::with_capacity(a.links.len());
     for l in &a.links {
         let ld = PyDict::new(py);
@@ -140,6 +196,19 @@ pub(crate) fn alert_values(py: Python<'_>, a: &alertgate::Alert) -> PyResult<[Py
         ld.set_item(intern!(py, "href"), PyString::new(py, &l.href))?;
         links.push(ld);
     }
+    PyList::new(py, links)
+}
+
+/// An alert's fields as Python objects, in the order of `FIELDS`; `links` as
+/// a list of dicts, or `None` when `with_links` is false (`Alert.links` makes
+/// `Link` objects of its own).
+pub(crate) fn alert_values(
+    py: Python<'_>,
+    a: &alertgate::Alert,
+    with_links: bool,
+) -> PyResult<[Py<PyAny>; 15]> {
+    let text = |s: &str| PyString::new(py, s).into_any().unbind();
+    let opt = |s: Option<&str>| opt_str(py, s).unbind();
     Ok([
         text(&a.title),
         opt(a.description.as_deref()),
@@ -158,7 +227,11 @@ pub(crate) fn alert_values(py: Python<'_>, a: &alertgate::Alert) -> PyResult<[Py
         str_map(py, &a.annotations)?.into_any().unbind(),
         opt(a.started_at.as_deref()),
         opt(a.ended_at.as_deref()),
-        PyList::new(py, links)?.into_any().unbind(),
+        if with_links {
+            link_dicts(py, a)?.into_any().unbind()
+        } else {
+            py.None()
+        },
         opt(a.source_ref.as_deref()),
     ])
 }
@@ -168,7 +241,7 @@ pub(crate) fn alert_dict<'py>(
     a: &alertgate::Alert,
 ) -> PyResult<Bound<'py, PyDict>> {
     let d = PyDict::new(py);
-    for (key, value) in field_keys(py).iter().zip(alert_values(py, a)?) {
+    for (key, value) in field_keys(py).iter().zip(alert_values(py, a, true)?) {
         d.set_item(key.bind(py), value)?;
     }
     Ok(d)
@@ -176,58 +249,6 @@ pub(crate) fn alert_dict<'py>(
 
 #[pymethods]
 impl Alert {
-    #[getter]
-    fn title<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.field(py, 0)
-    }
-    #[getter]
-    fn description<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.field(py, 1)
-    }
-    #[getter]
-    fn severity<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.field(py, 2)
-    }
-    #[getter]
-    fn severity_raw<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.field(py, 3)
-    }
-    #[getter]
-    fn status<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.field(py, 4)
-    }
-    #[getter]
-    fn dedup_key<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.field(py, 5)
-    }
-    #[getter]
-    fn dedup_basis<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.field(py, 6)
-    }
-    #[getter]
-    fn service<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.field(py, 7)
-    }
-    #[getter]
-    fn host<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.field(py, 8)
-    }
-    #[getter]
-    fn labels<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.field(py, 9)
-    }
-    #[getter]
-    fn annotations<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.field(py, 10)
-    }
-    #[getter]
-    fn started_at<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.field(py, 11)
-    }
-    #[getter]
-    fn ended_at<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.field(py, 12)
-    }
     #[getter]
     fn links(&self) -> Vec<Link> {
         self.a()
@@ -238,10 +259,6 @@ impl Alert {
                 href: l.href.to_string(),
             })
             .collect()
-    }
-    #[getter]
-    fn source_ref<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.field(py, 14)
     }
     /// The alert as the canonical JSON object.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
@@ -263,18 +280,21 @@ impl Alert {
 #[pyclass(frozen, module = "alertgate")]
 pub(crate) struct Ingest {
     pub(crate) inner: Arc<alertgate::Ingest<'static>>,
-    /// The `Alert` objects, made at the first read, so that each keeps the
-    /// Python objects it has made.
-    alerts: PyOnceLock<Vec<Py<Alert>>>,
+    /// The `Alert` objects, each made at its first read (`result[i]` makes
+    /// only the `i`th; `alerts` and iteration make them all), so that an
+    /// alert is the same object, with the same Python objects, at every read.
+    alerts: PyOnceLock<Box<[PyOnceLock<Py<Alert>>]>>,
 }
 
 impl Ingest {
-    pub(crate) fn alert_objects(&self, py: Python<'_>) -> PyResult<&Vec<Py<Alert>>> {
-        self.alerts.get_or_try_init(py, || {
+    /// The `index`th `Alert` object (`index` in range), made at the first read.
+    pub(crate) fn alert_object(&self, py: Python<'_>, index: usize) -> PyResult<&Py<Alert>> {
+        let slots = self.alerts.get_or_init(py, || {
             (0..self.inner.alerts.len())
-                .map(|index| Py::new(py, Alert::new(&self.inner, index)))
+                .map(|_| PyOnceLock::new())
                 .collect()
-        })
+        });
+        slots[index].get_or_try_init(py, || Py::new(py, Alert::new(py, &self.inner, index)?))
     }
 }
 
@@ -338,11 +358,9 @@ impl Ingest {
     }
     #[getter]
     fn alerts(&self, py: Python<'_>) -> PyResult<Vec<Py<Alert>>> {
-        Ok(self
-            .alert_objects(py)?
-            .iter()
-            .map(|a| a.clone_ref(py))
-            .collect())
+        (0..self.inner.alerts.len())
+            .map(|i| Ok(self.alert_object(py, i)?.clone_ref(py)))
+            .collect()
     }
     #[getter]
     fn warnings<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
@@ -414,7 +432,7 @@ impl Ingest {
                 "alert index out of range",
             ));
         }
-        Ok(self.alert_objects(py)?[i as usize].clone_ref(py))
+        Ok(self.alert_object(py, i as usize)?.clone_ref(py))
     }
     fn __repr__(&self) -> String {
         format!(

@@ -31,6 +31,23 @@ def test_attributes_and_iteration() -> None:
     assert "HighCPU" in repr(a) and "alertmanager" in repr(r)
 
 
+def test_alerts_are_read_only_and_kept() -> None:
+    r = alertgate.ingest(AM, headers={"User-Agent": "Alertmanager/0.27.0"})
+    second = r[1]  # made alone, before the others
+    a = r.alerts[0]
+    assert r.alerts[1] is second and r[0] is a and list(r) == [a, second]
+    assert a.labels is a.labels and a.to_dict()["labels"] is not a.labels
+    assert a.to_dict() == r.to_dict()["alerts"][0] and second.to_dict() == r.to_dict()["alerts"][1]
+    for name in ("title", "labels", "severity", "links", "source_ref"):
+        with pytest.raises(AttributeError):
+            setattr(a, name, "x")
+    with pytest.raises(AttributeError):
+        del a.title
+    with pytest.raises(AttributeError):
+        a.extra = 1  # type: ignore[attr-defined]
+    assert a.title == "HighCPU"
+
+
 def test_body_and_header_types() -> None:
     text = '{"summary": "héllo", "severity": "low"}'
     for body in (text, text.encode(), bytearray(text.encode()), memoryview(text.encode())):

@@ -1,4 +1,5 @@
-"""Every shared vector through `ingest(...).to_dict()` equals the expected JSON."""
+"""Every shared vector through `ingest(...).to_dict()` equals the expected JSON, and
+its alerts' attributes are the same values."""
 
 from __future__ import annotations
 
@@ -12,6 +13,18 @@ import alertgate
 from vectors_support import expected_of, payload_cases, request_of
 
 CASES = payload_cases()
+# An alert's attributes: its canonical fields, `links` apart (Link objects).
+ALERT_FIELDS = (
+    "title", "description", "severity", "severity_raw", "status", "dedup_key", "dedup_basis",
+    "service", "host", "labels", "annotations", "started_at", "ended_at", "source_ref",
+)  # fmt: skip
+
+
+def attributes(a: alertgate.Alert) -> dict[str, Any]:
+    """An alert's attributes, as its canonical JSON object."""
+    d: dict[str, Any] = {k: getattr(a, k) for k in ALERT_FIELDS}
+    d["links"] = [{"rel": link.rel, "href": link.href} for link in a.links]
+    return d
 
 
 def run(body: Path) -> dict[str, Any]:
@@ -29,7 +42,9 @@ def run(body: Path) -> dict[str, Any]:
         )
     except alertgate.AlertgateError as e:
         return {"error": {"code": e.code, "message": str(e), "http_status": e.http_status}}
-    return result.to_dict()
+    d = result.to_dict()
+    assert [attributes(a) for a in result] == d["alerts"]
+    return d
 
 
 def test_there_are_vectors() -> None:
