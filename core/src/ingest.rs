@@ -93,9 +93,12 @@ pub fn ingest<'a>(req: &Request<'a>, opts: &Options) -> Result<Ingest<'a>, Error
     if let Some(out) = one_pass(req, body, opts, header) {
         return Ok(out);
     }
-    let payload = read_payload(body, req.effective_content_type(), limits.max_depth)?;
+    let mut payload = read_payload(body, req.effective_content_type(), limits.max_depth)?;
 
     let mut b = Builder::new(opts, req.headers, Source::Generic);
+    if let Payload::Json { text, probe } = &mut payload {
+        b.tape = probe.tape.take().map(|tape| (*text, tape));
+    }
     b.body = Some(match &payload {
         Payload::Json { text, .. } => BodyText::Json(text),
         Payload::Form(fields) => BodyText::Found(crate::sources::human_title(

@@ -162,6 +162,8 @@ pub(crate) struct Probe<'a> {
     pub keys: Vec<(Cow<'a, str>, Kind)>,
     /// The last top-level `tier` value: its type, and the number if it is one.
     pub tier: Option<(Kind, Option<Num>)>,
+    /// The whole body as tokens, when the one-pass scanner made the probe.
+    pub tape: Option<crate::tape::Tape>,
     /// One bit per key (`key_bit`): detection asks about dozens of absent keys
     /// a request, and most are answered here without comparing strings.
     seen: u64,
@@ -179,7 +181,12 @@ impl<'a> Probe<'a> {
     /// The probe of an object with these top-level keys (in document order).
     pub fn new(keys: Vec<(Cow<'a, str>, Kind)>, tier: Option<(Kind, Option<Num>)>) -> Self {
         let seen = keys.iter().fold(0, |seen, (k, _)| seen | key_bit(k));
-        Probe { keys, tier, seen }
+        Probe {
+            keys,
+            tier,
+            tape: None,
+            seen,
+        }
     }
 
     /// The type of the last top-level value named `key`.

@@ -43,6 +43,7 @@ mod redact;
 mod request;
 mod scan;
 mod sources;
+mod tape;
 mod text;
 mod vocab;
 

@@ -20,6 +20,7 @@ use core::cell::Cell;
 use serde::de::DeserializeSeed;
 
 use crate::json::{Kind, Num, Probe, Text, Walk};
+use crate::tape::{Tape, Tok};
 
 /// "Leave this body to the general path."
 #[derive(Debug)]
@@ -74,6 +75,12 @@ impl<'a> Scan<'a> {
             self.at += 1;
         }
         None
+    }
+
+    /// Where the next value starts (whitespace consumed).
+    fn at_next(&mut self) -> usize {
+        self.peek();
+        self.at
     }
 
     /// Opens an object (`{`) or array (`[`) at nesting `level`; whether it
@@ -299,22 +306,6 @@ impl<'a> Scan<'a> {
         }
     }
 
-    /// Any value, as [`Scan::skip`] passes over it; its type, and its number
-    /// if it is one.
-    pub fn kind(&mut self, level: usize) -> Scanned<(Kind, Option<Num>)> {
-        let kind = match self.peek() {
-            Some(b'-' | b'0'..=b'9') => return self.number_kind(),
-            Some(b'"') => Kind::String,
-            Some(b'{') => Kind::Object,
-            Some(b'[') => Kind::Array,
-            Some(b'n') => Kind::Null,
-            Some(b't' | b'f') => Kind::Bool,
-            _ => return Err(Bail),
-        };
-        self.skip(level)?;
-        Ok((kind, None))
-    }
-
     /// A number, read as the general path's walk reads it (a number out of
     /// range fails there, so it bails here).
     fn number_kind(&mut self) -> Scanned<(Kind, Option<Num>)> {
@@ -324,6 +315,84 @@ impl<'a> Scan<'a> {
             .deserialize(&mut de)
             .and_then(|v| de.end().map(|()| v))
             .map_err(|_| Bail)
+    }
+
+    /// Any value, as [`Scan::skip`] passes over it, written to `tape` as well;
+    /// its type, and its number if it is one.
+    fn record(&mut self, level: usize, tape: &mut Tape) -> Scanned<(Kind, Option<Num>)> {
+        let (kind, tok) = match self.peek() {
+            Some(b'-' | b'0'..=b'9') => {
+                let start = self.at;
+                let kind = self.number_kind()?;
+                tape.toks.push(Tok::Num(start as u32, self.at as u32));
+                return Ok(kind);
+            }
+            Some(b'"') => {
+                let quote = self.at;
+                let text = self.string()?;
+                Self::record_text(quote, &text, tape);
+                return Ok((Kind::String, None));
+            }
+            Some(b'{') => {
+                let at = tape.toks.len();
+                tape.toks.push(Tok::Obj(0));
+                if self.open(b'{', level)? {
+                    loop {
+                        let quote = self.at_next();
+                        let key = self.key()?;
+                        Self::record_text(quote, &key, tape);
+                        self.record(level + 1, tape)?;
+                        if !self.more(b'}')? {
+                            break;
+                        }
+                    }
+                }
+                tape.close(at);
+                return Ok((Kind::Object, None));
+            }
+            Some(b'[') => {
+                let at = tape.toks.len();
+                tape.toks.push(Tok::Arr(0));
+                if self.open(b'[', level)? {
+                    loop {
+                        self.record(level + 1, tape)?;
+                        if !self.more(b']')? {
+                            break;
+                        }
+                    }
+                }
+                tape.close(at);
+                return Ok((Kind::Array, None));
+            }
+            Some(b'n') => (Kind::Null, Tok::Null),
+            Some(b't') => (Kind::Bool, Tok::True),
+            Some(b'f') => (Kind::Bool, Tok::False),
+            _ => return Err(Bail),
+        };
+        self.literal(match tok {
+            Tok::Null => "null",
+            Tok::True => "true",
+            _ => "false",
+        })?;
+        tape.toks.push(tok);
+        Ok((kind, None))
+    }
+
+    /// A string read at `quote` (its opening quote): its span when it is
+    /// borrowed from the text (so it has no escapes), else its decoded copy.
+    #[allow(clippy::ptr_arg, reason = "whether the text is borrowed is what it reads")]
+    fn record_text(quote: usize, text: &Cow<'a, str>, tape: &mut Tape) {
+        match text {
+            Cow::Borrowed(t) => {
+                let start = quote + 1;
+                tape.toks
+                    .push(Tok::Str(start as u32, (start + t.len()) as u32));
+            }
+            Cow::Owned(t) => {
+                tape.toks.push(Tok::Esc(tape.decoded.len() as u32));
+                tape.decoded.push(t.clone());
+            }
+        }
     }
 
     /// Consumes a `null`; whether there was one.
@@ -373,14 +442,29 @@ impl<'a> Scan<'a> {
 /// object body the reader accepts whole. `None` leaves the body to
 /// serde_json's probe, which gives the same answer or the error. The nesting
 /// limit is counted as there (the top-level object is level 1).
+///
+/// The walk also writes the body's [`Tape`], for `Builder::typed` to read
+/// instead of the text.
 pub(crate) fn probe(text: &str, limit: usize) -> Option<Probe<'_>> {
+    // Spans are kept as u32.
+    if u32::try_from(text.len()).is_err() {
+        return None;
+    }
     let mut s = Scan::new(text, limit);
     let mut keys = Vec::with_capacity(16);
     let mut tier = None;
+    let mut tape = Tape {
+        // About one token per 12 bytes of a typical alert body.
+        toks: Vec::with_capacity(text.len() / 12 + 4),
+        decoded: Vec::new(),
+    };
+    tape.toks.push(Tok::Obj(0));
     if s.open(b'{', 1).ok()? {
         loop {
+            let quote = s.at_next();
             let key = s.key().ok()?;
-            let (kind, num) = s.kind(2).ok()?;
+            Scan::record_text(quote, &key, &mut tape);
+            let (kind, num) = s.record(2, &mut tape).ok()?;
             if key == "tier" {
                 tier = Some((kind, num));
             }
@@ -391,7 +475,10 @@ pub(crate) fn probe(text: &str, limit: usize) -> Option<Probe<'_>> {
         }
     }
     s.end().ok()?;
-    Some(Probe::new(keys, tier))
+    tape.close(0);
+    let mut probe = Probe::new(keys, tier);
+    probe.tape = Some(tape);
+    Some(probe)
 }
 
 /// Decodes the escape at `b[at]` (a backslash) onto `out` as serde_json

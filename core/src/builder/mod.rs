@@ -64,6 +64,8 @@ pub(crate) struct Builder<'o, 'a> {
     /// The body's human text for a title (`generic::human_title`), looked for
     /// only when a sender found no title; `None` before it is looked for.
     pub body: Option<BodyText<'a>>,
+    /// The body's tokens, from its probe (see `typed`), and the text they record.
+    pub tape: Option<(&'a str, crate::tape::Tape)>,
 }
 
 /// Where [`Builder::body_title`] looks for a title a person wrote.
@@ -95,6 +97,7 @@ impl<'o, 'a> Builder<'o, 'a> {
             type_error: None,
             required: &[],
             body: None,
+            tape: None,
         }
     }
 
@@ -185,7 +188,17 @@ impl<'o, 'a> Builder<'o, 'a> {
     /// Deserializes the sender's typed struct from the whole body; a value of
     /// the wrong type is remembered (where it sits) so that the caller can
     /// skip that field and read the body again.
+    ///
+    /// The body's tape answers first (no second scan of the text); whatever it
+    /// declines, serde_json reads, and its error is the one reported.
     pub fn typed<'t, T: serde::Deserialize<'t>>(&mut self, text: &'t str) -> Result<T, Error> {
+        if let Some((taped, tape)) = &self.tape
+            && core::ptr::eq(taped.as_ptr(), text.as_ptr())
+            && taped.len() == text.len()
+            && let Some(value) = crate::tape::TapeDe::read(text, tape)
+        {
+            return Ok(value);
+        }
         serde_json::from_str(text).map_err(|e| {
             if e.classify() == serde_json::error::Category::Data {
                 self.type_error = Some((text.as_ptr() as usize, e.line(), e.column()));
