@@ -9,12 +9,15 @@
 //   flattened here into one string, `name\0value\0…` (`flatten`). Anything else
 //   (pairs, Map, Headers, list values, a NUL) goes to Rust as given.
 // - Result: instead of JSON text that V8 must scan and unescape, Rust
-//   (`__ingestWire`; `wire` in src/lib.rs) writes every value in a fixed order,
-//   each text preceded by its length; `decode` below cuts the texts out with
-//   `substring` and builds object literals of a fixed shape. For what that text
-//   does not carry (an `explanation`; a map key such as `__proto__` or
-//   `toString`, which assigning would not simply create) Rust sends the
-//   canonical JSON instead, told apart by its leading `{`.
+//   (`__ingestWire`; `wire` in src/ingest.rs) writes every value in a fixed
+//   order, each text preceded by its length; `decode` below cuts the texts out
+//   with `substring` and builds object literals of a fixed shape. A text an
+//   alert repeats from an earlier alert of the result (at the same position)
+//   is one marker, and `decode` reuses the string it made then. A long text
+//   comes as a list of pieces, cut between alerts. For what that text does not
+//   carry (an `explanation`; a map key such as `__proto__` or `toString`,
+//   which assigning would not simply create) Rust sends the canonical JSON
+//   instead, told apart by its leading `{`.
 //
 // tests/wire.test.mjs holds ingest() to JSON.parse(ingestJson()) for every vector.
 'use strict'
