@@ -9,12 +9,15 @@
 //   flattened here into one string, `name\0value\0…` (`flatten`). Anything else
 //   (pairs, Map, Headers, list values, a NUL) goes to Rust as given.
 // - Result: instead of JSON text that V8 must scan and unescape, Rust
-//   (`__ingestWire`; `wire` in src/lib.rs) writes every value in a fixed order,
-//   each text preceded by its length; `decode` below cuts the texts out with
-//   `substring` and builds object literals of a fixed shape. For what that text
-//   does not carry (an `explanation`; a map key such as `__proto__` or
-//   `toString`, which assigning would not simply create) Rust sends the
-//   canonical JSON instead, told apart by its leading `{`.
+//   (`__ingestWire`; `wire` in src/ingest.rs) writes every value in a fixed
+//   order, each text preceded by its length; `decode` below cuts the texts out
+//   with `substring` and builds object literals of a fixed shape. A text an
+//   alert repeats from an earlier alert of the result (at the same position)
+//   is one marker, and `decode` reuses the string it made then. A long text
+//   comes as a list of pieces, cut between alerts. For what that text does not
+//   carry (an `explanation`; a map key such as `__proto__` or `toString`,
+//   which assigning would not simply create) Rust sends the canonical JSON
+//   instead, told apart by its leading `{`.
 //
 // tests/wire.test.mjs holds ingest() to JSON.parse(ingestJson()) for every vector.
 'use strict'
@@ -109,6 +112,55 @@ function map() {
   return out
 }
 
+// Within an alert each value has a slot (its position from the alert's start),
+// and a text the same as at that slot of an earlier alert comes as U+007E (`wire`
+// in src/ingest.rs): `seen` holds the last text read at each slot, `vs` is the slot.
+const seen = new Array(64).fill('')
+let vs = 0
+
+/** A text of an alert, or the one last read at its slot. */
+function atext() {
+  let n = text.charCodeAt(at++)
+  if (n >= 0x60) {
+    if (n === 0x7e) return seen[vs++]
+    n = ((n - 0x60) << 12) | (text.charCodeAt(at++) << 6) | text.charCodeAt(at++)
+  }
+  const s = text.substring(at, (at += n))
+  seen[vs++] = s
+  return s
+}
+
+/** A nullable text of an alert: a `null` takes its slot too. */
+function aopt() {
+  if (text.charCodeAt(at) === 0x7f) {
+    at++
+    vs++
+    return null
+  }
+  return atext()
+}
+
+/** A map key of an alert: the one last read at its slot, or as `key`. */
+function akey() {
+  if (text.charCodeAt(at) === 0x7e) {
+    at++
+    return seen[vs++]
+  }
+  const k = key()
+  seen[vs++] = k
+  return k
+}
+
+/** A string map of an alert. */
+function amap() {
+  const out = {}
+  for (let n = num(); n > 0; n--) {
+    const k = akey()
+    out[k] = atext()
+  }
+  return out
+}
+
 /** An alert's links: a count, then rel and href of each. */
 function links() {
   const out = new Array(num())
@@ -116,14 +168,70 @@ function links() {
   return out
 }
 
+/** `links` of an alert of several. */
+function alinks() {
+  const out = new Array(num())
+  for (let j = 0; j < out.length; j++) out[j] = { rel: atext(), href: atext() }
+  return out
+}
+
+/** The only alert: no slot can repeat, so nothing need be remembered. */
+function alert() {
+  return {
+    title: str(),
+    description: opt(),
+    severity: str(),
+    severity_raw: opt(),
+    status: str(),
+    dedup_key: str(),
+    dedup_basis: str(),
+    service: opt(),
+    host: opt(),
+    labels: map(),
+    annotations: map(),
+    started_at: opt(),
+    ended_at: opt(),
+    links: links(),
+    source_ref: opt(),
+  }
+}
+
+/** One of several alerts: the same object as `alert` gives, its texts remembered by slot. */
+function aalert() {
+  vs = 0
+  return {
+    title: atext(),
+    description: aopt(),
+    severity: atext(),
+    severity_raw: aopt(),
+    status: atext(),
+    dedup_key: atext(),
+    dedup_basis: atext(),
+    service: aopt(),
+    host: aopt(),
+    labels: amap(),
+    annotations: amap(),
+    started_at: aopt(),
+    ended_at: aopt(),
+    links: alinks(),
+    source_ref: aopt(),
+  }
+}
+
 /**
  * The result from `__ingestWire`'s text: the values in the order `wire`
- * (src/lib.rs) writes them, which is the canonical key order, so each object
+ * (src/ingest.rs) writes them, which is the canonical key order, so each object
  * literal below reads its properties in turn (JavaScript evaluates them left to
  * right). Or the canonical JSON, when Rust could not use the wire text.
  */
 function decode(wire) {
-  if (wire.charCodeAt(0) === 123 /* { */) return JSON.parse(wire)
+  // A long text comes in pieces, each cut before an alert (`chunks` in src/ingest.rs).
+  let pieces = null
+  let p = 0
+  if (typeof wire !== 'string') {
+    pieces = wire
+    wire = pieces[0]
+  } else if (wire.charCodeAt(0) === 123 /* { */) return JSON.parse(wire)
   text = wire
   at = 0
   slot = 0
@@ -135,28 +243,20 @@ function decode(wire) {
   const notice = opt()
   const annotations = map()
   const alerts = new Array(num())
-  for (let k = 0; k < alerts.length; k++) {
-    alerts[k] = {
-      title: str(),
-      description: opt(),
-      severity: str(),
-      severity_raw: opt(),
-      status: str(),
-      dedup_key: str(),
-      dedup_basis: str(),
-      service: opt(),
-      host: opt(),
-      labels: map(),
-      annotations: map(),
-      started_at: opt(),
-      ended_at: opt(),
-      links: links(),
-      source_ref: opt(),
+  if (alerts.length === 1) alerts[0] = alert()
+  else
+    for (let k = 0; k < alerts.length; k++) {
+      if (at === text.length) {
+        text = pieces[++p]
+        at = 0
+      }
+      alerts[k] = aalert()
     }
-  }
   const warnings = new Array(num())
   for (let j = 0; j < warnings.length; j++) warnings[j] = { code: str(), message: str() }
-  text = '' // not kept alive until the next call
+  // Neither the text nor its slices are kept alive until the next call.
+  text = ''
+  if (alerts.length > 1) seen.fill('')
   return { source, detected_by, detection_reason, tier, group_key, notice, annotations, alerts, warnings }
 }
 

@@ -19,7 +19,10 @@ function same(body, options, reference = options, what = '') {
 }
 
 /** Whether the addon sent `body` over the wire text (not the JSON fallback). */
-const onWire = (body, options) => !ingestWire(body, options).startsWith('{')
+const onWire = (body, options) => {
+  const wire = ingestWire(body, options)
+  return Array.isArray(wire) || !wire.startsWith('{')
+}
 
 /** The error `fn` throws, as the fields a caller sees. */
 function failure(fn) {
@@ -149,6 +152,43 @@ test('map keys remembered from earlier calls are reused only when the same chara
       const r = same(AM(labels), { headers: UA }, { headers: UA }, Object.keys(labels).slice(0, 4).join())
       assert.deepStrictEqual(Object.keys(r.alerts[0].labels), Object.keys({ alertname: 'A', ...labels }).sort())
     }
+  }
+})
+
+test('alerts of one result: texts repeated at the same slot, shifted slots, nulls, long results in pieces', () => {
+  const alert = (i, labels, extra = {}) => ({
+    status: i % 3 === 0 ? 'resolved' : 'firing',
+    labels: { alertname: i % 2 ? 'A' : 'B', ...labels },
+    annotations: i % 4 ? { summary: 's', runbook_url: 'https://r/' + (i % 2) } : {},
+    startsAt: '2024-05-14T10:02:16.907Z',
+    endsAt: i % 3 === 0 ? '2024-05-14T11:00:00Z' : '0001-01-01T00:00:00Z',
+    fingerprint: i % 5 ? 'f' + i : '',
+    ...extra,
+  })
+  const group = (alerts) => JSON.stringify({ version: '4', status: 'firing', groupKey: 'g', alerts })
+  // Label counts that grow and shrink shift every later slot; empty values; a value
+  // equal to the marker or to the text of a neighbouring slot.
+  const shifting = [
+    alert(0, { env: 'prod', team: 'x' }),
+    alert(1, { env: 'prod' }),
+    alert(2, {}),
+    alert(3, { env: 'prod', team: 'x', extra: '' }),
+    alert(4, { env: '~', team: '~' }),
+    alert(5, { env: '~', team: 'prod' }),
+    alert(6, { severity: 'critical', instance: 'h' }),
+    alert(7, { severity: 'critical' }),
+    alert(8, { instance: 'h', service: 'svc' }),
+  ]
+  same(group(shifting), { headers: UA })
+  // More than a piece (32 KiB) of wire text: ASCII, and with UTF-16 lengths.
+  for (const name of ['x', 'é🚨']) {
+    const many = Array.from({ length: 600 }, (_, i) => alert(i, { env: 'prod', instance: `${name}-${i}`.repeat(4), pos: String(i % 7) }))
+    const body = group(many)
+    const wire = ingestWire(body, { headers: UA })
+    assert.ok(Array.isArray(wire) && wire.length > 2, `${name}: ${typeof wire}`)
+    const r = same(body, { headers: UA }, { headers: UA }, name)
+    assert.equal(r.alerts.length, 600)
+    same(body, { headers: UA }, { headers: UA }, `${name}, again`)
   }
 })
 
