@@ -93,11 +93,11 @@ pub fn ingest<'a>(req: &Request<'a>, opts: &Options) -> Result<Ingest<'a>, Error
     if let Some(out) = one_pass(req, body, opts, header) {
         return Ok(out);
     }
-    let mut payload = read_payload(body, req.effective_content_type(), limits.max_depth)?;
+    let payload = read_payload(body, req.effective_content_type(), limits.max_depth)?;
 
     let mut b = Builder::new(opts, req.headers, Source::Generic);
-    if let Payload::Json { text, probe } = &mut payload {
-        b.tape = probe.tape.take().map(|tape| (*text, tape));
+    if let Payload::Json { text, probe } = &payload {
+        b.tape = probe.tape.clone().map(|tape| (*text, tape));
     }
     b.body = Some(match &payload {
         Payload::Json { text, .. } => BodyText::Json(text),

@@ -10,6 +10,8 @@ use alloc::vec::Vec;
 use core::cell::Cell;
 use core::fmt;
 
+use crate::tape::{Tape, TapeDe};
+use alloc::rc::Rc;
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
@@ -162,8 +164,9 @@ pub(crate) struct Probe<'a> {
     pub keys: Vec<(Cow<'a, str>, Kind)>,
     /// The last top-level `tier` value: its type, and the number if it is one.
     pub tier: Option<(Kind, Option<Num>)>,
-    /// The whole body as tokens, when the one-pass scanner made the probe.
-    pub tape: Option<crate::tape::Tape>,
+    /// The whole body as tokens, when the one-pass scanner made the probe
+    /// (shared with the builder's typed parse).
+    pub tape: Option<Rc<Tape>>,
     /// One bit per key (`key_bit`): detection asks about dozens of absent keys
     /// a request, and most are answered here without comparing strings.
     seen: u64,
@@ -187,6 +190,15 @@ impl<'a> Probe<'a> {
             tape: None,
             seen,
         }
+    }
+
+    /// The probed `text` read as a `T`: from the tape when it has one and
+    /// accepts, else by serde_json (which gives the error).
+    pub fn typed<T: Deserialize<'a>>(&self, text: &'a str) -> Result<T, String> {
+        if let Some(value) = self.tape.as_deref().and_then(|t| TapeDe::read(text, t)) {
+            return Ok(value);
+        }
+        typed(text)
     }
 
     /// The type of the last top-level value named `key`.

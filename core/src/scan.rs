@@ -13,6 +13,7 @@
 //! a property test hold the two paths to the same result.
 
 use alloc::borrow::Cow;
+use alloc::rc::Rc;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::Cell;
@@ -380,7 +381,10 @@ impl<'a> Scan<'a> {
 
     /// A string read at `quote` (its opening quote): its span when it is
     /// borrowed from the text (so it has no escapes), else its decoded copy.
-    #[allow(clippy::ptr_arg, reason = "whether the text is borrowed is what it reads")]
+    #[allow(
+        clippy::ptr_arg,
+        reason = "whether the text is borrowed is what it reads"
+    )]
     fn record_text(quote: usize, text: &Cow<'a, str>, tape: &mut Tape) {
         match text {
             Cow::Borrowed(t) => {
@@ -477,7 +481,7 @@ pub(crate) fn probe(text: &str, limit: usize) -> Option<Probe<'_>> {
     s.end().ok()?;
     tape.close(0);
     let mut probe = Probe::new(keys, tier);
-    probe.tape = Some(tape);
+    probe.tape = Some(Rc::new(tape));
     Some(probe)
 }
 

@@ -65,7 +65,7 @@ pub(crate) struct Builder<'o, 'a> {
     /// only when a sender found no title; `None` before it is looked for.
     pub body: Option<BodyText<'a>>,
     /// The body's tokens, from its probe (see `typed`), and the text they record.
-    pub tape: Option<(&'a str, crate::tape::Tape)>,
+    pub tape: Option<(&'a str, alloc::rc::Rc<crate::tape::Tape>)>,
 }
 
 /// Where [`Builder::body_title`] looks for a title a person wrote.

@@ -18,7 +18,7 @@ use super::{Sender, no_header};
 use crate::Notice;
 use crate::builder::Builder;
 use crate::ingest::Payload;
-use crate::json::{self, Kind, Text, cow};
+use crate::json::{Kind, Text, cow};
 use crate::{Error, Severity, Source, Status};
 
 pub(crate) const SENDER: Sender = Sender {
@@ -51,7 +51,7 @@ fn by_shape(p: &Payload<'_>) -> Option<&'static str> {
         #[serde(borrow)]
         attributes: Option<BTreeMap<Text<'a>, IgnoredAny>>,
     }
-    let peek: Peek<'_> = json::typed(text).ok()?;
+    let peek: Peek<'_> = probe.typed(text).ok()?;
     let attributes = peek.data.attributes?;
     let has = |key: &str| attributes.contains_key(&Text(Cow::Borrowed(key)));
     match peek.data.kind?.as_str() {

@@ -17,7 +17,7 @@ use super::{Sender, no_header};
 use crate::Notice;
 use crate::builder::Builder;
 use crate::ingest::Payload;
-use crate::json::{self, Kind, Pairs, Text, cow};
+use crate::json::{Kind, Pairs, Text, cow};
 use crate::text::unix_text_to_rfc3339;
 use crate::{Error, Source};
 
@@ -37,7 +37,7 @@ fn by_shape(p: &Payload<'_>) -> Option<&'static str> {
     if !probe.is("incident", Kind::Object) {
         return None;
     }
-    let head: Head = json::typed(text).ok()?;
+    let head: Head = probe.typed(text).ok()?;
     let i = head.incident?;
     (i.incident_id.is_some()
         && (i.scoping_project_id.is_some() || i.policy_name.is_some() || i.condition_name.is_some()))

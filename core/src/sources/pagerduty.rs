@@ -20,7 +20,7 @@ use super::{Headers, Sender};
 use crate::Notice;
 use crate::builder::Builder;
 use crate::ingest::Payload;
-use crate::json::{self, Kind, Text, cow};
+use crate::json::{Kind, Text, cow};
 use crate::{Error, Source, Status, vocab};
 
 pub(crate) const SENDER: Sender = Sender {
@@ -47,7 +47,7 @@ fn by_shape(p: &Payload<'_>) -> Option<&'static str> {
         return None;
     };
     if probe.is("messages", Kind::Array) && !probe.has("event") {
-        return v2::by_shape(text);
+        return v2::by_shape(text, probe);
     }
     if !probe.is("event", Kind::Object) {
         return None;
@@ -62,7 +62,7 @@ fn by_shape(p: &Payload<'_>) -> Option<&'static str> {
         event_type: Option<IgnoredAny>,
         resource_type: Option<IgnoredAny>,
     }
-    let peek: Peek = json::typed(text).ok()?;
+    let peek: Peek = probe.typed(text).ok()?;
     (peek.event.event_type.is_some() && peek.event.resource_type.is_some())
         .then_some("'event' object with 'event_type' and 'resource_type'")
 }
@@ -366,12 +366,12 @@ mod v2 {
     use super::present;
     use crate::builder::Builder;
     use crate::ingest::Payload;
-    use crate::json::{self, Text, cow};
+    use crate::json::{Probe, Text, cow};
     use crate::{Error, Notice, Status, vocab};
 
     const RULE: &str = "v2 'messages' array whose first message object has an 'event' incident.* and an 'incident' object";
 
-    pub(super) fn by_shape(text: &str) -> Option<&'static str> {
+    pub(super) fn by_shape<'a>(text: &'a str, probe: &Probe<'a>) -> Option<&'static str> {
         #[derive(Deserialize)]
         struct Peek<'a> {
             #[serde(borrow)]
@@ -390,7 +390,7 @@ mod v2 {
             event: Option<Text<'a>>,
             incident: Option<IgnoredAny>,
         }
-        let peek: Peek<'_> = json::typed(text).ok()?;
+        let peek: Peek<'_> = probe.typed(text).ok()?;
         let first = peek.messages.iter().find_map(|e| match e {
             Element::Message(m) => Some(m),
             Element::Other(_) => None,

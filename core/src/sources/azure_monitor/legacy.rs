@@ -14,7 +14,7 @@ use super::log_search::{LogSearch, LogSearchEnvelope, log_search};
 use super::metric::{MetricBody, MetricEnvelope, metric};
 use crate::builder::Builder;
 use crate::ingest::Payload;
-use crate::json::{self, Kind as JsonKind, Probe};
+use crate::json::{Kind as JsonKind, Probe};
 use crate::{Error, Status};
 
 /// Which pre-common-schema body a request carries.
@@ -57,7 +57,9 @@ impl Kind {
         // metric condition and an Azure resource field pin it down.
         (probe.is("status", JsonKind::String)
             && probe.is("context", JsonKind::Object)
-            && json::typed::<ClassicHead>(text).is_ok_and(|h| h.context.is_classic()))
+            && probe
+                .typed::<ClassicHead>(text)
+                .is_ok_and(|h| h.context.is_classic()))
         .then_some(Kind::Classic)
     }
 

@@ -24,7 +24,7 @@ use serde::Deserialize;
 use super::{Headers, Sender};
 use crate::builder::Builder;
 use crate::ingest::Payload;
-use crate::json::{self, Kind, Pairs, Text, cow};
+use crate::json::{Kind, Pairs, Text, cow};
 use crate::{Error, Source};
 
 pub(crate) const SENDER: Sender = Sender {
@@ -48,7 +48,7 @@ fn by_shape(p: &Payload<'_>) -> Option<&'static str> {
         return None;
     };
     if probe.is("schemaId", Kind::String) && probe.is("data", Kind::Object) {
-        let head = json::typed::<Head<'_>>(text).ok()?;
+        let head = probe.typed::<Head<'_>>(text).ok()?;
         if is_common_schema(head.schema_id.as_ref()) {
             return Some("'schemaId' azureMonitorCommonAlertSchema with a 'data' object");
         }

@@ -62,7 +62,9 @@ fn by_shape(p: &Payload<'_>) -> Option<&'static str> {
         Some("CloudWatch alarm: 'AlarmName' and 'NewStateValue'")
     } else if probe.is("detail-type", Kind::String)
         && probe.is("detail", Kind::Object)
-        && json::typed::<EventHead<'_>>(text).is_ok_and(|h| is_alarm_event(h.detail_type.as_ref()))
+        && probe
+            .typed::<EventHead<'_>>(text)
+            .is_ok_and(|h| is_alarm_event(h.detail_type.as_ref()))
     {
         Some("EventBridge 'detail-type' CloudWatch Alarm State Change")
     } else {
