@@ -239,7 +239,7 @@ fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
     let key = match (&rule_id, &alert_id) {
         (Some(r), Some(a)) => {
             d.origin("dedup_key", "/rule/id and /alert/id, joined with ':'");
-            Some(Cow::Owned(format!("{r}:{a}")))
+            Some(Cow::Owned([r.as_ref(), a.as_ref()].join(":")))
         }
         (Some(r), None) => {
             d.origin("dedup_key", "/rule/id");
@@ -257,6 +257,7 @@ fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
             .map(|(k, v)| (Cow::Owned(k), Cow::Owned(v)))
             .collect();
     }
+    d.labels.reserve(3);
     for (k, v) in [
         ("rule_id", rule_id),
         ("alert_id", alert_id),
@@ -280,6 +281,7 @@ fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
     let flapping = get(alert.flapping).filter(|f| f.trim().eq_ignore_ascii_case("true"));
     let message_is_description = d.description.as_deref() == message.as_deref();
     let message = message.filter(|_| !message_is_description);
+    d.annotations.reserve(7);
     for (k, v) in [
         ("action_group", group),
         ("action_group_name", get(alert.action_group_name)),
