@@ -7,12 +7,13 @@
 //! paused, …) and on-call change webhooks give none, only a notice.
 
 use alloc::borrow::Cow;
-use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::vec::Vec;
 
+use core::fmt;
 use serde::Deserialize;
-use serde::de::IgnoredAny;
+
+use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
 
 use super::{Sender, no_header};
 use crate::Notice;
@@ -47,21 +48,53 @@ fn by_shape(p: &Payload<'_>) -> Option<&'static str> {
     struct PeekData<'a> {
         #[serde(rename = "type", borrow)]
         kind: Option<Text<'a>>,
-        /// Attribute names, present even when null.
-        #[serde(borrow)]
-        attributes: Option<BTreeMap<Text<'a>, IgnoredAny>>,
+        attributes: Option<Names>,
     }
     let peek: Peek<'_> = probe.typed(text).ok()?;
-    let attributes = peek.data.attributes?;
-    let has = |key: &str| attributes.contains_key(&Text(Cow::Borrowed(key)));
+    let has = peek.data.attributes?;
     match peek.data.kind?.as_str() {
-        "incident" if has("started_at") && has("cause") => {
+        "incident" if has.started_at && has.cause => {
             Some("'data' object of type 'incident' with 'started_at' and 'cause' attributes")
         }
-        "monitor" if has("pronounceable_name") => {
+        "monitor" if has.pronounceable_name => {
             Some("'data' object of type 'monitor' with 'pronounceable_name'")
         }
         _ => None,
+    }
+}
+
+/// Which of the attribute names that tell the resource apart an object has
+/// (present even when null; a repeated name is no error, as in a map).
+#[derive(Default)]
+struct Names {
+    started_at: bool,
+    cause: bool,
+    pronounceable_name: bool,
+}
+
+impl<'de> Deserialize<'de> for Names {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Names;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an attributes object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Names, A::Error> {
+                let mut names = Names::default();
+                while let Some(key) = map.next_key::<Text<'de>>()? {
+                    match key.as_str() {
+                        "started_at" => names.started_at = true,
+                        "cause" => names.cause = true,
+                        "pronounceable_name" => names.pronounceable_name = true,
+                        _ => {}
+                    }
+                    map.next_value::<IgnoredAny>()?;
+                }
+                Ok(names)
+            }
+        }
+        d.deserialize_map(V)
     }
 }
 
