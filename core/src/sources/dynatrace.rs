@@ -12,7 +12,7 @@ use alloc::vec::Vec;
 use serde::Deserialize;
 
 use super::appdynamics::strip_html;
-use super::{Sender, no_header, tag_labels};
+use super::{Sender, no_header, tag_labels, tag_labels_of};
 use crate::Notice;
 use crate::builder::Builder;
 use crate::ingest::Payload;
@@ -223,10 +223,7 @@ fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
     d.host = d.pick("host", [("the first HOST in /ImpactedEntities", host)]);
 
     if let Some(tags) = get(pr.tags) {
-        d.labels = tag_labels(tags.split(','))
-            .into_iter()
-            .map(|(k, v)| (Cow::Owned(k.into_owned()), Cow::Owned(v.into_owned())))
-            .collect();
+        d.labels = tag_labels_of(tags, |t| tag_labels(t.split(',')));
     }
     if let Some(id) = get(pr.problem_id) {
         d.labels.push((Cow::Borrowed("problem_id"), id));
@@ -240,20 +237,24 @@ fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
         d.annotations
             .push((Cow::Borrowed("problem_impact"), impact));
     }
-    let entity_names: Vec<String> = entities
-        .iter()
-        .filter_map(|e| {
-            let name = e.name.as_ref()?.as_str();
-            Some(match &e.entity {
-                Some(id) => alloc::format!("{name} ({})", id.as_str()),
-                None => String::from(name),
-            })
-        })
-        .collect();
+    // `name (id), name, …`, written in place.
+    let mut entity_names = String::new();
+    for e in &entities {
+        let Some(name) = &e.name else { continue };
+        if !entity_names.is_empty() {
+            entity_names.push_str(", ");
+        }
+        entity_names.push_str(name.as_str());
+        if let Some(id) = &e.entity {
+            entity_names.push_str(" (");
+            entity_names.push_str(id.as_str());
+            entity_names.push(')');
+        }
+    }
     let impacted = if entity_names.is_empty() {
         get(pr.impacted_names).or(get(pr.impacted_entity))
     } else {
-        Some(Cow::Owned(entity_names.join(", ")))
+        Some(Cow::Owned(entity_names))
     };
     if let Some(impacted) = impacted {
         d.annotations

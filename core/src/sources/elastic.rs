@@ -12,7 +12,7 @@ use alloc::vec::Vec;
 
 use serde::Deserialize;
 
-use super::{Sender, no_header, tag_labels};
+use super::{Sender, no_header, tag_labels, tag_labels_of};
 use crate::builder::Builder;
 use crate::ingest::Payload;
 use crate::json::{Kind, Text, cow};
@@ -252,10 +252,7 @@ fn parse<'a>(p: &Payload<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
     d.origin("source_ref", "the dedup key");
 
     if let Some(tags) = get(rule.tags) {
-        d.labels = tag_list(&tags)
-            .into_iter()
-            .map(|(k, v)| (Cow::Owned(k), Cow::Owned(v)))
-            .collect();
+        d.labels = tag_labels_of(tags, tag_list);
     }
     d.labels.reserve(3);
     for (k, v) in [
@@ -329,19 +326,17 @@ fn absolute<'a>(url: Cow<'a, str>, base: Option<&str>) -> Option<Cow<'a, str>> {
 }
 
 /// Rule tags as labels, from a comma-joined list or a JSON array of strings.
-fn tag_list(tags: &str) -> Vec<(String, String)> {
+fn tag_list(tags: &str) -> Vec<(Cow<'_, str>, Cow<'_, str>)> {
     let t = tags.trim();
-    let owned = |v: Vec<(Cow<'_, str>, Cow<'_, str>)>| {
-        v.into_iter()
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .collect()
-    };
     if t.starts_with('[')
         && let Ok(list) = serde_json::from_str::<Vec<String>>(t)
     {
-        return owned(tag_labels(list.iter().map(String::as_str)));
+        return tag_labels(list.iter().map(String::as_str))
+            .into_iter()
+            .map(|(k, v)| (Cow::Owned(k.into_owned()), Cow::Owned(v.into_owned())))
+            .collect();
     }
-    owned(tag_labels(t.split(',')))
+    tag_labels(t.split(','))
 }
 
 /// A field's text; Mustache renders a missing variable as "", which counts as absent.

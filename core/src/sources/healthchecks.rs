@@ -10,7 +10,7 @@ use core::fmt;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 
-use super::{Headers, Sender, tag_labels};
+use super::{Headers, Sender, tag_labels, tag_labels_of};
 use crate::builder::Builder;
 use crate::ingest::Payload;
 use crate::json::{Kind, Text, cow};
@@ -278,11 +278,8 @@ fn push_flat<'a>(f: Flat<'a>, b: &mut Builder<'_, 'a>) -> Result<(), Error> {
         "labels",
         [("/tags", cow(f.tags)), ("/check/tags", cow(check.tags))],
     );
-    if let Some(tags) = &tags {
-        d.labels = tag_labels(tags.split_whitespace())
-            .into_iter()
-            .map(|(k, v)| (Cow::Owned(k.into_owned()), Cow::Owned(v.into_owned())))
-            .collect();
+    if let Some(tags) = tags {
+        d.labels = tag_labels_of(tags, |t| tag_labels(t.split_whitespace()));
     }
     match d.status {
         Status::Resolved => d.ended_at = d.pick("ended_at", [("/now", cow(f.now))]),

@@ -151,6 +151,22 @@ pub(crate) fn tag_labels<'a>(
         .collect()
 }
 
+/// Labels read from a tag text by `read` (a [`tag_labels`] over its own split):
+/// borrowed from the body when the text is (no copy of each tag), owned when
+/// the text was decoded or made.
+pub(crate) fn tag_labels_of<'a>(
+    tags: Cow<'a, str>,
+    read: for<'t> fn(&'t str) -> Vec<(Cow<'t, str>, Cow<'t, str>)>,
+) -> Vec<(Cow<'a, str>, Cow<'a, str>)> {
+    match tags {
+        Cow::Borrowed(t) => read(t),
+        Cow::Owned(t) => read(&t)
+            .into_iter()
+            .map(|(k, v)| (Cow::Owned(k.into_owned()), Cow::Owned(v.into_owned())))
+            .collect(),
+    }
+}
+
 /// The pointer, among `spellings` (`/alert_id`, `/alertId`, `/alert.id` …), of
 /// the key the body actually sent, so that `--explain` names it rather than a
 /// list of accepted names; the first spelling when none was sent.
