@@ -9,6 +9,7 @@ use alloc::vec::Vec;
 
 use crate::builder::Builder;
 use crate::ingest::Payload;
+use crate::scan::TextPairs;
 use crate::{Error, Request, Source};
 
 mod alertmanager;
@@ -156,8 +157,8 @@ pub(crate) fn tag_labels<'a>(
 /// the text was decoded or made.
 pub(crate) fn tag_labels_of<'a>(
     tags: Cow<'a, str>,
-    read: for<'t> fn(&'t str) -> Vec<(Cow<'t, str>, Cow<'t, str>)>,
-) -> Vec<(Cow<'a, str>, Cow<'a, str>)> {
+    read: for<'t> fn(&'t str) -> TextPairs<'t>,
+) -> TextPairs<'a> {
     match tags {
         Cow::Borrowed(t) => read(t),
         Cow::Owned(t) => read(&t)
